@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('agent')
+    .description("run a school's measurement agent")
+    .requiredOption('-c, --config <file>', 'YAML config file with an `agent:` section')
+    .option('--once', 'run every configured probe once, print the samples and exit (nothing is published)')
+    .option('--json', 'with --once: print one JSON document instead of a table')
+    .action(async (opts: { config: string; once?: boolean; json?: boolean }) => {
+      const { runAgentCommand } = await import('./main.ts');
+      process.exitCode = await runAgentCommand(opts);
+    });
+}

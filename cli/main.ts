@@ -1,0 +1,37 @@
+// The `vigie` command. Each area registers its own subcommands and loads its code lazily,
+// so `vigie --help` stays fast and the agent never loads collector code.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerAgentCommands } from '../agent/cli.ts';
+import { registerCollectorCommands } from '../collector/cli.ts';
+import { registerConfigCommands } from './config-check.ts';
+
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
+export function buildProgram(): Command {
+  const program = new Command('vigie')
+    .description(
+      'Vigie watches the internet access of primary schools: agents measure, the collector stores and alerts.',
+    )
+    .version(VERSION)
+    .exitOverride();
+  registerAgentCommands(program);
+  registerCollectorCommands(program);
+  registerConfigCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`vigie: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

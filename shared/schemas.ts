@@ -1,0 +1,223 @@
+// The agent↔collector messages, written once: the agent builds with these types, the collector
+// validates with these schemas (shared/validate.ts), fastify routes reuse them.
+import Type from 'typebox';
+import { AGENT_ID_PATTERN } from './topics.ts';
+import { UAI_PATTERN } from './uai.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest metrics payload the collector accepts; the agent splits batches under it. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+const Uai = Type.String({ pattern: UAI_PATTERN, description: 'school UAI: 7 digits + check letter' });
+const AgentId = Type.String({ pattern: AGENT_ID_PATTERN, description: 'agent id, unique within a school' });
+/** Agent clock, milliseconds since the Unix epoch. */
+const Time = Type.Integer({ minimum: 0, description: 'ms since epoch, agent clock' });
+const Label = Type.String({ minLength: 1, maxLength: 128 });
+const Ms = Type.Number({ minimum: 0, maximum: 3_600_000 });
+const Count = Type.Integer({ minimum: 0 });
+const Pct = Type.Number({ minimum: 0, maximum: 100 });
+const Bps = Type.Number({ minimum: 0 });
+/** Short machine-readable reason a probe failed: ETIMEDOUT, ENOTFOUND, NXDOMAIN, TLS, ... */
+const ErrorCode = Type.String({ minLength: 1, maxLength: 64 });
+
+export const PingSample = Type.Object(
+  {
+    probe: Type.Literal('ping'),
+    t: Time,
+    target: Label,
+    /** gateway | resolver | anchor | ent | other: lets presence tell a WAN cut from a dead box. */
+    role: Type.Optional(
+      Type.Union([
+        Type.Literal('gateway'),
+        Type.Literal('resolver'),
+        Type.Literal('anchor'),
+        Type.Literal('ent'),
+        Type.Literal('other'),
+      ]),
+    ),
+    sent: Count,
+    received: Count,
+    lossPct: Pct,
+    minMs: Type.Optional(Ms),
+    avgMs: Type.Optional(Ms),
+    maxMs: Type.Optional(Ms),
+    medianMs: Type.Optional(Ms),
+    p95Ms: Type.Optional(Ms),
+    jitterMs: Type.Optional(Ms),
+    error: Type.Optional(ErrorCode),
+  },
+  { additionalProperties: false },
+);
+
+export const DnsSample = Type.Object(
+  {
+    probe: Type.Literal('dns'),
+    t: Time,
+    resolver: Label,
+    name: Label,
+    ok: Type.Boolean(),
+    /** NOERROR, NXDOMAIN, SERVFAIL, TIMEOUT, REFUSED... */
+    rcode: ErrorCode,
+    timeMs: Type.Optional(Ms),
+  },
+  { additionalProperties: false },
+);
+
+export const HttpSample = Type.Object(
+  {
+    probe: Type.Literal('http'),
+    t: Time,
+    target: Label,
+    ok: Type.Boolean(),
+    status: Type.Integer({ minimum: 0, maximum: 999 }),
+    ttfbMs: Type.Optional(Ms),
+    totalMs: Type.Optional(Ms),
+    certDaysLeft: Type.Optional(Type.Number({ minimum: -36500, maximum: 36500 })),
+    error: Type.Optional(ErrorCode),
+  },
+  { additionalProperties: false },
+);
+
+export const WanSample = Type.Object(
+  {
+    probe: Type.Literal('wan'),
+    t: Time,
+    /** 'box' = this machine's interface counters; 'snmp' = the router's IF-MIB counters. */
+    source: Type.Union([Type.Literal('box'), Type.Literal('snmp')]),
+    iface: Label,
+    inBps: Bps,
+    outBps: Bps,
+    inPct: Type.Optional(Type.Number({ minimum: 0 })),
+    outPct: Type.Optional(Type.Number({ minimum: 0 })),
+    /** The counters went backwards (router reboot or counter reset): no rate this round. */
+    counterReset: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const WifiSample = Type.Object(
+  {
+    probe: Type.Literal('wifi'),
+    t: Time,
+    ap: Label,
+    up: Type.Boolean(),
+    reachable: Type.Boolean(),
+    uptimeS: Type.Optional(Type.Number({ minimum: 0 })),
+    rebooted: Type.Optional(Type.Boolean()),
+    radiosUp: Type.Optional(Count),
+    radiosTotal: Type.Optional(Count),
+    clients: Type.Optional(Count),
+    error: Type.Optional(ErrorCode),
+  },
+  { additionalProperties: false },
+);
+
+export const SpeedtestSample = Type.Object(
+  {
+    probe: Type.Literal('speedtest'),
+    t: Time,
+    target: Label,
+    ok: Type.Boolean(),
+    downBps: Type.Optional(Bps),
+    upBps: Type.Optional(Bps),
+    downBytes: Type.Optional(Count),
+    upBytes: Type.Optional(Count),
+    durationMs: Type.Optional(Type.Number({ minimum: 0 })),
+    error: Type.Optional(ErrorCode),
+  },
+  { additionalProperties: false },
+);
+
+export const SelfSample = Type.Object(
+  {
+    probe: Type.Literal('self'),
+    t: Time,
+    version: Type.String({ minLength: 1, maxLength: 64 }),
+    uptimeS: Type.Number({ minimum: 0 }),
+    rssBytes: Count,
+    cpuPct: Type.Number({ minimum: 0 }),
+    spoolBytes: Count,
+    spoolBatches: Count,
+    spoolDropped: Count,
+  },
+  { additionalProperties: false },
+);
+
+export const Sample = Type.Union([
+  PingSample,
+  DnsSample,
+  HttpSample,
+  WanSample,
+  WifiSample,
+  SpeedtestSample,
+  SelfSample,
+]);
+
+export const PROBE_KINDS = ['ping', 'dns', 'http', 'wan', 'wifi', 'speedtest', 'self'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+
+export const MetricsBatch = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    uai: Uai,
+    agent: AgentId,
+    /** Per-agent sequence number, +1 per batch, kept across restarts: gaps = loss, repeats = duplicates. */
+    seq: Type.Integer({ minimum: 0 }),
+    /** When the batch was first built (agent clock). */
+    t: Time,
+    samples: Type.Array(Sample, { minItems: 1, maxItems: 2000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const StatusMessage = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    uai: Uai,
+    agent: AgentId,
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    t: Time,
+    version: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Set on the birth message: when the agent process started (agent clock). */
+    startedAt: Type.Optional(Time),
+    /** 'graceful' on a clean stop, 'will' when the broker published it for us. */
+    reason: Type.Optional(
+      Type.Union([Type.Literal('birth'), Type.Literal('graceful'), Type.Literal('will')]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EventMessage = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    uai: Uai,
+    agent: AgentId,
+    t: Time,
+    kind: Type.Union([
+      Type.Literal('started'),
+      Type.Literal('stopping'),
+      Type.Literal('spool_drop'),
+      Type.Literal('probe_error'),
+      Type.Literal('config'),
+    ]),
+    message: Type.String({ maxLength: 1024 }),
+    data: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type PingSample = Type.Static<typeof PingSample>;
+export type DnsSample = Type.Static<typeof DnsSample>;
+export type HttpSample = Type.Static<typeof HttpSample>;
+export type WanSample = Type.Static<typeof WanSample>;
+export type WifiSample = Type.Static<typeof WifiSample>;
+export type SpeedtestSample = Type.Static<typeof SpeedtestSample>;
+export type SelfSample = Type.Static<typeof SelfSample>;
+export type Sample = Type.Static<typeof Sample>;
+export type MetricsBatch = Type.Static<typeof MetricsBatch>;
+export type StatusMessage = Type.Static<typeof StatusMessage>;
+export type EventMessage = Type.Static<typeof EventMessage>;

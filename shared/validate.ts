@@ -1,0 +1,166 @@
+// Decode and validate wire messages with the shared schemas, giving one readable reason.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import {
+  DnsSample,
+  EventMessage,
+  type EventMessage as EventMessageT,
+  HttpSample,
+  MAX_PAYLOAD_BYTES,
+  MetricsBatch,
+  type MetricsBatch as MetricsBatchT,
+  PingSample,
+  PROBE_KINDS,
+  PROTOCOL_VERSION,
+  type ProbeKind,
+  SelfSample,
+  SpeedtestSample,
+  StatusMessage,
+  type StatusMessage as StatusMessageT,
+  WanSample,
+  WifiSample,
+} from './schemas.ts';
+import { uaiProblem } from './uai.ts';
+
+/** Why a message was refused; the collector counts rejections by this code. */
+export type RejectReason =
+  | 'oversize'
+  | 'malformed_json'
+  | 'unknown_version'
+  | 'schema'
+  | 'non_finite'
+  | 'topic_mismatch'
+  | 'clock_future'
+  | 'clock_past'
+  | 'unknown_school';
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; error: string };
+
+export const ajv = new Ajv({ allErrors: false, strict: false });
+
+const sampleValidators: Record<ProbeKind, ValidateFunction> = {
+  ping: ajv.compile(PingSample),
+  dns: ajv.compile(DnsSample),
+  http: ajv.compile(HttpSample),
+  wan: ajv.compile(WanSample),
+  wifi: ajv.compile(WifiSample),
+  speedtest: ajv.compile(SpeedtestSample),
+  self: ajv.compile(SelfSample),
+};
+
+// The envelope is checked first with loose sample items, then each sample against its own
+// schema: an anyOf over seven kinds would report seven errors instead of the one that matters.
+const envelopeValidator = ajv.compile({
+  ...MetricsBatch,
+  properties: {
+    ...MetricsBatch.properties,
+    samples: { ...MetricsBatch.properties.samples, items: { type: 'object' } },
+  },
+});
+const statusValidator = ajv.compile(StatusMessage);
+const eventValidator = ajv.compile(EventMessage);
+
+export function describeAjvError(e: ErrorObject | undefined, prefix = ''): string {
+  if (!e) return 'invalid';
+  const where = `${prefix}${e.instancePath}` || '/';
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === 'additionalProperties')
+    return `${where}: unexpected property "${params['additionalProperty']}"`;
+  if (e.keyword === 'required') return `${where}: missing property "${params['missingProperty']}"`;
+  if (e.keyword === 'const') return `${where}: must be ${JSON.stringify(params['allowedValue'])}`;
+  return `${where}: ${e.message}`;
+}
+
+/** JSON has no NaN or Infinity, but 1e999 parses to Infinity: refuse it by name. */
+function findNonFinite(value: unknown, path = ''): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path || '/';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNonFinite(value[i], `${path}/${i}`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findNonFinite(v, `${path}/${k}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function parseJson(payload: Buffer | string, maxBytes: number): Decoded<unknown> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > maxBytes)
+    return { ok: false, reason: 'oversize', error: `payload is ${size} bytes, limit ${maxBytes}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: 'malformed_json', error: `not JSON: ${(err as Error).message}` };
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: 'schema', error: '/: must be a JSON object' };
+  }
+  const version = (value as { v?: unknown }).v;
+  if (version !== PROTOCOL_VERSION) {
+    return {
+      ok: false,
+      reason: 'unknown_version',
+      error: `protocol version ${JSON.stringify(version)} is not supported (expected ${PROTOCOL_VERSION})`,
+    };
+  }
+  const nonFinite = findNonFinite(value);
+  if (nonFinite) return { ok: false, reason: 'non_finite', error: `${nonFinite}: number is not finite` };
+  return { ok: true, value };
+}
+
+export function decodeMetrics(
+  payload: Buffer | string,
+  maxBytes = MAX_PAYLOAD_BYTES,
+): Decoded<MetricsBatchT> {
+  const parsed = parseJson(payload, maxBytes);
+  if (!parsed.ok) return parsed;
+  if (!envelopeValidator(parsed.value)) {
+    return { ok: false, reason: 'schema', error: describeAjvError(envelopeValidator.errors?.[0]) };
+  }
+  const batch = parsed.value as MetricsBatchT;
+  const badUai = uaiProblem(batch.uai);
+  if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };
+  for (let i = 0; i < batch.samples.length; i++) {
+    const sample = batch.samples[i] as { probe?: unknown };
+    const kind = sample.probe;
+    if (typeof kind !== 'string' || !(PROBE_KINDS as readonly string[]).includes(kind)) {
+      return {
+        ok: false,
+        reason: 'schema',
+        error: `/samples/${i}/probe: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`,
+      };
+    }
+    const validate = sampleValidators[kind as ProbeKind];
+    if (!validate(sample)) {
+      return { ok: false, reason: 'schema', error: describeAjvError(validate.errors?.[0], `/samples/${i}`) };
+    }
+  }
+  return { ok: true, value: batch };
+}
+
+export function decodeStatus(payload: Buffer | string): Decoded<StatusMessageT> {
+  const parsed = parseJson(payload, 4096);
+  if (!parsed.ok) return parsed;
+  if (!statusValidator(parsed.value)) {
+    return { ok: false, reason: 'schema', error: describeAjvError(statusValidator.errors?.[0]) };
+  }
+  const badUai = uaiProblem((parsed.value as StatusMessageT).uai);
+  if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };
+  return { ok: true, value: parsed.value as StatusMessageT };
+}
+
+export function decodeEvent(payload: Buffer | string): Decoded<EventMessageT> {
+  const parsed = parseJson(payload, 16 * 1024);
+  if (!parsed.ok) return parsed;
+  if (!eventValidator(parsed.value)) {
+    return { ok: false, reason: 'schema', error: describeAjvError(eventValidator.errors?.[0]) };
+  }
+  const badUai = uaiProblem((parsed.value as EventMessageT).uai);
+  if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };
+  return { ok: true, value: parsed.value as EventMessageT };
+}
