@@ -1,0 +1,142 @@
+// The InfluxDB schema: one table of measurements, tags and fields, each field with one fixed type.
+// The collector maps samples with it, the dashboards query by it, docs/influx-schema.md prints it.
+import type { ProbeKind } from '../shared/schemas.ts';
+
+export type FieldType = 'float' | 'integer' | 'boolean' | 'string';
+
+export interface MeasurementSpec {
+  measurement: string;
+  description: string;
+  /** Tags beyond the common ones (uai, agent, commune, isp), taken from the sample. */
+  tags: Record<string, string>;
+  /** InfluxDB field name → [sample key, type]. */
+  fields: Record<string, [string, FieldType]>;
+}
+
+/** Every point carries these; commune and isp come from the school registry at ingest. */
+export const COMMON_TAGS = ['uai', 'agent', 'commune', 'isp'] as const;
+
+export const SAMPLE_MEASUREMENTS: Record<ProbeKind, MeasurementSpec> = {
+  ping: {
+    measurement: 'ping',
+    description: 'ICMP round trips to one target per round (≥ 10 echoes)',
+    tags: { target: 'target', role: 'role' },
+    fields: {
+      sent: ['sent', 'integer'],
+      received: ['received', 'integer'],
+      loss_pct: ['lossPct', 'float'],
+      min_ms: ['minMs', 'float'],
+      avg_ms: ['avgMs', 'float'],
+      max_ms: ['maxMs', 'float'],
+      median_ms: ['medianMs', 'float'],
+      p95_ms: ['p95Ms', 'float'],
+      jitter_ms: ['jitterMs', 'float'],
+      error: ['error', 'string'],
+    },
+  },
+  dns: {
+    measurement: 'dns',
+    description: 'one resolution against a named resolver',
+    tags: { resolver: 'resolver', name: 'name' },
+    fields: { ok: ['ok', 'boolean'], rcode: ['rcode', 'string'], time_ms: ['timeMs', 'float'] },
+  },
+  http: {
+    measurement: 'http',
+    description: 'reachability of a web service teachers use',
+    tags: { target: 'target' },
+    fields: {
+      ok: ['ok', 'boolean'],
+      status: ['status', 'integer'],
+      ttfb_ms: ['ttfbMs', 'float'],
+      total_ms: ['totalMs', 'float'],
+      cert_days_left: ['certDaysLeft', 'float'],
+      error: ['error', 'string'],
+    },
+  },
+  wan: {
+    measurement: 'wan',
+    description: 'uplink throughput from the box interface or the router (SNMP IF-MIB)',
+    tags: { source: 'source', iface: 'iface' },
+    fields: {
+      in_bps: ['inBps', 'float'],
+      out_bps: ['outBps', 'float'],
+      in_pct: ['inPct', 'float'],
+      out_pct: ['outPct', 'float'],
+      counter_reset: ['counterReset', 'boolean'],
+    },
+  },
+  wifi: {
+    measurement: 'wifi',
+    description: 'one Wi-Fi access point: up, reachable, uptime, radios, clients',
+    tags: { ap: 'ap' },
+    fields: {
+      up: ['up', 'boolean'],
+      reachable: ['reachable', 'boolean'],
+      uptime_s: ['uptimeS', 'float'],
+      rebooted: ['rebooted', 'boolean'],
+      radios_up: ['radiosUp', 'integer'],
+      radios_total: ['radiosTotal', 'integer'],
+      clients: ['clients', 'integer'],
+      error: ['error', 'string'],
+    },
+  },
+  speedtest: {
+    measurement: 'speedtest',
+    description: 'active download and upload test against the collector',
+    tags: { target: 'target' },
+    fields: {
+      ok: ['ok', 'boolean'],
+      down_bps: ['downBps', 'float'],
+      up_bps: ['upBps', 'float'],
+      down_bytes: ['downBytes', 'integer'],
+      up_bytes: ['upBytes', 'integer'],
+      duration_ms: ['durationMs', 'float'],
+      error: ['error', 'string'],
+    },
+  },
+  self: {
+    measurement: 'agent',
+    description: 'the agent process itself',
+    tags: {},
+    fields: {
+      version: ['version', 'string'],
+      uptime_s: ['uptimeS', 'float'],
+      rss_bytes: ['rssBytes', 'integer'],
+      cpu_pct: ['cpuPct', 'float'],
+      spool_bytes: ['spoolBytes', 'integer'],
+      spool_batches: ['spoolBatches', 'integer'],
+      spool_dropped: ['spoolDropped', 'integer'],
+    },
+  },
+};
+
+/** Measurements the collector writes itself (not from a sample). Time is given per measurement. */
+export const COLLECTOR_MEASUREMENTS = {
+  batch: {
+    measurement: 'batch',
+    description:
+      'one per metrics batch received; time = the batch t (agent clock, strictly increasing per agent)',
+    tags: ['uai', 'agent', 'commune', 'isp'],
+    fields: { seq: 'integer', samples: 'integer', clock_offset_ms: 'float' } as Record<string, FieldType>,
+  },
+  presence: {
+    measurement: 'presence',
+    description:
+      'one per state change of a school (scope=school) or an agent (scope=agent); time = the change',
+    tags: ['uai', 'agent', 'commune', 'isp', 'scope'],
+    // state_code: 2 online, 1 degraded, 0 offline, -1 unknown (for state timelines)
+    fields: { state: 'string', previous: 'string', state_code: 'integer', reason: 'string' } as Record<
+      string,
+      FieldType
+    >,
+  },
+  outage: {
+    measurement: 'outage',
+    description: 'one per finished outage of a school; time = its start',
+    // cause: wan_cut (box kept running, gateway answered) | power_or_box (box down) | unknown
+    tags: ['uai', 'commune', 'isp', 'cause'],
+    fields: { duration_s: 'float', end_ms: 'integer', school_hours_s: 'float' } as Record<string, FieldType>,
+  },
+} as const;
+
+export const PRESENCE_STATE_CODES = { online: 2, degraded: 1, offline: 0, unknown: -1 } as const;
