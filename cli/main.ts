@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from '../agent/cli.ts';
 import { registerCollectorCommands } from '../collector/cli.ts';
+import { registerDashboardCommands } from '../dashboards/cli.ts';
+import { registerDeployCommands } from '../deploy/cli.ts';
+import { registerSimulatorCommands } from '../simulator/cli.ts';
 import { registerConfigCommands } from './config-check.ts';
 
 export const VERSION: string = JSON.parse(
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAgentCommands(program);
   registerCollectorCommands(program);
+  registerDashboardCommands(program);
+  registerDeployCommands(program);
+  registerSimulatorCommands(program);
   registerConfigCommands(program);
   return program;
 }
