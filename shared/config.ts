@@ -5,6 +5,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type Type from 'typebox';
 import type { TSchema } from 'typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { uaiProblem } from './uai.ts';
+import { addVigieFormats } from './validate.ts';
 
 export interface ConfigProblem {
   path: string;
@@ -22,7 +24,9 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+const ajv = addVigieFormats(
+  new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, verbose: true }),
+);
 
 export const ENV_PREFIX = 'VIGIE_';
 
@@ -75,8 +79,22 @@ function problemFromAjv(e: ErrorObject, data: unknown): ConfigProblem | null {
       };
     case 'const':
       return { path: dotted(e.instancePath), expected: JSON.stringify(p['allowedValue']), found };
-    case 'pattern':
-      return { path: dotted(e.instancePath), expected: `text matching ${p['pattern']}`, found };
+    case 'pattern': {
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      return {
+        path: dotted(e.instancePath),
+        expected: description ?? `text matching ${p['pattern']}`,
+        found,
+      };
+    }
+    case 'format':
+      if (p['format'] === 'uai')
+        return {
+          path: dotted(e.instancePath),
+          expected: `a UAI with its check letter (${uaiProblem(e.data)})`,
+          found,
+        };
+      return { path: dotted(e.instancePath), expected: `a ${p['format']}`, found };
     case 'anyOf':
     case 'oneOf':
       return null; // the branch errors say more

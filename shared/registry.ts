@@ -2,15 +2,17 @@
 // Loaded from CSV (one school a row, header names below) or YAML (a list under `schools:`).
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { Ajv } from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
-import { UAI_PATTERN, type Uai, uaiProblem } from './uai.ts';
-import { ajv, describeAjvError } from './validate.ts';
+import { UaiSchema } from './schemas.ts';
+import type { Uai } from './uai.ts';
+import { addVigieFormats, describeAjvError } from './validate.ts';
 
 export const School = Type.Object(
   {
-    uai: Type.String({ pattern: UAI_PATTERN }),
+    uai: UaiSchema,
     name: Type.String({ minLength: 1, maxLength: 200 }),
     commune: Type.String({ minLength: 1, maxLength: 100 }),
     lat: Type.Number({ minimum: -90, maximum: 90 }),
@@ -35,7 +37,9 @@ export class RegistryError extends Error {
   }
 }
 
-const validateSchool = ajv.compile({ ...School, properties: { ...School.properties } });
+const validateSchool = addVigieFormats(new Ajv({ strict: false, useDefaults: true, verbose: true })).compile(
+  School,
+);
 
 /** CSV header names, snake_case as a spreadsheet would have them, mapped to School keys. */
 const CSV_COLUMNS: Record<string, keyof School> = {
@@ -95,11 +99,6 @@ export function parseRegistry(file: string, text: string): Map<Uai, School> {
   for (const { where, row } of rows) {
     if (!validateSchool(row)) {
       problems.push(`${where}: ${describeAjvError(validateSchool.errors?.[0])}`);
-      continue;
-    }
-    const uaiErr = uaiProblem(row['uai']);
-    if (uaiErr) {
-      problems.push(`${where}: ${uaiErr}`);
       continue;
     }
     const school = row as unknown as School;

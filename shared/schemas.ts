@@ -9,7 +9,13 @@ export const PROTOCOL_VERSION = 1;
 /** Largest metrics payload the collector accepts; the agent splits batches under it. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
-const Uai = Type.String({ pattern: UAI_PATTERN, description: 'school UAI: 7 digits + check letter' });
+/** A school's UAI; the format checks the letter (shared/validate.ts registers it). */
+export const UaiSchema = Type.String({
+  pattern: UAI_PATTERN,
+  format: 'uai',
+  description: 'a school UAI: 7 digits and their check letter',
+});
+const Uai = UaiSchema;
 const AgentId = Type.String({ pattern: AGENT_ID_PATTERN, description: 'agent id, unique within a school' });
 /** Agent clock, milliseconds since the Unix epoch. */
 const Time = Type.Integer({ minimum: 0, description: 'ms since epoch, agent clock' });

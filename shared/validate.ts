@@ -19,7 +19,7 @@ import {
   WanSample,
   WifiSample,
 } from './schemas.ts';
-import { uaiProblem } from './uai.ts';
+import { isUai, uaiProblem } from './uai.ts';
 
 /** Why a message was refused; the collector counts rejections by this code. */
 export type RejectReason =
@@ -35,7 +35,13 @@ export type RejectReason =
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; error: string };
 
-export const ajv = new Ajv({ allErrors: false, strict: false });
+/** Formats the shared schemas use; call on every Ajv instance that compiles them (fastify's too). */
+export function addVigieFormats<A extends Ajv>(instance: A): A {
+  instance.addFormat('uai', { type: 'string', validate: (v: string) => isUai(v) });
+  return instance;
+}
+
+export const ajv = addVigieFormats(new Ajv({ allErrors: false, strict: false, verbose: true }));
 
 const sampleValidators: Record<ProbeKind, ValidateFunction> = {
   ping: ajv.compile(PingSample),
@@ -67,6 +73,7 @@ export function describeAjvError(e: ErrorObject | undefined, prefix = ''): strin
     return `${where}: unexpected property "${params['additionalProperty']}"`;
   if (e.keyword === 'required') return `${where}: missing property "${params['missingProperty']}"`;
   if (e.keyword === 'const') return `${where}: must be ${JSON.stringify(params['allowedValue'])}`;
+  if (e.keyword === 'format' && params['format'] === 'uai') return `${where}: ${uaiProblem(e.data)}`;
   return `${where}: ${e.message}`;
 }
 
