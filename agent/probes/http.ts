@@ -1,0 +1,126 @@
+// Reachability of the web services teachers use: status, time to first byte, total time, and the
+// TLS certificate's days left. node:http(s) rather than undici: it exposes the TLS socket, so an
+// expired or untrusted certificate is still read and reported (ok=false) instead of only failing.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { HttpSample } from '../../shared/schemas.ts';
+import type { HttpConfig, HttpTarget } from './config.ts';
+import type { Probe, ProbeContext } from './contract.ts';
+import { errorCode, mapLimit } from './util.ts';
+
+const DAY_MS = 86_400_000;
+
+export function certDaysLeft(validTo: string, now: number): number | undefined {
+  const end = Date.parse(validTo);
+  return Number.isFinite(end) ? Math.round(((end - now) / DAY_MS) * 100) / 100 : undefined;
+}
+
+export function statusOk(status: number, okStatus?: readonly number[]): boolean {
+  return okStatus?.length ? okStatus.includes(status) : status >= 200 && status < 400;
+}
+
+export class HttpProbe implements Probe<HttpConfig> {
+  readonly kind = 'http' as const;
+  private readonly cas = new Map<string, Buffer>();
+  constructor(readonly config: HttpConfig) {}
+
+  async run(ctx: ProbeContext): Promise<HttpSample[]> {
+    return mapLimit(this.config.targets, 4, (target) => this.fetch(target, ctx));
+  }
+
+  private ca(file: string): Buffer {
+    let pem = this.cas.get(file);
+    if (!pem) {
+      pem = readFileSync(file);
+      this.cas.set(file, pem);
+    }
+    return pem;
+  }
+
+  private fetch(target: HttpTarget, ctx: ProbeContext): Promise<HttpSample> {
+    const t = ctx.now();
+    const label = target.name ?? target.url;
+    const start = performance.now();
+    const elapsed = () => Math.round((performance.now() - start) * 1000) / 1000;
+    return new Promise<HttpSample>((resolve) => {
+      let certDays: number | undefined;
+      let tlsError: string | undefined;
+      let ttfbMs: number | undefined;
+      let settled = false;
+      const finish = (s: Omit<HttpSample, 'probe' | 't' | 'target'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve({
+          probe: 'http',
+          t,
+          target: label,
+          ...s,
+          ...(certDays === undefined ? {} : { certDaysLeft: certDays }),
+        });
+      };
+      let url: URL;
+      let ca: Buffer | undefined;
+      try {
+        url = new URL(target.url);
+        ca = target.ca ? this.ca(target.ca) : undefined;
+      } catch (err) {
+        finish({ ok: false, status: 0, error: errorCode(err, 'EINVAL') });
+        return;
+      }
+      const isHttps = url.protocol === 'https:';
+      const req = (isHttps ? https : http).request(url, {
+        method: target.method,
+        headers: { 'user-agent': 'vigie-agent', accept: '*/*' },
+        // We judge the certificate ourselves below, to report days left even when it is bad.
+        ...(isHttps ? { rejectUnauthorized: false, ...(ca ? { ca } : {}), agent: false } : { agent: false }),
+      });
+      const fail = (code: string) => finish({ ok: false, status: 0, error: code, totalMs: elapsed() });
+      const timer = setTimeout(() => {
+        fail('ETIMEDOUT');
+        req.destroy();
+      }, this.config.requestTimeoutS * 1000);
+      const onAbort = () => {
+        fail('ABORTED');
+        req.destroy();
+      };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      req.on('socket', (socket) => {
+        if (!isHttps) return;
+        socket.once('secureConnect', () => {
+          const tls = socket as TLSSocket;
+          const cert = tls.getPeerCertificate();
+          if (cert?.valid_to) certDays = certDaysLeft(cert.valid_to, ctx.now());
+          if (!tls.authorized) tlsError = String(tls.authorizationError ?? 'TLS').slice(0, 64);
+        });
+      });
+      req.on('error', (err) => fail(errorCode(err)));
+      req.on('response', (res) => {
+        ttfbMs = elapsed();
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > this.config.maxBodyBytes) res.destroy();
+        });
+        const done = () => {
+          const status = res.statusCode ?? 0;
+          const ok = statusOk(status, target.okStatus) && !tlsError;
+          finish({
+            ok,
+            status,
+            ttfbMs,
+            totalMs: elapsed(),
+            ...(tlsError ? { error: tlsError } : ok ? {} : { error: `HTTP_${status}` }),
+          });
+        };
+        res.on('end', done);
+        res.on('close', done);
+        res.on('error', () => done());
+      });
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,92 @@
+// A thin promise layer over net-snmp for the wan and wifi probes.
+import snmp from 'net-snmp';
+
+export const OID = {
+  sysUpTime: '1.3.6.1.2.1.1.3.0',
+  ifDescr: '1.3.6.1.2.1.2.2.1.2',
+  ifOperStatus: '1.3.6.1.2.1.2.2.1.8',
+  ifName: '1.3.6.1.2.1.31.1.1.1.1',
+  ifHCInOctets: '1.3.6.1.2.1.31.1.1.1.6',
+  ifHCOutOctets: '1.3.6.1.2.1.31.1.1.1.10',
+} as const;
+
+export interface SnmpEndpoint {
+  host: string;
+  port: number;
+  community: string;
+  version: '1' | '2c';
+}
+
+/** Counter64 arrives as a big-endian Buffer of minimal length (1 to 9 bytes): read it unsigned. */
+export function decodeCounter64(value: unknown): bigint {
+  if (Buffer.isBuffer(value)) {
+    let n = 0n;
+    for (const byte of value) n = (n << 8n) | BigInt(byte);
+    return n;
+  }
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return BigInt(Math.trunc(value));
+  if (typeof value === 'bigint') return value;
+  throw new TypeError(`not a counter value: ${typeof value}`);
+}
+
+/** Last sub-identifier of a table column's instance OID: the ifIndex. */
+export const rowIndex = (oid: string) => Number(oid.slice(oid.lastIndexOf('.') + 1));
+
+export class SnmpClient {
+  private readonly session: snmp.Session;
+
+  constructor(ep: SnmpEndpoint, timeoutMs: number) {
+    this.session = snmp.createSession(ep.host, ep.community, {
+      port: ep.port,
+      version: ep.version === '1' ? snmp.Version1 : snmp.Version2c,
+      timeout: timeoutMs,
+      retries: 1,
+    });
+    // A late response after close, or an ICMP error, is reported here: never let it crash the agent.
+    this.session.on('error', () => {});
+  }
+
+  /** Values by OID; a noSuchObject/noSuchInstance varbind is left out. */
+  get(oids: string[]): Promise<Map<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.session.get(oids, (err, varbinds) => {
+        if (err) return reject(err);
+        const out = new Map<string, unknown>();
+        for (const vb of varbinds ?? []) if (!snmp.isVarbindError(vb)) out.set(vb.oid, vb.value);
+        resolve(out);
+      });
+    });
+  }
+
+  /** Every varbind under a column or subtree, bounded so a broken agent cannot grow it forever. */
+  walk(oid: string, maxRows = 4096): Promise<Map<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const out = new Map<string, unknown>();
+      this.session.subtree(
+        oid,
+        20,
+        ((varbinds: snmp.Varbind[]) => {
+          for (const vb of varbinds) if (!snmp.isVarbindError(vb)) out.set(vb.oid, vb.value);
+          return out.size >= maxRows; // true stops the walk
+        }) as snmp.FeedCallback,
+        (err: Error | null) => (err ? reject(err) : resolve(out)),
+      );
+    });
+  }
+
+  close(): void {
+    try {
+      this.session.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** An error code for SNMP failures: RequestTimedOutError → ETIMEDOUT, else the error's name or code. */
+export function snmpErrorCode(err: unknown): string {
+  const e = err as { name?: string; code?: string };
+  if (e?.name === 'RequestTimedOutError') return 'SNMP_TIMEOUT';
+  if (typeof e?.code === 'string') return e.code;
+  return (e?.name ?? 'SNMP_ERROR').slice(0, 64);
+}

@@ -1,0 +1,138 @@
+// Active download and upload throughput against the collector's speed-test endpoint
+// (collector/http/speedtest.ts): GET {url}/download?bytes=N, POST {url}/upload?warmupMs=W.
+import type { SpeedtestSample } from '../../shared/schemas.ts';
+import type { SpeedtestConfig } from './config.ts';
+import type { Probe, ProbeContext } from './contract.ts';
+import { speedtestDecision } from './speedtest-schedule.ts';
+import { errorCode } from './util.ts';
+import type { LinkLoad } from './wan.ts';
+
+/** Upload chunks: random bytes, so no compressing middlebox flatters the figure. */
+const CHUNK = Buffer.from(crypto.getRandomValues(new Uint8Array(64 * 1024)));
+
+export interface Transfer {
+  bytes: number;
+  bps: number;
+  durationMs: number;
+}
+
+/**
+ * Throughput over the window after warm-up: the first warmupMs after the first byte (TCP slow start,
+ * a shaper's burst bucket) are left out. `marks` are (ms since start, cumulative bytes) per chunk.
+ */
+export function windowRate(marks: readonly [number, number][], warmupMs: number): Transfer | undefined {
+  if (marks.length < 2) return undefined;
+  const [t0] = marks[0]!;
+  const [tEnd, bEnd] = marks[marks.length - 1]!;
+  // Short transfers keep at least half their span.
+  const cut = t0 + Math.min(warmupMs, (tEnd - t0) / 2);
+  const from = marks.find(([t]) => t >= cut) ?? marks[0]!;
+  const span = tEnd - from[0];
+  if (span <= 0) return undefined;
+  return { bytes: bEnd, bps: Math.round(((bEnd - from[1]) * 8 * 1000) / span), durationMs: tEnd - t0 };
+}
+
+export class SpeedtestProbe implements Probe<SpeedtestConfig> {
+  readonly kind = 'speedtest' as const;
+  private pastRuns: number[] = [];
+
+  constructor(
+    readonly config: SpeedtestConfig,
+    private readonly deps: { linkLoad?: LinkLoad; wanIntervalS?: number; ignoreSchedule?: boolean } = {},
+  ) {}
+
+  async run(ctx: ProbeContext): Promise<SpeedtestSample[]> {
+    const now = ctx.now();
+    this.pastRuns = this.pastRuns.filter((t) => now - t < 2 * 86_400_000);
+    if (!this.deps.ignoreSchedule) {
+      const busy = this.deps.linkLoad?.busiestPct(now, 2 * (this.deps.wanIntervalS ?? 60) * 1000);
+      const decision = speedtestDecision(this.config, this.pastRuns, now, busy);
+      if (!decision.run) {
+        ctx.log.debug({ reason: decision.reason, busyPct: busy }, 'speedtest skipped');
+        return [];
+      }
+    } else if (!this.config.url) {
+      return [];
+    }
+    this.pastRuns.push(now);
+    return [await this.measure(ctx)];
+  }
+
+  /** One download then one upload, whatever the schedule says. */
+  async measure(ctx: ProbeContext): Promise<SpeedtestSample> {
+    const t = ctx.now();
+    const target = this.config.url ?? '';
+    const start = performance.now();
+    const base = { probe: 'speedtest' as const, t, target: target.slice(0, 128) || 'none' };
+    try {
+      const down = await this.download(ctx);
+      const up = await this.upload(ctx);
+      const ok = down !== undefined && up !== undefined;
+      return {
+        ...base,
+        ok,
+        ...(down ? { downBps: down.bps, downBytes: down.bytes } : {}),
+        ...(up ? { upBps: up.bps, upBytes: up.bytes } : {}),
+        durationMs: Math.round(performance.now() - start),
+        ...(ok ? {} : { error: 'NO_DATA' }),
+      };
+    } catch (err) {
+      ctx.log.warn({ err }, 'speedtest failed');
+      return { ...base, ok: false, durationMs: Math.round(performance.now() - start), error: errorCode(err) };
+    }
+  }
+
+  private headers(): Record<string, string> {
+    return this.config.token ? { authorization: `Bearer ${this.config.token}` } : {};
+  }
+
+  private async download(ctx: ProbeContext): Promise<Transfer | undefined> {
+    const { url, durationS, maxBytes, warmupS } = this.config;
+    const stop = AbortSignal.any([ctx.signal, AbortSignal.timeout(durationS * 1000)]);
+    const start = performance.now();
+    const marks: [number, number][] = [];
+    let bytes = 0;
+    const res = await fetch(`${url}/download?bytes=${maxBytes}`, { headers: this.headers(), signal: stop });
+    if (!res.ok || !res.body)
+      throw Object.assign(new Error(`download HTTP ${res.status}`), { code: `HTTP_${res.status}` });
+    try {
+      for await (const chunk of res.body) {
+        bytes += chunk.byteLength;
+        marks.push([performance.now() - start, bytes]);
+      }
+    } catch (err) {
+      // Our own duration timer ends a download that the link could not finish: that is the design.
+      if (ctx.signal.aborted || !stop.aborted) throw err;
+    }
+    return windowRate(marks, warmupS * 1000);
+  }
+
+  private async upload(ctx: ProbeContext): Promise<Transfer | undefined> {
+    const { url, durationS, maxBytes, warmupS } = this.config;
+    const until = performance.now() + durationS * 1000;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (performance.now() >= until || sent >= maxBytes || ctx.signal.aborted) {
+          controller.close();
+          return;
+        }
+        const n = Math.min(CHUNK.length, maxBytes - sent);
+        sent += n;
+        controller.enqueue(CHUNK.subarray(0, n));
+      },
+    });
+    const res = await fetch(`${url}/upload?warmupMs=${Math.round(warmupS * 1000)}`, {
+      method: 'POST',
+      headers: { ...this.headers(), 'content-type': 'application/octet-stream' },
+      body,
+      duplex: 'half',
+      signal: ctx.signal,
+    } as RequestInit);
+    if (!res.ok) throw Object.assign(new Error(`upload HTTP ${res.status}`), { code: `HTTP_${res.status}` });
+    // The server times the bytes as they arrive: the client's clock would count its socket buffer.
+    const r = (await res.json()) as { bytes?: number; bps?: number; durationMs?: number };
+    if (typeof r.bytes !== 'number' || typeof r.bps !== 'number' || !(r.bps > 0)) return undefined;
+    return { bytes: r.bytes, bps: r.bps, durationMs: r.durationMs ?? 0 };
+  }
+}

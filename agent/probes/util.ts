@@ -1,0 +1,27 @@
+// Small helpers the probes share.
+
+/** Maps with at most `limit` calls in flight, keeping the input order in the result. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** A short machine-readable code from any thrown value (Node's err.code, else its name). */
+export function errorCode(err: unknown, fallback = 'ERROR'): string {
+  const e = err as { code?: unknown; name?: unknown };
+  const code =
+    typeof e?.code === 'string' && e.code ? e.code : typeof e?.name === 'string' ? e.name : fallback;
+  return code.slice(0, 64);
+}
