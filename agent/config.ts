@@ -1,7 +1,7 @@
 // The agent's section of the config file (`agent:`).
 import Type from 'typebox';
+import { UaiSchema } from '../shared/schemas.ts';
 import { AGENT_ID_PATTERN } from '../shared/topics.ts';
-import { UAI_PATTERN } from '../shared/uai.ts';
 
 export const MqttClientConfig = Type.Object(
   {
@@ -10,23 +10,41 @@ export const MqttClientConfig = Type.Object(
     password: Type.Optional(Type.String()),
     /** PEM file of the CA that signed the broker's certificate. */
     ca: Type.Optional(Type.String()),
+    /** Defaults to vigie-{uai}-{id}: a fixed id lets the broker replace a half-open session at once. */
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+    connectTimeoutS: Type.Integer({ minimum: 1, maximum: 300, default: 15 }),
+    /** Reconnect backoff: doubles from min to max after each failed attempt, with jitter. */
+    reconnectMinS: Type.Number({ minimum: 0.1, maximum: 3600, default: 1 }),
+    reconnectMaxS: Type.Number({ minimum: 0.1, maximum: 3600, default: 60 }),
+    /** Batches published and not yet acknowledged, at most. */
+    inflight: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    /** Publish rate cap, batches per second: a backlog replays at this pace after an outage. */
+    maxBatchesPerS: Type.Number({ minimum: 0.1, maximum: 1000, default: 20 }),
   },
   { additionalProperties: false },
 );
+export type MqttClientConfig = Type.Static<typeof MqttClientConfig>;
+
+export const SpoolConfig = Type.Object(
+  {
+    dir: Type.String({ default: '/var/lib/vigie/spool' }),
+    /** Disk budget of unacknowledged batches; past it the oldest are dropped (and counted). */
+    maxBytes: Type.Integer({ minimum: 65536, default: 64 * 1024 * 1024 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type SpoolConfig = Type.Static<typeof SpoolConfig>;
 
 export const AgentConfig = Type.Object(
   {
-    uai: Type.String({ pattern: UAI_PATTERN }),
+    uai: UaiSchema,
     id: Type.String({ pattern: AGENT_ID_PATTERN, default: 'box' }),
+    /** Absent: the agent measures and spools, publishing nothing (until a broker is configured). */
     mqtt: Type.Optional(MqttClientConfig),
-    spool: Type.Object(
-      {
-        dir: Type.String({ default: '/var/lib/vigie/spool' }),
-        maxBytes: Type.Integer({ minimum: 65536, default: 64 * 1024 * 1024 }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    spool: SpoolConfig,
+    /** Samples gathered over this period go out as one batch (fewer messages, fewer disk syncs). */
+    batchIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
     probes: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
   },
   { additionalProperties: false },

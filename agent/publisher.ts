@@ -1,0 +1,318 @@
+// Publishes the spool over MQTT (QoS 1) and nothing else: a batch leaves the spool only on its PUBACK.
+// Each connection gets a fresh mqtt.js client with auto-reconnect off: on a drop, everything in
+// flight is forgotten with the client (its in-memory store never holds more than the in-flight
+// window) and replayed from the spool after a capped, jittered backoff.
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../shared/log.ts';
+import { type EventMessage, PROTOCOL_VERSION, type StatusMessage } from '../shared/schemas.ts';
+import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
+import type { MqttClientConfig } from './config.ts';
+import type { Spool } from './spool.ts';
+
+/** Events waiting for a connection, at most; older ones go first (counted). */
+export const MAX_QUEUED_EVENTS = 100;
+
+/** Reconnect delay after `attempt` failures in a row: doubling from min to max, with ±20 % jitter. */
+export function reconnectDelayMs(attempt: number, minMs: number, maxMs: number, random: number): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(Math.min(maxMs, base * (0.8 + 0.4 * random)));
+}
+
+/** Publish pacing: how long to wait before the next batch, and when the one after may go. */
+export function paceNext(nextAllowedAt: number, now: number, minGapMs: number) {
+  const at = Math.max(now, nextAllowedAt);
+  return { waitMs: at - now, nextAllowedAt: at + minGapMs };
+}
+
+export interface PublisherOptions {
+  mqtt: MqttClientConfig;
+  uai: string;
+  agent: string;
+  version: string;
+  startedAt: number;
+  spool: Spool;
+  log: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface PublisherStats {
+  connected: boolean;
+  published: number;
+  acked: number;
+  connects: number;
+  eventsDropped: number;
+}
+
+export class Publisher {
+  private client: MqttClient | null = null;
+  /** Bumped per connection: callbacks of an older client are ignored. */
+  private generation = 0;
+  private connected = false;
+  private stopped = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private paceTimer: NodeJS.Timeout | undefined;
+  private nextAllowedAt = 0;
+  /** Highest sequence number handed to the current connection. */
+  private cursor = -1;
+  private readonly inflight = new Set<number>();
+  private pumping = false;
+  private pumpAgain = false;
+  private readonly events: EventMessage[] = [];
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly topics: { metrics: string; status: string; events: string };
+  readonly stats: PublisherStats = {
+    connected: false,
+    published: 0,
+    acked: 0,
+    connects: 0,
+    eventsDropped: 0,
+  };
+
+  constructor(private readonly opts: PublisherOptions) {
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.topics = {
+      metrics: metricsTopic(opts.uai, opts.agent),
+      status: statusTopic(opts.uai, opts.agent),
+      events: eventsTopic(opts.uai, opts.agent),
+    };
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** A batch was spooled: publish it if the connection and the window allow. */
+  notify(): void {
+    void this.pump();
+  }
+
+  /** Queues an event for the events topic; sent now if connected, else on the next connection. */
+  event(kind: EventMessage['kind'], message: string, data?: EventMessage['data']): void {
+    const ev: EventMessage = {
+      v: PROTOCOL_VERSION,
+      uai: this.opts.uai,
+      agent: this.opts.agent,
+      t: this.now(),
+      kind,
+      message: message.slice(0, 1024),
+      ...(data ? { data } : {}),
+    };
+    this.events.push(ev);
+    if (this.events.length > MAX_QUEUED_EVENTS) {
+      this.events.shift();
+      this.stats.eventsDropped++;
+    }
+    this.sendEvents();
+  }
+
+  /** Graceful stop: retained `offline` (reason graceful), then a clean DISCONNECT so no will fires. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.paceTimer);
+    const client = this.client;
+    if (!client) return;
+    if (this.connected) {
+      const offline = this.status('offline', 'graceful');
+      await withTimeout(
+        client.publishAsync(this.topics.status, JSON.stringify(offline), { qos: 1, retain: true }),
+        timeoutMs,
+      ).catch((err) => this.opts.log.warn({ err }, 'could not publish the offline status'));
+      await withTimeout(client.endAsync(), timeoutMs).catch(() => client.end(true));
+    } else {
+      client.end(true);
+    }
+    this.generation++;
+    this.connected = false;
+    this.stats.connected = false;
+  }
+
+  private status(state: StatusMessage['state'], reason: StatusMessage['reason']): StatusMessage {
+    return {
+      v: PROTOCOL_VERSION,
+      uai: this.opts.uai,
+      agent: this.opts.agent,
+      state,
+      t: this.now(),
+      version: this.opts.version,
+      ...(state === 'online' ? { startedAt: this.opts.startedAt } : {}),
+      reason,
+    };
+  }
+
+  private clientOptions(): IClientOptions {
+    const m = this.opts.mqtt;
+    return {
+      clientId: m.clientId ?? `vigie-${this.opts.uai}-${this.opts.agent}`,
+      clean: true,
+      protocolVersion: 4,
+      keepalive: m.keepaliveS,
+      connectTimeout: m.connectTimeoutS * 1000,
+      // Reconnection is ours (capped backoff, fresh client): mqtt.js retries at a fixed period only.
+      reconnectPeriod: 0,
+      queueQoSZero: false,
+      ...(m.username !== undefined ? { username: m.username } : {}),
+      ...(m.password !== undefined ? { password: m.password } : {}),
+      ...(m.ca ? { ca: readFileSync(m.ca), rejectUnauthorized: true } : {}),
+      will: {
+        topic: this.topics.status,
+        payload: Buffer.from(JSON.stringify(this.status('offline', 'will'))),
+        qos: 1,
+        retain: true,
+      },
+    };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.opts.mqtt.url, this.clientOptions());
+    } catch (err) {
+      this.opts.log.error({ err }, 'cannot create the MQTT client');
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    client.on('connect', () => {
+      if (gen !== this.generation) return;
+      this.onConnected(client);
+    });
+    client.on('error', (err) => {
+      if (gen !== this.generation) return;
+      this.opts.log.warn({ err: err.message, url: this.opts.mqtt.url }, 'MQTT error');
+    });
+    client.on('close', () => {
+      if (gen !== this.generation) return;
+      this.onClosed(client);
+    });
+  }
+
+  private onConnected(client: MqttClient): void {
+    this.connected = true;
+    this.stats.connected = true;
+    this.stats.connects++;
+    this.attempt = 0;
+    this.inflight.clear();
+    this.cursor = -1;
+    this.opts.log.info(
+      { url: this.opts.mqtt.url, spooled: this.opts.spool.stats.batches },
+      'connected to the broker',
+    );
+    const birth = this.status('online', 'birth');
+    client.publish(this.topics.status, JSON.stringify(birth), { qos: 1, retain: true }, (err) => {
+      if (err) this.opts.log.warn({ err: err.message }, 'birth message not acknowledged');
+    });
+    this.sendEvents();
+    void this.pump();
+  }
+
+  private onClosed(client: MqttClient): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.stats.connected = false;
+    this.generation++;
+    this.inflight.clear();
+    clearTimeout(this.paceTimer);
+    client.end(true);
+    if (wasConnected) {
+      this.opts.log.warn({ spooled: this.opts.spool.stats.batches }, 'connection to the broker lost');
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const m = this.opts.mqtt;
+    const delay = reconnectDelayMs(
+      this.attempt++,
+      m.reconnectMinS * 1000,
+      m.reconnectMaxS * 1000,
+      this.random(),
+    );
+    this.opts.log.info({ delayMs: delay, attempt: this.attempt }, 'reconnecting to the broker');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private sendEvents(): void {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    while (this.events.length > 0) {
+      const ev = this.events.shift()!;
+      client.publish(this.topics.events, JSON.stringify(ev), { qos: 1 }, (err) => {
+        if (err) this.opts.log.debug({ err: err.message, kind: ev.kind }, 'event not acknowledged');
+      });
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.publishWhatFits();
+      } while (this.pumpAgain);
+    } catch (err) {
+      this.opts.log.error({ err }, 'reading the spool failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async publishWhatFits(): Promise<void> {
+    const window = this.opts.mqtt.inflight;
+    const minGapMs = 1000 / this.opts.mqtt.maxBatchesPerS;
+    while (this.connected && this.client && this.inflight.size < window) {
+      const seq = this.opts.spool.firstAfter(this.cursor);
+      if (seq === undefined) return;
+      const pace = paceNext(this.nextAllowedAt, this.now(), minGapMs);
+      if (pace.waitMs > 0) {
+        clearTimeout(this.paceTimer);
+        this.paceTimer = setTimeout(() => void this.pump(), pace.waitMs);
+        return;
+      }
+      this.nextAllowedAt = pace.nextAllowedAt;
+      const gen = this.generation;
+      const client = this.client;
+      const payload = await this.opts.spool.read(seq);
+      if (gen !== this.generation) return;
+      this.cursor = Math.max(this.cursor, seq);
+      if (!payload) continue; // dropped by the size bound meanwhile
+      this.inflight.add(seq);
+      this.stats.published++;
+      client.publish(this.topics.metrics, payload, { qos: 1 }, (err) => {
+        if (gen !== this.generation) return;
+        this.inflight.delete(seq);
+        if (err) {
+          // Still connected but refused: start over on a fresh connection, replaying from the spool.
+          this.opts.log.warn({ err: err.message, seq }, 'batch not acknowledged, reconnecting');
+          this.onClosed(client);
+          return;
+        }
+        this.stats.acked++;
+        this.opts.spool
+          .remove(seq)
+          .catch((e) => this.opts.log.error({ err: e, seq }, 'removing an acknowledged batch failed'))
+          .finally(() => void this.pump());
+      });
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,65 @@
+// A probe's samples are checked before they enter a batch: the collector refuses a whole batch for
+// one bad sample, so a buggy probe must not poison the others' data.
+import type { ValidateFunction } from 'ajv';
+import {
+  DnsSample,
+  HttpSample,
+  PingSample,
+  PROBE_KINDS,
+  type ProbeKind,
+  type Sample,
+  SelfSample,
+  SpeedtestSample,
+  WanSample,
+  WifiSample,
+} from '../shared/schemas.ts';
+import { ajv, describeAjvError } from '../shared/validate.ts';
+
+let validators: Record<ProbeKind, ValidateFunction> | undefined;
+
+function validatorFor(kind: ProbeKind): ValidateFunction {
+  validators ??= {
+    ping: ajv.compile(PingSample),
+    dns: ajv.compile(DnsSample),
+    http: ajv.compile(HttpSample),
+    wan: ajv.compile(WanSample),
+    wifi: ajv.compile(WifiSample),
+    speedtest: ajv.compile(SpeedtestSample),
+    self: ajv.compile(SelfSample),
+  };
+  return validators[kind];
+}
+
+function nonFinitePath(value: unknown, path: string): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nonFinitePath(v, `${path}/${k}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** Why this sample would be refused by the collector, or null when it is fine. */
+export function sampleProblem(sample: unknown): string | null {
+  const kind = (sample as { probe?: unknown } | null)?.probe;
+  if (typeof kind !== 'string' || !(PROBE_KINDS as readonly string[]).includes(kind)) {
+    return `probe: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`;
+  }
+  const nonFinite = nonFinitePath(sample, '');
+  if (nonFinite) return `${nonFinite}: number is not finite`;
+  const validate = validatorFor(kind as ProbeKind);
+  return validate(sample) ? null : describeAjvError(validate.errors?.[0]);
+}
+
+export function partitionSamples(samples: readonly unknown[]): { valid: Sample[]; problems: string[] } {
+  const valid: Sample[] = [];
+  const problems: string[] = [];
+  for (const sample of samples) {
+    const problem = sampleProblem(sample);
+    if (problem) problems.push(problem);
+    else valid.push(sample as Sample);
+  }
+  return { valid, problems };
+}
