@@ -1,33 +1,140 @@
 // The collector's section of the config file (`collector:`).
+import { Ajv } from 'ajv';
 import Type from 'typebox';
+import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
+import { describeAjvError } from '../shared/validate.ts';
+
+const Duration = Type.String({ pattern: '^(INF|[0-9]+(ms|s|m|h|d|w))$', description: 'InfluxQL duration' });
+
+export const CollectorMqttConfig = Type.Object(
+  {
+    url: Type.String({ pattern: '^(mqtts?|wss?|tcp|tls)://' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    ca: Type.Optional(Type.String()),
+    /** Fixed, so the broker keeps this collector's persistent session (clean = false) across restarts. */
+    clientId: Type.String({ default: 'vigie-collector' }),
+    /** Shared-subscription group: collectors in one group split the metrics stream ($share/group/...). */
+    group: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 5 }),
+    /** MQTT 5: how long the broker keeps the session (and queues messages) while the collector is away. */
+    sessionExpiryS: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+    keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+    reconnectS: Type.Number({ minimum: 0.1, maximum: 600, default: 2 }),
+  },
+  { additionalProperties: false },
+);
+
+export const EmbeddedBrokerConfig = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const InfluxConfig = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8086' }),
+    database: Type.String({ minLength: 1, default: 'vigie' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    /** Points per write (a batch is also cut at batchBytes and after flushMs). */
+    batchPoints: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
+    batchBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+    flushMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 500 }),
+    /** Writes in flight at once; the checkpoint only moves past a contiguous run of accepted writes. */
+    concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    gzip: Type.Boolean({ default: true }),
+    timeoutMs: Type.Integer({ minimum: 100, default: 15_000 }),
+    retryMinMs: Type.Integer({ minimum: 10, default: 250 }),
+    retryMaxMs: Type.Integer({ minimum: 10, default: 15_000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const RetentionConfig = Type.Object(
+  {
+    /** Create database, retention policies and continuous queries at start. */
+    manage: Type.Boolean({ default: true }),
+    raw: Type.Object(
+      {
+        name: Type.String({ minLength: 1, default: 'raw' }),
+        duration: { ...Duration, default: '90d' },
+        shardDuration: { ...Duration, default: '1d' },
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    rollup: Type.Object(
+      {
+        name: Type.String({ minLength: 1, default: 'long' }),
+        duration: { ...Duration, default: 'INF' },
+        interval: { ...Duration, default: '5m' },
+        shardDuration: { ...Duration, default: '52w' },
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const WalConfig = Type.Object(
+  {
+    dir: Type.String({ default: '/var/lib/vigie/collector-wal' }),
+    /** Unconfirmed bytes on disk at most; past it the collector stops acking MQTT (back-pressure). */
+    maxBytes: Type.Integer({ minimum: 4096, default: 1024 * 1024 * 1024 }),
+    segmentBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+    /** fsync is grouped: every appended byte is synced within this delay. */
+    fsyncMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const IngestConfig = Type.Object(
+  {
+    maxPayloadBytes: Type.Integer({ minimum: 1024, default: MAX_PAYLOAD_BYTES }),
+    /** Samples stamped further ahead of the collector's clock are refused (clock_future). */
+    maxFutureMs: Type.Integer({ minimum: 0, default: 5 * 60_000 }),
+    /** Samples older than this are refused (clock_past); keep it under the raw retention. */
+    maxPastMs: Type.Integer({ minimum: 60_000, default: 30 * 24 * 3600_000 }),
+    /** Refuse schools missing from the registry (they are counted either way). */
+    rejectUnknownSchools: Type.Boolean({ default: false }),
+    /** Refused messages kept for inspection. */
+    deadLetters: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
+  },
+  { additionalProperties: false, default: {} },
+);
 
 export const CollectorConfig = Type.Object(
   {
     /** School registry, CSV or YAML. */
     schools: Type.Optional(Type.String()),
-    mqtt: Type.Optional(
-      Type.Object(
-        {
-          url: Type.String({ pattern: '^(mqtts?|wss?|tcp|tls)://' }),
-          username: Type.Optional(Type.String()),
-          password: Type.Optional(Type.String()),
-          ca: Type.Optional(Type.String()),
-          clientId: Type.String({ default: 'vigie-collector' }),
-          group: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    influx: Type.Object(
-      {
-        url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8086' }),
-        database: Type.String({ minLength: 1, default: 'vigie' }),
-        username: Type.Optional(Type.String()),
-        password: Type.Optional(Type.String()),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    /** Absent: an embedded broker (aedes) listens on `broker`. */
+    mqtt: Type.Optional(CollectorMqttConfig),
+    broker: EmbeddedBrokerConfig,
+    influx: InfluxConfig,
+    retention: RetentionConfig,
+    wal: WalConfig,
+    ingest: IngestConfig,
   },
   { additionalProperties: false },
 );
 export type CollectorConfig = Type.Static<typeof CollectorConfig>;
+export type CollectorMqttConfig = Type.Static<typeof CollectorMqttConfig>;
+export type InfluxConfig = Type.Static<typeof InfluxConfig>;
+export type RetentionConfig = Type.Static<typeof RetentionConfig>;
+export type WalConfig = Type.Static<typeof WalConfig>;
+export type IngestConfig = Type.Static<typeof IngestConfig>;
+
+const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+const validateCollectorConfig = configAjv.compile(CollectorConfig);
+
+/** Fills defaults into a programmatic config (tests, embedding) and checks it like the file loader does. */
+export function resolveCollectorConfig(input: unknown): CollectorConfig {
+  const copy = structuredClone(input ?? {});
+  if (!validateCollectorConfig(copy)) {
+    const problems = (validateCollectorConfig.errors ?? []).map((e) => describeAjvError(e, 'collector'));
+    throw new Error(`invalid collector config: ${problems.join('; ')}`);
+  }
+  return copy as CollectorConfig;
+}

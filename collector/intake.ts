@@ -1,0 +1,88 @@
+// Decides what to do with one MQTT message: a pure function of (topic, payload, registry, now).
+// Shared schemas first, then what only the collector knows: the topic, its clock, its registry,
+// and whether InfluxDB can store every string exactly.
+import type { School } from '../shared/registry.ts';
+import type { EventMessage, MetricsBatch, StatusMessage } from '../shared/schemas.ts';
+import { parseTopic } from '../shared/topics.ts';
+import type { Uai } from '../shared/uai.ts';
+import { decodeEvent, decodeMetrics, decodeStatus, type RejectReason } from '../shared/validate.ts';
+import type { IngestConfig } from './config.ts';
+import { LineProtocolError, toLines } from './line-protocol.ts';
+import { batchToPoints } from './mapping.ts';
+
+/** Shared reasons, plus: the topic is not ours, or a string cannot be stored exactly in InfluxDB. */
+export type IntakeRejectReason = RejectReason | 'bad_topic' | 'unwritable';
+
+export type IntakeResult =
+  | { kind: 'metrics'; batch: MetricsBatch; lines: string; points: number; knownSchool: boolean }
+  | { kind: 'status'; msg: StatusMessage; knownSchool: boolean }
+  | { kind: 'event'; msg: EventMessage; knownSchool: boolean }
+  | { kind: 'rejected'; reason: IntakeRejectReason; error: string; uai?: Uai };
+
+export interface IntakeContext {
+  schools: ReadonlyMap<string, School> | null;
+  config: Pick<IngestConfig, 'maxPayloadBytes' | 'maxFutureMs' | 'maxPastMs' | 'rejectUnknownSchools'>;
+  now: number;
+}
+
+const reject = (reason: IntakeRejectReason, error: string, uai?: Uai): IntakeResult => ({
+  kind: 'rejected',
+  reason,
+  error,
+  ...(uai ? { uai } : {}),
+});
+
+function clockProblem(t: number, where: string, ctx: IntakeContext): IntakeResult | null {
+  if (t > ctx.now + ctx.config.maxFutureMs) {
+    return reject(
+      'clock_future',
+      `${where} is ${Math.round((t - ctx.now) / 1000)} s ahead of the collector's clock (limit ${ctx.config.maxFutureMs / 1000} s)`,
+    );
+  }
+  if (t < ctx.now - ctx.config.maxPastMs) {
+    return reject(
+      'clock_past',
+      `${where} is ${Math.round((ctx.now - t) / 1000)} s old (limit ${ctx.config.maxPastMs / 1000} s)`,
+    );
+  }
+  return null;
+}
+
+export function intake(topic: string, payload: Buffer, ctx: IntakeContext): IntakeResult {
+  const parsed = parseTopic(topic);
+  if (!parsed.ok) return reject('bad_topic', parsed.error);
+  const { uai, agent, kind } = parsed.topic;
+  const school = ctx.schools?.get(uai);
+  const knownSchool = ctx.schools === null || school !== undefined;
+  if (!knownSchool && ctx.config.rejectUnknownSchools) {
+    return reject('unknown_school', `school ${uai} is not in the registry`, uai);
+  }
+  const decoded =
+    kind === 'metrics'
+      ? decodeMetrics(payload, ctx.config.maxPayloadBytes)
+      : kind === 'status'
+        ? decodeStatus(payload)
+        : decodeEvent(payload);
+  if (!decoded.ok) return reject(decoded.reason, decoded.error, uai);
+  const msg = decoded.value;
+  if (msg.uai !== uai || msg.agent !== agent) {
+    return reject('topic_mismatch', `payload says ${msg.uai}/${msg.agent}, topic says ${uai}/${agent}`, uai);
+  }
+  if (kind === 'status') return { kind: 'status', msg: msg as StatusMessage, knownSchool };
+  if (kind === 'events') return { kind: 'event', msg: msg as EventMessage, knownSchool };
+
+  const batch = msg as MetricsBatch;
+  const batchClock = clockProblem(batch.t, '/t', ctx);
+  if (batchClock) return { ...batchClock, uai } as IntakeResult;
+  for (let i = 0; i < batch.samples.length; i++) {
+    const sampleClock = clockProblem(batch.samples[i]!.t, `/samples/${i}/t`, ctx);
+    if (sampleClock) return { ...sampleClock, uai } as IntakeResult;
+  }
+  const points = batchToPoints(batch, school, ctx.now);
+  try {
+    return { kind: 'metrics', batch, lines: toLines(points), points: points.length, knownSchool };
+  } catch (err) {
+    if (err instanceof LineProtocolError) return reject('unwritable', err.message, uai);
+    throw err;
+  }
+}

@@ -1,0 +1,113 @@
+// Database, retention policies and continuous queries: raw points for a few months, a 5-minute rollup
+// for multi-year reports. The statements are derived from the schema table, so a new field is rolled
+// up without anyone remembering to.
+import type { RetentionConfig } from './config.ts';
+import type { InfluxHttp } from './influx-http.ts';
+import { COLLECTOR_MEASUREMENTS, type FieldType, SAMPLE_MEASUREMENTS } from './schema.ts';
+
+export interface Rollup {
+  name: string;
+  measurement: string;
+  select: string;
+  where?: string;
+}
+
+const q = (name: string) => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
+/**
+ * Per measurement: numbers → mean (same name); booleans → `<f>_n` (how many) and `<f>_true` (how many
+ * true) so availability ratios survive; strings are not rolled up. Presence and outages are events:
+ * the first of each field per 5 minutes keeps them findable after the raw data has expired.
+ */
+export function rollups(): Rollup[] {
+  const out: Rollup[] = [];
+  const add = (measurement: string, fields: Record<string, FieldType>) => {
+    const numeric = Object.entries(fields).filter(([, t]) => t === 'float' || t === 'integer');
+    const selects = numeric.map(([f]) => `mean(${q(f)}) AS ${q(f)}`);
+    for (const [f, t] of Object.entries(fields))
+      if (t === 'boolean') selects.push(`count(${q(f)}) AS ${q(`${f}_n`)}`);
+    if (selects.length) out.push({ name: `vigie_${measurement}`, measurement, select: selects.join(', ') });
+    for (const [f, t] of Object.entries(fields)) {
+      if (t !== 'boolean') continue;
+      out.push({
+        name: `vigie_${measurement}_${f}_true`,
+        measurement,
+        select: `count(${q(f)}) AS ${q(`${f}_true`)}`,
+        where: `${q(f)} = true`,
+      });
+    }
+  };
+  for (const spec of Object.values(SAMPLE_MEASUREMENTS)) {
+    add(spec.measurement, Object.fromEntries(Object.entries(spec.fields).map(([f, [, t]]) => [f, t])));
+  }
+  const batch = COLLECTOR_MEASUREMENTS.batch.measurement;
+  out.push({
+    name: `vigie_${batch}`,
+    measurement: batch,
+    select: `count("seq") AS "batches", sum("samples") AS "samples", mean("clock_offset_ms") AS "clock_offset_ms"`,
+  });
+  for (const m of [COLLECTOR_MEASUREMENTS.presence, COLLECTOR_MEASUREMENTS.outage]) {
+    out.push({
+      name: `vigie_${m.measurement}`,
+      measurement: m.measurement,
+      select: Object.keys(m.fields)
+        .map((f) => `first(${q(f)}) AS ${q(f)}`)
+        .join(', '),
+    });
+  }
+  return out;
+}
+
+export function continuousQuery(db: string, cfg: RetentionConfig, r: Rollup): string {
+  const where = r.where ? ` WHERE ${r.where}` : '';
+  return (
+    `CREATE CONTINUOUS QUERY ${q(r.name)} ON ${q(db)} BEGIN SELECT ${r.select} ` +
+    `INTO ${q(db)}.${q(cfg.rollup.name)}.${q(r.measurement)} FROM ${q(db)}.${q(cfg.raw.name)}.${q(r.measurement)}` +
+    `${where} GROUP BY time(${cfg.rollup.interval}), * END`
+  );
+}
+
+const durationSql = (d: string) => (d === 'INF' ? 'INF' : d);
+
+function policyStatement(
+  verb: 'CREATE' | 'ALTER',
+  db: string,
+  name: string,
+  duration: string,
+  shard: string,
+  isDefault: boolean,
+) {
+  return `${verb} RETENTION POLICY ${q(name)} ON ${q(db)} DURATION ${durationSql(duration)} ${
+    verb === 'CREATE' ? 'REPLICATION 1 ' : ''
+  }SHARD DURATION ${shard}${isDefault ? ' DEFAULT' : ''}`;
+}
+
+/** Loose comparison of a stored CQ with ours: InfluxDB re-quotes and re-spaces what it stores. */
+const normalise = (s: string) => s.replace(/["\s]/g, '').toLowerCase();
+
+/** Idempotent: run at every start; alters policies and replaces continuous queries that changed. */
+export async function applyRetention(http: InfluxHttp, db: string, cfg: RetentionConfig): Promise<void> {
+  await http.query(`CREATE DATABASE ${q(db)}`);
+  const policies = await http.query(`SHOW RETENTION POLICIES ON ${q(db)}`);
+  const existing = new Set((policies.results[0]?.series?.[0]?.values ?? []).map((v) => String(v[0])));
+  for (const [p, isDefault] of [
+    [cfg.raw, true],
+    [cfg.rollup, false],
+  ] as const) {
+    const verb = existing.has(p.name) ? 'ALTER' : 'CREATE';
+    await http.query(policyStatement(verb, db, p.name, p.duration, p.shardDuration, isDefault));
+  }
+  const shown = await http.query('SHOW CONTINUOUS QUERIES');
+  const stored = new Map<string, string>();
+  for (const series of shown.results[0]?.series ?? []) {
+    if (series.name !== db) continue;
+    for (const [name, query] of series.values) stored.set(String(name), String(query));
+  }
+  for (const r of rollups()) {
+    const statement = continuousQuery(db, cfg, r);
+    const current = stored.get(r.name);
+    if (current !== undefined && normalise(current) === normalise(statement)) continue;
+    if (current !== undefined) await http.query(`DROP CONTINUOUS QUERY ${q(r.name)} ON ${q(db)}`);
+    await http.query(statement);
+  }
+}

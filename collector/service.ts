@@ -1,0 +1,326 @@
+// The collector's ingest: MQTT in, write-ahead log, InfluxDB out. Everything else in the collector
+// (presence, alerts, the HTTP API) plugs in as CollectorObservers and writes through `points`.
+//
+// Ack timing: mqtt.js handles one incoming packet at a time and sends the PUBACK when handleMessage
+// calls back. We call back as soon as the message is in the write-ahead log, so the stream never waits
+// for InfluxDB; only a full log holds the callback (back-pressure: the broker keeps the rest).
+import type { IPublishPacket } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createLogger, type Logger } from '../shared/log.ts';
+import { loadRegistry, type School } from '../shared/registry.ts';
+import { topicFilter } from '../shared/topics.ts';
+import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
+import { type DeadLetter, DeadLetters } from './dead-letters.ts';
+import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
+import { InfluxHttp } from './influx-http.ts';
+import { intake } from './intake.ts';
+import { LineProtocolError, toLines } from './line-protocol.ts';
+import type { CollectorObserver } from './observer.ts';
+import type { Point, PointSink } from './point.ts';
+import { applyRetention } from './retention.ts';
+import { Shipper } from './shipper.ts';
+import { WriteAheadLog } from './wal.ts';
+
+export interface CollectorOptions {
+  /** Observers, or factories given the point sink (presence writes its transitions through it). */
+  observers?: (CollectorObserver | ((points: PointSink) => CollectorObserver))[];
+  logger?: Logger;
+  /** The registry, instead of loading `config.schools`. */
+  schools?: ReadonlyMap<string, School>;
+  now?: () => number;
+}
+
+export interface CollectorCounters {
+  received: { metrics: number; status: number; events: number };
+  acceptedBatches: number;
+  acceptedPoints: number;
+  /** Refused messages (and points InfluxDB refused), by reason. */
+  rejected: Record<string, number>;
+  /** Messages from schools missing from the registry (accepted or not, per config). */
+  unknownSchools: number;
+  walBytes: number;
+  walSegments: number;
+  /** Times the log reached its bound and acks were held; `backpressure` says whether it is now. */
+  backpressureEvents: number;
+  backpressure: boolean;
+  influxUp: boolean;
+  influxWrites: number;
+  pointsWritten: number;
+  writeRetries: number;
+  lastWriteError: string | null;
+  brokerConnected: boolean;
+  observerErrors: number;
+}
+
+export interface CollectorHandle {
+  readonly config: CollectorConfig;
+  /** Where presence and alerts write their points: same log, same batches, same guarantees. */
+  readonly points: PointSink;
+  /** The broker the collector listens to (the embedded one when no URL is configured). */
+  readonly brokerUrl: string;
+  counters(): CollectorCounters;
+  deadLetters(): DeadLetter[];
+  addObserver(o: CollectorObserver): void;
+  /** Resolves when everything accepted so far is in InfluxDB. */
+  drained(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 3000;
+
+interface HeldMessage {
+  record: Buffer;
+  lines: number;
+  release: () => void;
+}
+
+export async function startCollector(input: unknown, opts: CollectorOptions = {}): Promise<CollectorHandle> {
+  const config = resolveCollectorConfig(input);
+  const log = opts.logger ?? createLogger('collector');
+  const now = opts.now ?? Date.now;
+  const schools = opts.schools ?? (config.schools ? loadRegistry(config.schools) : null);
+  const deadLetters = new DeadLetters(config.ingest.deadLetters, log);
+  const observers: CollectorObserver[] = [];
+  const counters = {
+    received: { metrics: 0, status: 0, events: 0 },
+    acceptedBatches: 0,
+    acceptedPoints: 0,
+    unknownSchools: 0,
+    backpressureEvents: 0,
+    brokerConnected: false,
+    observerErrors: 0,
+  };
+
+  const wal = new WriteAheadLog(config.wal);
+  if (wal.tornBytes) log.warn({ bytes: wal.tornBytes }, 'write-ahead log: cut a torn record left by a crash');
+  if (wal.unconfirmedBytes)
+    log.info({ bytes: wal.unconfirmedBytes }, 'write-ahead log: replaying the unconfirmed tail');
+
+  const http = new InfluxHttp({ ...config.influx, timeoutMs: config.influx.timeoutMs });
+  const held: HeldMessage[] = [];
+  const shipper = new Shipper(
+    wal,
+    http,
+    { ...config.influx, ...(config.retention.manage ? { rp: config.retention.raw.name } : {}) },
+    log,
+    async () => {
+      if (config.retention.manage) await applyRetention(http, config.influx.database, config.retention);
+    },
+    (line, message) =>
+      deadLetters.add({ at: now(), reason: 'influx_rejected', error: message, payload: line }),
+    () => releaseHeld(),
+  );
+
+  const full = (size: number) =>
+    wal.unconfirmedBytes > 0 && wal.unconfirmedBytes + size > config.wal.maxBytes;
+
+  function append(record: Buffer, lines: number): void {
+    wal.append(record);
+    shipper.appended(lines);
+  }
+
+  function releaseHeld(): void {
+    while (held.length && !full(held[0]!.record.length)) {
+      const h = held.shift()!;
+      append(h.record, h.lines);
+      h.release();
+    }
+    if (held.length === 0 && backpressure) {
+      backpressure = false;
+      log.info({ walBytes: wal.unconfirmedBytes }, 'write-ahead log has room again: acking resumes');
+    }
+  }
+  let backpressure = false;
+
+  const notify = (fn: (o: CollectorObserver) => void) => {
+    for (const o of observers) {
+      try {
+        fn(o);
+      } catch (err) {
+        counters.observerErrors++;
+        log.error({ err }, 'a collector observer threw');
+      }
+    }
+  };
+
+  const points: PointSink = {
+    write(list: Point[]) {
+      let lines: string;
+      try {
+        lines = toLines(list);
+      } catch (err) {
+        if (!(err instanceof LineProtocolError)) throw err;
+        deadLetters.add({
+          at: now(),
+          reason: 'unwritable',
+          error: err.message,
+          payload: JSON.stringify(list[0]),
+        });
+        return;
+      }
+      // Presence and alert points are few: they go in even past the bound, never held.
+      append(Buffer.from(lines), list.length);
+    },
+  };
+  for (const o of opts.observers ?? []) observers.push(typeof o === 'function' ? o(points) : o);
+
+  function handleMessage(packet: IPublishPacket, done: () => void): void {
+    const at = now();
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const result = intake(packet.topic, payload, { schools, config: config.ingest, now: at });
+    if (result.kind !== 'rejected' && !result.knownSchool) counters.unknownSchools++;
+    switch (result.kind) {
+      case 'rejected': {
+        if (result.reason === 'unknown_school') counters.unknownSchools++;
+        if (packet.topic.endsWith('/metrics')) counters.received.metrics++;
+        deadLetters.add({
+          at,
+          reason: result.reason,
+          error: result.error,
+          topic: packet.topic,
+          uai: result.uai,
+          payload,
+        });
+        notify((o) => o.onRejected?.(result.reason, { uai: result.uai, topic: packet.topic, at }));
+        done(); // acked: a refused message is never retried
+        return;
+      }
+      case 'status':
+        counters.received.status++;
+        notify((o) => o.onStatus?.(result.msg, { retained: packet.retain, receivedAt: at }));
+        done();
+        return;
+      case 'event':
+        counters.received.events++;
+        notify((o) => o.onEvent?.(result.msg, { receivedAt: at }));
+        done();
+        return;
+      case 'metrics': {
+        counters.received.metrics++;
+        counters.acceptedBatches++;
+        counters.acceptedPoints += result.points;
+        const record = Buffer.from(result.lines);
+        const accepted = () => notify((o) => o.onMetrics?.(result.batch, { receivedAt: at }));
+        if (held.length === 0 && !full(record.length)) {
+          append(record, result.points);
+          accepted();
+          done();
+          return;
+        }
+        if (!backpressure) {
+          backpressure = true;
+          counters.backpressureEvents++;
+          log.warn(
+            { walBytes: wal.unconfirmedBytes, maxBytes: config.wal.maxBytes },
+            'write-ahead log is full: holding MQTT acks until InfluxDB catches up (back-pressure)',
+          );
+        }
+        held.push({
+          record,
+          lines: result.points,
+          release: () => {
+            accepted();
+            done();
+          },
+        });
+      }
+    }
+  }
+
+  let broker: EmbeddedBroker | null = null;
+  let brokerUrl = config.mqtt?.url;
+  if (!brokerUrl) {
+    broker = await startEmbeddedBroker(config.broker.host, config.broker.port);
+    brokerUrl = broker.url;
+    log.info({ url: broker.url }, 'no broker configured: running the embedded MQTT broker');
+  }
+  const mq = config.mqtt;
+  const protocolVersion = broker ? 4 : (mq?.protocolVersion ?? 5);
+  const client: MqttClient = mqtt.connect(brokerUrl, {
+    clientId: mq?.clientId ?? 'vigie-collector',
+    clean: false,
+    protocolVersion,
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: mq?.sessionExpiryS ?? 604800 } } : {}),
+    keepalive: mq?.keepaliveS ?? 60,
+    reconnectPeriod: (mq?.reconnectS ?? 2) * 1000,
+    username: mq?.username,
+    password: mq?.password,
+    queueQoSZero: false,
+    resubscribe: true,
+  });
+  client.handleMessage = (packet, callback) => {
+    try {
+      handleMessage(packet, () => callback());
+    } catch (err) {
+      // Appending failed (disk full?): no ack, the broker redelivers once the session comes back.
+      log.error({ err }, 'could not make a message durable; dropping the connection without acking');
+      client.stream.destroy();
+    }
+  };
+  const metricsFilter = mq?.group ? `$share/${mq.group}/${topicFilter('metrics')}` : topicFilter('metrics');
+  client.on('connect', (connack) => {
+    counters.brokerConnected = true;
+    log.info({ url: brokerUrl, sessionPresent: connack.sessionPresent }, 'connected to the MQTT broker');
+    notify((o) => o.onBrokerConnection?.(true, now()));
+    client.subscribe(
+      {
+        [metricsFilter]: { qos: 1 },
+        [topicFilter('status')]: { qos: 1 },
+        [topicFilter('events')]: { qos: 1 },
+      },
+      (err) => {
+        if (err) log.error({ err }, 'subscription refused');
+      },
+    );
+  });
+  client.on('close', () => {
+    if (!counters.brokerConnected) return;
+    counters.brokerConnected = false;
+    log.warn({ url: brokerUrl }, 'lost the MQTT broker; reconnecting');
+    notify((o) => o.onBrokerConnection?.(false, now()));
+  });
+  client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+  shipper.pump(true);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    points,
+    brokerUrl,
+    counters: () => ({
+      ...counters,
+      received: { ...counters.received },
+      rejected: { ...deadLetters.byReason },
+      walBytes: wal.unconfirmedBytes,
+      walSegments: wal.segmentCount,
+      backpressure,
+      influxUp: shipper.stats.influxUp,
+      influxWrites: shipper.stats.writes,
+      pointsWritten: shipper.stats.pointsWritten,
+      writeRetries: shipper.stats.retries,
+      lastWriteError: shipper.stats.lastError,
+    }),
+    deadLetters: () => deadLetters.recent(),
+    addObserver: (o) => observers.push(o),
+    drained: () => shipper.drained(),
+    stop: () => {
+      stopping ??= (async () => {
+        await client.endAsync(true);
+        // A short grace for writes under way; what InfluxDB has not taken stays in the log for the next start.
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([
+          shipper.drained(),
+          new Promise((resolve) => {
+            grace = setTimeout(resolve, STOP_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(grace);
+        shipper.stop();
+        wal.close();
+        await http.close();
+        await broker?.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+// Ships the write-ahead log to InfluxDB: batches by points, bytes and time, several writes in flight,
+// retries with capped backoff while InfluxDB is away, splits a refused batch in halves until the bad
+// points stand alone (they become dead letters), and moves the checkpoint past what InfluxDB accepted.
+// Memory holds only the batches in flight: the backlog stays on disk.
+import type { Logger } from '../shared/log.ts';
+import type { InfluxHttp, WriteOutcome } from './influx-http.ts';
+import type { WriteAheadLog } from './wal.ts';
+
+export interface ShipperOptions {
+  batchPoints: number;
+  batchBytes: number;
+  flushMs: number;
+  concurrency: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Retention policy to write into (none: the database default). */
+  rp?: string;
+}
+
+export interface ShipperStats {
+  writes: number;
+  pointsWritten: number;
+  retries: number;
+  pointsRejected: number;
+  lastError: string | null;
+  influxUp: boolean;
+}
+
+interface InFlight {
+  end: number;
+  done: boolean;
+}
+
+/** Capped exponential backoff with ±20 % jitter so several collectors do not retry in step. */
+export function backoffMs(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+export class Shipper {
+  readonly stats: ShipperStats = {
+    writes: 0,
+    pointsWritten: 0,
+    retries: 0,
+    pointsRejected: 0,
+    lastError: null,
+    influxUp: true,
+  };
+  private readPos: number;
+  private readonly inflight: InFlight[] = [];
+  private pendingSince: number | null = null;
+  private pendingLines = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private prepared = false;
+  private preparing: Promise<void> | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+
+  constructor(
+    private readonly wal: WriteAheadLog,
+    private readonly http: InfluxHttp,
+    private readonly opts: ShipperOptions,
+    private readonly log: Logger,
+    /** Creates database and retention policies; called before the first write and when InfluxDB says they are missing. */
+    private readonly prepare: () => Promise<void>,
+    private readonly onRejected: (line: string, message: string) => void,
+    /** Called after the checkpoint moved (room in the log again). */
+    private readonly onConfirmed: () => void,
+  ) {
+    this.readPos = wal.confirmed;
+  }
+
+  /** New lines were appended to the log. */
+  appended(lines: number): void {
+    this.pendingLines += lines;
+    this.pendingSince ??= Date.now();
+    this.pump();
+  }
+
+  /** Resolves once everything appended so far is in InfluxDB (or dead-lettered). */
+  drained(): Promise<void> {
+    this.pump(true);
+    if (this.wal.unconfirmedBytes === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.sleepers) {
+      clearTimeout(s.timer);
+      s.wake();
+    }
+  }
+
+  /** Start whatever batches are due; `force` sends a partial batch now. */
+  pump(force = false): void {
+    if (this.stopped) return;
+    while (this.inflight.length < this.opts.concurrency && this.readPos < this.wal.end) {
+      const due =
+        force ||
+        this.pendingLines >= this.opts.batchPoints ||
+        this.wal.end - this.readPos >= this.opts.batchBytes ||
+        this.pendingSince === null ||
+        Date.now() - this.pendingSince >= this.opts.flushMs;
+      if (!due) break;
+      const { data, next } = this.wal.read(this.readPos, this.opts.batchBytes, this.opts.batchPoints);
+      if (data.length === 0) break;
+      this.readPos = next;
+      this.pendingLines = Math.max(0, this.pendingLines - countLines(data));
+      this.pendingSince = this.readPos < this.wal.end ? Date.now() : null;
+      const entry: InFlight = { end: next, done: false };
+      this.inflight.push(entry);
+      void this.ship(data).then((taken) => {
+        if (!taken) return; // stopping: the batch stays unconfirmed and is replayed at next start
+        entry.done = true;
+        this.settle();
+      });
+    }
+    if (this.readPos < this.wal.end && !this.timer && this.inflight.length < this.opts.concurrency) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.pump();
+      }, this.opts.flushMs);
+    }
+  }
+
+  private settle(): void {
+    let confirmed = -1;
+    while (this.inflight[0]?.done) confirmed = this.inflight.shift()!.end;
+    if (confirmed >= 0) {
+      this.wal.confirm(confirmed);
+      this.onConfirmed();
+    }
+    if (this.wal.unconfirmedBytes === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+    this.pump(this.idleWaiters.length > 0);
+  }
+
+  /** Writes one batch until InfluxDB has taken it; false when the collector stopped first. */
+  private async ship(data: Buffer): Promise<boolean> {
+    const outcome = await this.writeWithRetry(data);
+    if (outcome.ok) return true;
+    if (this.stopped) return false;
+    // Refused: split in halves until the bad points stand alone. Good points are written again, harmlessly.
+    const lines = splitLines(data);
+    if (lines.length === 1) {
+      this.stats.pointsRejected++;
+      this.onRejected(lines[0]!.toString('utf8'), outcome.message);
+      return true;
+    }
+    const mid = lines.length >> 1;
+    return (
+      (await this.ship(Buffer.concat(lines.slice(0, mid)))) &&
+      (await this.ship(Buffer.concat(lines.slice(mid))))
+    );
+  }
+
+  /** Returns ok, or a 'rejected' outcome to split on; everything else is retried with backoff. */
+  private async writeWithRetry(data: Buffer): Promise<WriteOutcome> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      if (!this.prepared) {
+        try {
+          await this.ensurePrepared();
+        } catch (err) {
+          await this.failed(`preparing InfluxDB: ${(err as Error).message}`, attempt);
+          continue;
+        }
+      }
+      const outcome = await this.http.write(data, this.opts.rp);
+      if (outcome.ok) {
+        if (!this.stats.influxUp) this.log.info('InfluxDB takes writes again');
+        this.stats.influxUp = true;
+        this.stats.writes++;
+        this.stats.pointsWritten += countLines(data);
+        return outcome;
+      }
+      if (outcome.kind === 'rejected') return outcome;
+      if (outcome.kind === 'missing') this.prepared = false;
+      await this.failed(`write failed (${outcome.status}): ${outcome.message}`, attempt);
+    }
+    return { ok: false, kind: 'failed', status: 0, message: 'collector stopping' };
+  }
+
+  private async failed(message: string, attempt: number): Promise<void> {
+    if (this.stats.influxUp)
+      this.log.warn({ err: message }, 'InfluxDB refuses writes; retrying with backoff');
+    this.stats.influxUp = false;
+    this.stats.lastError = message;
+    this.stats.retries++;
+    await this.sleep(backoffMs(attempt, this.opts.retryMinMs, this.opts.retryMaxMs));
+  }
+
+  private ensurePrepared(): Promise<void> {
+    this.preparing ??= this.prepare()
+      .then(() => {
+        this.prepared = true;
+      })
+      .finally(() => {
+        this.preparing = null;
+      });
+    return this.preparing;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const s = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(s);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      this.sleepers.add(s);
+    });
+  }
+}
+
+function countLines(data: Buffer): number {
+  let n = 0;
+  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+function splitLines(data: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) {
+    lines.push(data.subarray(start, i + 1));
+    start = i + 1;
+  }
+  return lines;
+}
