@@ -1,0 +1,381 @@
+// The alert policy: when to tell the team, once, and when to say it is over. Deterministic: every
+// method takes `now`; the schedule (hours, maintenance, silences) comes in through PolicyContext.
+import type { PresenceState } from '../presence/state.ts';
+
+export type AlertKind =
+  | 'school_offline'
+  | 'school_degraded'
+  | 'loss'
+  | 'latency'
+  | 'ap_down'
+  | 'wan_saturation'
+  | 'mass_outage'
+  | 'collector_broker';
+export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation';
+export type Severity = 'critical' | 'warning';
+
+export interface Alert {
+  key: string;
+  kind: AlertKind;
+  severity: Severity;
+  uai?: string;
+  /** What inside the school: an access point, a ping target, an interface. */
+  subject?: string;
+  /** Mass outage: what the schools share, and which schools. */
+  group?: { by: 'isp' | 'commune'; value: string };
+  members?: string[];
+  /** When the problem began (an outage's start is the school's last sign of life). */
+  since: number;
+  /** Set once the team has been told; a resolution is sent only then. */
+  notifiedAt: number | null;
+  lastSentAt: number | null;
+  /** The mass alert this school's alert is folded into. */
+  groupKey?: string;
+  value?: number;
+  reason?: string;
+  /** Why it is due but not yet sent (outside hours, maintenance...): said when it is finally sent. */
+  heldBy?: MuteReason;
+}
+
+export type NotificationType = 'firing' | 'reminder' | 'resolved';
+
+export interface Notification {
+  type: NotificationType;
+  alert: Alert;
+  at: number;
+  /** For resolved: how long the problem lasted. */
+  durationMs?: number;
+  /** Fired late because it began outside school hours, in maintenance or while silenced. */
+  delayedBy?: MuteReason;
+}
+
+export type MuteReason =
+  | 'outside_hours'
+  | 'maintenance'
+  | 'silenced'
+  | 'parent_down'
+  | 'collector_disconnected';
+
+/** Something muted, counted by reason (the record stays: outages are still written). */
+export interface Muted {
+  alert: Alert;
+  reason: MuteReason;
+}
+
+export interface SchoolInfo {
+  uai: string;
+  name: string;
+  commune: string;
+  isp: string;
+  hours: string;
+}
+
+export interface PolicyContext {
+  school(uai: string): SchoolInfo | undefined;
+  /** Within the school's opening hours (and not on holiday). */
+  isOpen(uai: string, now: number): boolean;
+  /** Maintenance window or silence matching this alert now. */
+  muted(alert: Alert, school: SchoolInfo | undefined, now: number): 'maintenance' | 'silenced' | null;
+}
+
+export interface PolicyRules {
+  graceMs: number;
+  /** Consecutive bad rounds before a metric alert, and good rounds before it resolves. */
+  rounds: number;
+  /** 0 = no reminders. */
+  reminderMs: number;
+  mass: { windowMs: number; minSchools: number };
+  /** After the collector's broker connection comes back, hold school alerts this long (retained statuses arrive). */
+  brokerSettleMs: number;
+  /** Bound on per-(school, metric, subject) round counters. */
+  maxTrackedSeries: number;
+}
+
+export type PolicyEvent =
+  | {
+      kind: 'school';
+      uai: string;
+      state: PresenceState;
+      reason: string;
+      /** For offline: the outage start; otherwise the change time. */
+      since: number;
+      /** From a collector restart: an alert this old was already sent by the previous run. */
+      rebuilt?: boolean;
+    }
+  | {
+      kind: 'round';
+      uai: string;
+      metric: MetricKind;
+      subject: string;
+      bad: boolean;
+      severity: Severity;
+      value?: number;
+    };
+
+interface Series {
+  bad: number;
+  good: number;
+}
+
+const schoolAlertKey = (kind: AlertKind, uai: string) => `${kind}/${uai}`;
+const metricKey = (metric: MetricKind, uai: string, subject: string) => `${metric}/${uai}/${subject}`;
+const BROKER_KEY = 'collector_broker';
+
+export class AlertPolicy {
+  readonly alerts = new Map<string, Alert>();
+  private readonly series = new Map<string, Series>();
+  private brokerDownSince: number | null = null;
+  private brokerUpAt = Number.NEGATIVE_INFINITY;
+  readonly mutedCount: Record<MuteReason, number> = {
+    outside_hours: 0,
+    maintenance: 0,
+    silenced: 0,
+    parent_down: 0,
+    collector_disconnected: 0,
+  };
+  droppedSeries = 0;
+
+  constructor(
+    private readonly rules: PolicyRules,
+    private readonly ctx: PolicyContext,
+  ) {}
+
+  open(): Alert[] {
+    return [...this.alerts.values()];
+  }
+
+  /** A presence change or a metric round. Returns notifications due now (resolutions mostly). */
+  handle(ev: PolicyEvent, now: number): Notification[] {
+    return ev.kind === 'school' ? this.onSchool(ev, now) : this.onRound(ev, now);
+  }
+
+  broker(up: boolean, now: number): Notification[] {
+    if (!up) {
+      this.brokerDownSince ??= now;
+      if (!this.alerts.has(BROKER_KEY))
+        this.alerts.set(BROKER_KEY, {
+          key: BROKER_KEY,
+          kind: 'collector_broker',
+          severity: 'critical',
+          since: now,
+          notifiedAt: null,
+          lastSentAt: null,
+        });
+      return [];
+    }
+    this.brokerDownSince = null;
+    this.brokerUpAt = now;
+    // Schools that went silent while we were cut off are judged afresh once the retained statuses are in.
+    return this.resolve(BROKER_KEY, now);
+  }
+
+  private onSchool(ev: Extract<PolicyEvent, { kind: 'school' }>, now: number): Notification[] {
+    const out: Notification[] = [];
+    const offKey = schoolAlertKey('school_offline', ev.uai);
+    const degKey = schoolAlertKey('school_degraded', ev.uai);
+    if (ev.state === 'offline') {
+      out.push(...this.resolve(degKey, now));
+      if (!this.alerts.has(offKey)) {
+        const already = ev.rebuilt && now - ev.since >= this.rules.graceMs;
+        this.alerts.set(offKey, {
+          key: offKey,
+          kind: 'school_offline',
+          severity: 'critical',
+          uai: ev.uai,
+          since: ev.since,
+          notifiedAt: already ? ev.since + this.rules.graceMs : null,
+          lastSentAt: already ? now : null,
+          reason: ev.reason,
+        });
+      }
+    } else if (ev.state === 'degraded') {
+      out.push(...this.resolve(offKey, now));
+      if (!this.alerts.has(degKey))
+        this.alerts.set(degKey, {
+          key: degKey,
+          kind: 'school_degraded',
+          severity: 'warning',
+          uai: ev.uai,
+          since: ev.since,
+          notifiedAt: null,
+          lastSentAt: null,
+          reason: ev.reason,
+        });
+    } else {
+      out.push(...this.resolve(offKey, now), ...this.resolve(degKey, now));
+    }
+    return out;
+  }
+
+  private onRound(ev: Extract<PolicyEvent, { kind: 'round' }>, now: number): Notification[] {
+    const key = metricKey(ev.metric, ev.uai, ev.subject);
+    let s = this.series.get(key);
+    if (!s) {
+      if (!ev.bad) return this.resolve(key, now);
+      if (this.series.size >= this.rules.maxTrackedSeries) {
+        this.droppedSeries++;
+        return [];
+      }
+      s = { bad: 0, good: 0 };
+      this.series.set(key, s);
+    }
+    if (ev.bad) {
+      s.bad++;
+      s.good = 0;
+    } else {
+      s.good++;
+      s.bad = 0;
+    }
+    const existing = this.alerts.get(key);
+    if (ev.bad && s.bad >= this.rules.rounds) {
+      if (existing) {
+        existing.value = ev.value;
+        if (ev.severity === 'critical') existing.severity = 'critical';
+      } else
+        this.alerts.set(key, {
+          key,
+          kind: ev.metric,
+          severity: ev.severity,
+          uai: ev.uai,
+          subject: ev.subject,
+          since: now,
+          notifiedAt: null,
+          lastSentAt: null,
+          value: ev.value,
+        });
+    }
+    if (!ev.bad && s.good >= this.rules.rounds) {
+      this.series.delete(key);
+      return this.resolve(key, now);
+    }
+    return [];
+  }
+
+  /** Close an alert: the team hears of it only if they heard it begin. */
+  private resolve(key: string, now: number): Notification[] {
+    const a = this.alerts.get(key);
+    if (!a) return [];
+    this.alerts.delete(key);
+    const out: Notification[] = [];
+    if (a.notifiedAt !== null) out.push({ type: 'resolved', alert: a, at: now, durationMs: now - a.since });
+    if (a.groupKey) out.push(...this.leaveGroup(a, now));
+    return out;
+  }
+
+  private leaveGroup(member: Alert, now: number): Notification[] {
+    const g = this.alerts.get(member.groupKey!);
+    if (!g?.members) return [];
+    g.members = g.members.filter((u) => u !== member.uai);
+    if (g.members.length >= this.rules.mass.minSchools) return [];
+    // Too few left to call it a mass outage: close it; the schools still down get their own alert now.
+    for (const uai of g.members) {
+      const m = this.alerts.get(schoolAlertKey('school_offline', uai));
+      if (m) delete m.groupKey;
+    }
+    return this.resolve(g.key, now);
+  }
+
+  private muteReason(a: Alert, now: number): MuteReason | null {
+    const cutOff = this.brokerDownSince !== null || now - this.brokerUpAt < this.rules.brokerSettleMs;
+    if (cutOff && a.kind !== 'collector_broker') return 'collector_disconnected';
+    const school = a.uai ? this.ctx.school(a.uai) : undefined;
+    if (a.uai && a.kind !== 'school_offline' && a.kind !== 'school_degraded') {
+      // Parent and child: an offline or cut-off school explains its access points, loss and latency.
+      if (this.alerts.has(schoolAlertKey('school_offline', a.uai))) return 'parent_down';
+      if (a.kind !== 'ap_down' && this.alerts.has(schoolAlertKey('school_degraded', a.uai)))
+        return 'parent_down';
+    }
+    const window = this.ctx.muted(a, school, now);
+    if (window) return window;
+    const uais = a.members ?? (a.uai ? [a.uai] : []);
+    if (uais.length && !uais.some((u) => this.ctx.isOpen(u, now))) return 'outside_hours';
+    return null;
+  }
+
+  private due(a: Alert, now: number): boolean {
+    if (a.kind === 'school_offline' || a.kind === 'school_degraded' || a.kind === 'collector_broker')
+      return now - a.since >= this.rules.graceMs;
+    return true;
+  }
+
+  /** Form mass outages from offline schools that are due and share an ISP or a commune. */
+  private group(now: number): void {
+    const loose = [...this.alerts.values()].filter(
+      (a) => a.kind === 'school_offline' && a.notifiedAt === null && !a.groupKey,
+    );
+    for (const a of loose) {
+      if (a.groupKey || !this.due(a, now)) continue;
+      const school = this.ctx.school(a.uai!);
+      if (!school) continue;
+      for (const by of ['isp', 'commune'] as const) {
+        const value = school[by];
+        const openGroup = [...this.alerts.values()].find(
+          (g) => g.kind === 'mass_outage' && g.group?.by === by && g.group.value === value,
+        );
+        if (openGroup && a.since <= (openGroup.value ?? openGroup.since) + this.rules.mass.windowMs) {
+          a.groupKey = openGroup.key;
+          openGroup.members!.push(a.uai!);
+          openGroup.value = Math.max(openGroup.value ?? 0, a.since);
+          break;
+        }
+        const peers = loose.filter(
+          (p) =>
+            !p.groupKey &&
+            this.ctx.school(p.uai!)?.[by] === value &&
+            Math.abs(p.since - a.since) <= this.rules.mass.windowMs,
+        );
+        if (peers.length < this.rules.mass.minSchools) continue;
+        const since = Math.min(...peers.map((p) => p.since));
+        const key = `mass_outage/${by}/${value}/${since}`;
+        this.alerts.set(key, {
+          key,
+          kind: 'mass_outage',
+          severity: 'critical',
+          group: { by, value },
+          members: peers.map((p) => p.uai!),
+          since,
+          notifiedAt: null,
+          lastSentAt: null,
+          // The latest member start: later drops within the window still join.
+          value: Math.max(...peers.map((p) => p.since)),
+        });
+        for (const p of peers) p.groupKey = key;
+        break;
+      }
+    }
+  }
+
+  /** Time passes: fire what is due, remind what stays open, report what hours had held back. */
+  tick(now: number): { notifications: Notification[]; muted: Muted[] } {
+    this.group(now);
+    const notifications: Notification[] = [];
+    const muted: Muted[] = [];
+    for (const a of this.alerts.values()) {
+      if (a.groupKey || !this.due(a, now)) continue;
+      const why = this.muteReason(a, now);
+      if (a.notifiedAt === null) {
+        if (why) {
+          if (a.heldBy !== why) {
+            this.mutedCount[why]++;
+            muted.push({ alert: a, reason: why });
+            a.heldBy = why;
+          }
+          continue;
+        }
+        const delayedBy = a.heldBy;
+        delete a.heldBy;
+        a.notifiedAt = now;
+        a.lastSentAt = now;
+        notifications.push({ type: 'firing', alert: { ...a }, at: now, ...(delayedBy ? { delayedBy } : {}) });
+      } else if (
+        !why &&
+        this.rules.reminderMs > 0 &&
+        now - (a.lastSentAt ?? a.notifiedAt) >= this.rules.reminderMs
+      ) {
+        a.lastSentAt = now;
+        notifications.push({ type: 'reminder', alert: { ...a }, at: now });
+      }
+    }
+    return { notifications, muted };
+  }
+}

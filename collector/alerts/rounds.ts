@@ -1,0 +1,67 @@
+// One live metrics batch → one round per (metric, subject) for the alert policy: bad or not, how bad.
+import type { MetricsBatch } from '../../shared/schemas.ts';
+import type { Thresholds } from '../thresholds.ts';
+import type { PolicyEvent } from './policy.ts';
+
+type Round = Extract<PolicyEvent, { kind: 'round' }>;
+
+function level(value: number, t: { warn: number; crit: number }) {
+  return {
+    bad: value >= t.warn,
+    severity: value >= t.crit ? ('critical' as const) : ('warning' as const),
+    value,
+  };
+}
+
+export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
+  const rounds: Round[] = [];
+  const uai = batch.uai;
+  for (const s of batch.samples) {
+    switch (s.probe) {
+      case 'ping':
+        if (s.role !== 'anchor' && s.role !== undefined) break;
+        rounds.push({
+          kind: 'round',
+          uai,
+          metric: 'loss',
+          subject: s.target,
+          ...level(s.lossPct, th.lossPct),
+        });
+        // A round with no answer has no latency: it says nothing either way about it.
+        if (s.medianMs !== undefined)
+          rounds.push({
+            kind: 'round',
+            uai,
+            metric: 'latency',
+            subject: s.target,
+            ...level(s.medianMs, th.latencyMs),
+          });
+        break;
+      case 'wifi':
+        rounds.push({
+          kind: 'round',
+          uai,
+          metric: 'ap_down',
+          subject: s.ap,
+          bad: !s.up || !s.reachable,
+          severity: 'critical',
+        });
+        break;
+      case 'wan': {
+        const pct = Math.max(s.inPct ?? -1, s.outPct ?? -1);
+        if (pct >= 0 && !s.counterReset)
+          rounds.push({
+            kind: 'round',
+            uai,
+            metric: 'wan_saturation',
+            subject: s.iface,
+            ...level(pct, th.wanSaturationPct),
+          });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return rounds;
+}

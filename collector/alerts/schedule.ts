@@ -1,0 +1,57 @@
+// The policy's view of time: opening hours and holidays per school, maintenance windows and silences.
+import type { AlertsConfig, Window } from './config.ts';
+import { type HoursProfile, isOpen, type SchoolCalendar } from './hours.ts';
+import type { Alert, PolicyContext, SchoolInfo } from './policy.ts';
+
+export function calendarFrom(cfg: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars'>): SchoolCalendar {
+  const profiles: Record<string, HoursProfile> = {};
+  for (const [name, p] of Object.entries(cfg.hours)) {
+    const { holidays, ...days } = p;
+    profiles[name] = { days, holidays };
+  }
+  return { timezone: cfg.timezone, profiles, calendars: cfg.calendars };
+}
+
+interface ParsedWindow {
+  from: number;
+  to: number;
+  w: Window;
+}
+
+const parseWindows = (ws: Window[]): ParsedWindow[] =>
+  ws.map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to), w }));
+
+function matches(p: ParsedWindow, a: Alert, school: SchoolInfo | undefined, now: number): boolean {
+  if (now < p.from || now >= p.to) return false;
+  const { uai, commune, isp, kind } = p.w;
+  const uais = a.members ?? (a.uai ? [a.uai] : []);
+  if (uai && !uais.some((u) => uai.includes(u))) return false;
+  if (
+    commune &&
+    !(school && commune.includes(school.commune)) &&
+    !(a.group?.by === 'commune' && commune.includes(a.group.value))
+  )
+    return false;
+  if (isp && !(school && isp.includes(school.isp)) && !(a.group?.by === 'isp' && isp.includes(a.group.value)))
+    return false;
+  if (kind && !kind.includes(a.kind)) return false;
+  return true;
+}
+
+export function policyContext(
+  cfg: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars' | 'maintenance' | 'silences'>,
+  schools: (uai: string) => SchoolInfo | undefined,
+): PolicyContext {
+  const cal = calendarFrom(cfg);
+  const maintenance = parseWindows(cfg.maintenance);
+  const silences = parseWindows(cfg.silences);
+  return {
+    school: schools,
+    isOpen: (uai, now) => isOpen(cal, schools(uai)?.hours ?? 'school', now),
+    muted: (a, school, now) => {
+      if (maintenance.some((p) => matches(p, a, school, now))) return 'maintenance';
+      if (silences.some((p) => matches(p, a, school, now))) return 'silenced';
+      return null;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// The `collector.presence` section: how silence and degradation are judged.
+import Type from 'typebox';
+
+export const PresenceConfig = Type.Object(
+  {
+    /** How often agents publish a metrics batch (their scheduler's round). */
+    intervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+    /** No batch nor status for this many intervals → offline, even without a will (a half-open TCP link). */
+    silentAfterIntervals: Type.Number({ minimum: 1, default: 3 }),
+    /** Consecutive live rounds with anchors unreachable (or loss/latency past the critical threshold) → degraded. */
+    degradedAfterRounds: Type.Integer({ minimum: 1, default: 3 }),
+    /** Overrides of the critical thresholds (collector/thresholds.ts) used for degraded. */
+    degradedLossPct: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    degradedLatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Wait this long for an agent's spool replay before classifying an outage with what arrived. */
+    classifyWithinSeconds: Type.Number({ minimum: 0, default: 300 }),
+    /** How often silence and timers are checked. */
+    tickMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
+    /** At start, read the last presence state and data of every agent back from InfluxDB. */
+    rebuildFromInflux: Type.Boolean({ default: true }),
+    maxAgents: Type.Integer({ minimum: 1, default: 100_000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type PresenceConfig = Type.Static<typeof PresenceConfig>;

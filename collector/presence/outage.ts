@@ -1,0 +1,106 @@
+// Classifying a finished outage from the samples the agent spooled during it and replays on return.
+import type { Sample } from '../../shared/schemas.ts';
+import { healthOfSamples } from './health.ts';
+
+export type OutageCause = 'wan_cut' | 'power_or_box' | 'unknown';
+
+export interface OutageEvidence {
+  /** Rounds, inside the outage, where the gateway answered / an anchor answered / nothing answered. */
+  gatewayOk: number;
+  anchorsOk: number;
+  samples: number;
+}
+
+export interface PendingOutage {
+  uai: string;
+  start: number;
+  end: number;
+  evidence: OutageEvidence;
+  /** Per agent: the highest seq before the outage, the seqs seen after it, the agent clock offset. */
+  agents: Record<
+    string,
+    { seqBefore: number; seen: Set<number>; maxSeq: number; liveAfter: boolean; lagMs: number }
+  >;
+  /** Classify at this time at the latest, replay complete or not. */
+  settleBy: number;
+}
+
+/** Bound on the seqs remembered per agent while waiting for a replay; past it we wait for settleBy. */
+export const MAX_TRACKED_SEQS = 50_000;
+
+export function openPending(
+  uai: string,
+  start: number,
+  end: number,
+  agents: { agent: string; seqBefore: number; lagMs: number }[],
+  settleMs: number,
+): PendingOutage {
+  return {
+    uai,
+    start,
+    end,
+    evidence: { gatewayOk: 0, anchorsOk: 0, samples: 0 },
+    agents: Object.fromEntries(
+      agents.map((a) => [
+        a.agent,
+        {
+          seqBefore: a.seqBefore,
+          seen: new Set<number>(),
+          maxSeq: a.seqBefore,
+          liveAfter: false,
+          lagMs: a.lagMs,
+        },
+      ]),
+    ),
+    settleBy: end + settleMs,
+  };
+}
+
+/** Feed one batch from an agent of the school; samples whose time falls inside the outage are evidence. */
+export function addBatch(
+  p: PendingOutage,
+  agent: string,
+  batch: { seq: number; t: number; samples: readonly Sample[] },
+): PendingOutage {
+  const a = p.agents[agent];
+  if (!a) return p;
+  const toCollectorClock = (t: number) => t + a.lagMs;
+  const inside = batch.samples.filter((s) => {
+    const at = toCollectorClock(s.t);
+    return at >= p.start && at <= p.end;
+  });
+  if (a.seen.size < MAX_TRACKED_SEQS && batch.seq > a.seqBefore) a.seen.add(batch.seq);
+  a.maxSeq = Math.max(a.maxSeq, batch.seq);
+  if (toCollectorClock(batch.t) > p.end) a.liveAfter = true;
+  if (!inside.length) return p;
+  // Group the inside samples by round (same timestamp) so "gateway answered" and "anchor did not" pair up.
+  const rounds = new Map<number, Sample[]>();
+  for (const s of inside) rounds.set(s.t, [...(rounds.get(s.t) ?? []), s]);
+  const ev = { ...p.evidence, samples: p.evidence.samples + inside.length };
+  for (const round of rounds.values()) {
+    const h = healthOfSamples(round);
+    if (h.gatewayReached) ev.gatewayOk++;
+    if (h.anchorsReached) ev.anchorsOk++;
+  }
+  return { ...p, evidence: ev };
+}
+
+/** Every agent has replayed everything it built during the outage and sent a live batch after it. */
+export function replayComplete(p: PendingOutage): boolean {
+  return Object.values(p.agents).every((a) => {
+    if (!a.liveAfter) return false;
+    if (a.seen.size >= MAX_TRACKED_SEQS) return false;
+    return a.maxSeq - a.seqBefore === a.seen.size;
+  });
+}
+
+export function classify(e: OutageEvidence): OutageCause {
+  if (e.samples === 0) return 'power_or_box';
+  if (e.anchorsOk > 0) return 'unknown';
+  // The box kept measuring: the gateway answered and the internet did not.
+  if (e.gatewayOk > 0) return 'wan_cut';
+  // It measured but not even the gateway answered: the router (the ISP's box) was down.
+  return 'power_or_box';
+}
+
+export const isSettled = (p: PendingOutage, now: number) => now >= p.settleBy || replayComplete(p);
