@@ -136,7 +136,9 @@ export const AlertsConfig = Type.Object(
     /** Holiday calendars: name → closed periods (first and last closed day, inclusive). */
     calendars: Type.Record(
       Type.String(),
-      Type.Array(Type.Object({ name: Type.String(), from: LocalDate, to: LocalDate }, { additionalProperties: false })),
+      Type.Array(
+        Type.Object({ name: Type.String(), from: LocalDate, to: LocalDate }, { additionalProperties: false }),
+      ),
       { default: {} },
     ),
     maintenance: Type.Array(Window, { default: [] }),
