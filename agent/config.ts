@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { UaiSchema } from '../shared/schemas.ts';
 import { AGENT_ID_PATTERN } from '../shared/topics.ts';
+import { ProbesConfig } from './probes/index.ts';
 
 export const MqttClientConfig = Type.Object(
   {
@@ -45,7 +46,14 @@ export const AgentConfig = Type.Object(
     spool: SpoolConfig,
     /** Samples gathered over this period go out as one batch (fewer messages, fewer disk syncs). */
     batchIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
-    probes: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+    /** The school's contracted access bandwidth: wan samples then carry % of contract. */
+    contractedMbps: Type.Optional(
+      Type.Object(
+        { down: Type.Number({ exclusiveMinimum: 0 }), up: Type.Number({ exclusiveMinimum: 0 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    probes: ProbesConfig,
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,108 @@
-// Placeholder until the agent issue lands its runtime.
-export async function runAgentCommand(_opts: {
+// `vigie agent`: load the config, then either measure once and print, or run until SIGTERM/SIGINT.
+// Exit codes: 0 ok, 2 bad config (the ConfigError is printed), 1 any other failure.
+import pino from 'pino';
+import Type from 'typebox';
+import { ConfigError, loadConfigFile } from '../shared/config.ts';
+import { createLogger, type Logger } from '../shared/log.ts';
+import { Agent } from './agent.ts';
+import { AgentConfig } from './config.ts';
+import { formatTable, onceReport, runOnce } from './once.ts';
+import { createProbes, type ProbeDeps } from './probes/index.ts';
+import type { ScheduledProbe } from './scheduler.ts';
+import { Spool } from './spool.ts';
+import { AGENT_VERSION } from './version.ts';
+
+/** The agent reads its own section and leaves the others (collector...) to their processes. */
+const AgentFile = Type.Object({ agent: AgentConfig }, { additionalProperties: true });
+
+/** Past this, a stop that hangs (a broker that never answers) gives way to exit code 1. */
+const STOP_DEADLINE_MS = 15_000;
+
+export interface AgentCommandOptions {
   config: string;
   once?: boolean;
   json?: boolean;
-}): Promise<number> {
-  process.stderr.write('vigie agent: not built yet\n');
-  return 1;
+}
+
+export async function runAgentCommand(opts: AgentCommandOptions): Promise<number> {
+  let config: AgentConfig;
+  let overrides: string[];
+  try {
+    const loaded = loadConfigFile(opts.config, AgentFile);
+    config = loaded.config.agent;
+    overrides = loaded.overrides;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  // With --once the table owns stdout: logs go to stderr.
+  const log = createLogger('agent', undefined, opts.once ? pino.destination(2) : undefined);
+  for (const o of overrides) log.info(`override from environment: ${o}`);
+  try {
+    return opts.once ? await once(config, log, opts.json ?? false) : await run(config, log);
+  } catch (err) {
+    log.error({ err }, 'agent failed');
+    process.stderr.write(`vigie agent: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function scheduled(config: AgentConfig, deps: ProbeDeps): ScheduledProbe[] {
+  return createProbes(config.probes, deps).map((p) => ({ name: p.kind, ...p }));
+}
+
+async function once(config: AgentConfig, log: Logger, json: boolean): Promise<number> {
+  const probes = scheduled(config, {
+    log,
+    version: AGENT_VERSION,
+    // Nothing is spooled by --once, and the running agent's spool is not ours to open.
+    spoolStats: () => ({ bytes: 0, batches: 0, dropped: 0 }),
+    contractedMbps: config.contractedMbps,
+    ignoreSpeedtestSchedule: true,
+  });
+  try {
+    const outcomes = await runOnce(probes, log);
+    const report = onceReport(config.uai, config.id, Date.now(), outcomes);
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+    return 0;
+  } finally {
+    await Promise.all(probes.map(async (p) => p.probe.close?.()));
+    exitSoon();
+  }
+}
+
+async function run(config: AgentConfig, log: Logger): Promise<number> {
+  const spool = await Spool.open(config.spool.dir, config.spool.maxBytes);
+  const probes = scheduled(config, {
+    log,
+    version: AGENT_VERSION,
+    spoolStats: () => spool.stats,
+    contractedMbps: config.contractedMbps,
+  });
+  const agent = new Agent({ config, spool, probes, log, version: AGENT_VERSION });
+  agent.start();
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'stopping');
+  let deadline: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    agent.stop().then(() => true),
+    new Promise<false>((resolve) => {
+      deadline = setTimeout(() => resolve(false), STOP_DEADLINE_MS);
+    }),
+  ]);
+  clearTimeout(deadline);
+  exitSoon();
+  if (!stopped) log.error({ afterMs: STOP_DEADLINE_MS }, 'stop did not finish in time');
+  return stopped ? 0 : 1;
+}
+
+/** A probe library that leaves a socket or a timer open must not keep the process alive once done. */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 2000).unref();
 }

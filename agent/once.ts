@@ -17,6 +17,16 @@ export interface OnceReport {
   }>;
 }
 
+/** Rates need two readings: a probe with nothing to say on its first round gets a second one this much later. */
+export const SECOND_READING_MS = 1000;
+
+async function roundWithSecondReading(p: ScheduledProbe, log: Logger): Promise<RoundOutcome> {
+  const first = await runRound(p, { log });
+  if (first.samples.length > 0 || first.failure) return first;
+  await new Promise((r) => setTimeout(r, SECOND_READING_MS));
+  return runRound(p, { log });
+}
+
 /**
  * Runs every probe once, each cut at its timeout. They run side by side, except the speed test,
  * which runs alone afterwards: it fills the link and would spoil the latency figures.
@@ -24,7 +34,7 @@ export interface OnceReport {
 export async function runOnce(probes: readonly ScheduledProbe[], log: Logger): Promise<RoundOutcome[]> {
   const heavy = probes.filter((p) => p.probe.kind === 'speedtest');
   const light = probes.filter((p) => p.probe.kind !== 'speedtest');
-  const outcomes = await Promise.all(light.map((p) => runRound(p, { log })));
+  const outcomes = await Promise.all(light.map((p) => roundWithSecondReading(p, log)));
   for (const p of heavy) outcomes.push(await runRound(p, { log }));
   return outcomes;
 }
@@ -151,7 +161,15 @@ export function formatTable(report: OnceReport): string {
       rows.push([r.probe, d.subject, d.status, time, d.details]);
     }
     if (r.failure && r.samples.length > 0) rows.push([r.probe, '-', r.failure.code, time, r.failure.message]);
-    if (!r.failure && r.samples.length === 0) rows.push([r.probe, '-', 'no sample', time, '']);
+    if (!r.failure && r.samples.length === 0) {
+      rows.push([
+        r.probe,
+        '-',
+        'no sample',
+        time,
+        'nothing to measure: no target configured, or outside its schedule',
+      ]);
+    }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) =>
