@@ -88,21 +88,37 @@ export class SpeedtestProbe implements Probe<SpeedtestConfig> {
 
   private async download(ctx: ProbeContext): Promise<Transfer | undefined> {
     const { url, durationS, maxBytes, warmupS } = this.config;
-    const stop = AbortSignal.any([ctx.signal, AbortSignal.timeout(durationS * 1000)]);
+    // Our own controller, not AbortSignal.any(): the transfer ends on time or when the probe is cut.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const durationMs = durationS * 1000;
+    const timer = setTimeout(onAbort, durationMs + 1000);
     const start = performance.now();
     const marks: [number, number][] = [];
     let bytes = 0;
-    const res = await fetch(`${url}/download?bytes=${maxBytes}`, { headers: this.headers(), signal: stop });
-    if (!res.ok || !res.body)
-      throw Object.assign(new Error(`download HTTP ${res.status}`), { code: `HTTP_${res.status}` });
     try {
-      for await (const chunk of res.body) {
-        bytes += chunk.byteLength;
+      const res = await fetch(`${url}/download?bytes=${maxBytes}`, {
+        headers: this.headers(),
+        signal: stop.signal,
+      });
+      if (!res.ok || !res.body) {
+        throw Object.assign(new Error(`download HTTP ${res.status}`), { code: `HTTP_${res.status}` });
+      }
+      const reader = res.body.getReader();
+      while (performance.now() - start < durationMs) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
         marks.push([performance.now() - start, bytes]);
       }
+      // Enough measured: drop the rest of the download.
+      await reader.cancel().catch(() => {});
     } catch (err) {
-      // Our own duration timer ends a download that the link could not finish: that is the design.
-      if (ctx.signal.aborted || !stop.aborted) throw err;
+      if (ctx.signal.aborted || marks.length < 2) throw err;
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
     }
     return windowRate(marks, warmupS * 1000);
   }
