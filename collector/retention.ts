@@ -101,7 +101,9 @@ export async function applyRetention(http: InfluxHttp, db: string, cfg: Retentio
   const stored = new Map<string, string>();
   for (const series of shown.results[0]?.series ?? []) {
     if (series.name !== db) continue;
-    for (const [name, query] of series.values) stored.set(String(name), String(query));
+    // InfluxDB leaves `values` out of a series with no rows.
+    for (const [name, query] of (series.values as unknown[][] | undefined) ?? [])
+      stored.set(String(name), String(query));
   }
   for (const r of rollups()) {
     const statement = continuousQuery(db, cfg, r);
