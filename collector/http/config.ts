@@ -1,0 +1,76 @@
+// The collector's HTTP server: API, status board, /metrics and the agents' speed-test endpoints.
+import Type from 'typebox';
+
+export const SpeedtestHttpConfig = Type.Object(
+  {
+    /**
+     * Key from which every school's speed-test token is derived (HMAC of its UAI): the collector
+     * keeps one secret, not a table; `vigie collector speedtest-token UAI` prints a school's token.
+     * Absent: the speed-test endpoints are not served.
+     */
+    secret: Type.Optional(Type.String({ minLength: 16 })),
+    /** Schools whose token no longer works (a box stolen, a token leaked) until the secret rotates. */
+    revoked: Type.Array(Type.String({ format: 'uai' }), { default: [] }),
+    /** Requests per school per window (a test is one download and one upload). */
+    perSchoolMax: Type.Integer({ minimum: 1, default: 12 }),
+    windowS: Type.Integer({ minimum: 1, default: 3600 }),
+    /** Transfers in flight across all schools; more get 503 with Retry-After. */
+    maxConcurrent: Type.Integer({ minimum: 1, default: 4 }),
+    /** Largest download served and upload accepted, bytes. */
+    maxBytes: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const HttpAuthConfig = Type.Object(
+  {
+    /** Bearer tokens that may read (wall screens, scripts). The admin token reads too. */
+    readTokens: Type.Array(Type.String({ minLength: 16 }), { default: [] }),
+    /** Networks that may read without a token (CIDR). */
+    allowNetworks: Type.Array(Type.String({ minLength: 2 }), { default: ['127.0.0.0/8', '::1/128'] }),
+    /** Needed for every write (silences, maintenance windows). Absent: writes are refused. */
+    adminToken: Type.Optional(Type.String({ minLength: 16 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const BoardConfig = Type.Object(
+  {
+    title: Type.String({ default: 'Vigie' }),
+    language: Type.Union([Type.Literal('fr'), Type.Literal('en')], { default: 'fr' }),
+    /** Link of a school's tile, `{uai}` replaced, e.g. https://grafana.example/d/vigie-school?var-uai={uai} */
+    grafanaSchoolUrl: Type.Optional(Type.String({ pattern: '\\{uai\\}' })),
+    /** How often the board polls when the live stream is unavailable. */
+    pollS: Type.Integer({ minimum: 2, maximum: 600, default: 15 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const HttpConfig = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** Behind a reverse proxy: trust X-Forwarded-For from these addresses (fastify `trustProxy`). */
+    trustProxy: Type.Array(Type.String(), { default: [] }),
+    /** One log line per request (off: only errors), at info level. */
+    logRequests: Type.Boolean({ default: false }),
+    /** Live board streams at once; more get 503 and fall back to polling. */
+    maxStreams: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
+    /** Window of `/api/schools/:uai` history when the request does not say. */
+    historyHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 31, default: 24 }),
+    /** Timeout of InfluxDB queries and of the readiness checks. */
+    queryTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    /** Where silences and maintenance windows created through the API are kept; absent: in memory only. */
+    windowsFile: Type.Optional(Type.String({ minLength: 1 })),
+    maxWindows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+    auth: HttpAuthConfig,
+    board: BoardConfig,
+    speedtest: SpeedtestHttpConfig,
+  },
+  { additionalProperties: false, default: {} },
+);
+export type HttpConfig = Type.Static<typeof HttpConfig>;
+export type HttpAuthConfig = Type.Static<typeof HttpAuthConfig>;
+export type BoardConfig = Type.Static<typeof BoardConfig>;
+export type SpeedtestHttpConfig = Type.Static<typeof SpeedtestHttpConfig>;

@@ -1,0 +1,142 @@
+// Recent history of a school and the outage list, read from InfluxDB with InfluxQL. Measurement,
+// tag and field names come from collector/schema.ts. Times are integers we computed, so they are
+// written into the statement; anything a caller typed travels as a bound parameter.
+
+import type { Type } from 'typebox';
+import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../schema.ts';
+import { rowsOf } from './influxql.ts';
+import type { InfluxQuery, InfluxRows, PresenceSource, RegistrySource } from './ports.ts';
+import type { Outage, Series, Transition } from './schemas.ts';
+
+type OutageRow = Type.Static<typeof Outage>;
+type SeriesOut = Type.Static<typeof Series>;
+type TransitionOut = Type.Static<typeof Transition>;
+
+/** Points per series stay in the hundreds whatever the window. */
+export function bucketFor(windowMs: number): string {
+  const h = windowMs / 3_600_000;
+  if (h <= 6) return '1m';
+  if (h <= 48) return '5m';
+  if (h <= 7 * 24) return '30m';
+  return '2h';
+}
+
+const timeRange = (from: number, to: number) =>
+  `time >= ${Math.trunc(from)}ms AND time < ${Math.trunc(to)}ms`;
+
+function seriesOf(series: InfluxRows[]): SeriesOut {
+  const s = series[0];
+  if (!s) return { columns: [], points: [] };
+  return {
+    columns: s.columns,
+    points: s.values.map((row) => row.map((v) => (typeof v === 'number' ? v : null))),
+  };
+}
+
+export async function schoolHistory(query: InfluxQuery, uai: string, from: number, to: number) {
+  const bucket = bucketFor(to - from);
+  const ping = SAMPLE_MEASUREMENTS.ping.measurement;
+  const wan = SAMPLE_MEASUREMENTS.wan.measurement;
+  const speedtest = SAMPLE_MEASUREMENTS.speedtest.measurement;
+  const presence = COLLECTOR_MEASUREMENTS.presence.measurement;
+  const range = timeRange(from, to);
+  const [latency, wanRows, speed, transitions, outages] = await Promise.all([
+    query(
+      `SELECT median(median_ms) AS latency_ms, mean(loss_pct) AS loss_pct FROM ${ping} ` +
+        `WHERE uai = $uai AND role != 'gateway' AND ${range} GROUP BY time(${bucket}) fill(none)`,
+      { uai },
+    ),
+    query(
+      `SELECT mean(in_bps) AS in_bps, mean(out_bps) AS out_bps FROM ${wan} ` +
+        `WHERE uai = $uai AND ${range} GROUP BY time(${bucket}) fill(none)`,
+      { uai },
+    ),
+    query(`SELECT down_bps, up_bps FROM ${speedtest} WHERE uai = $uai AND ok = true AND ${range} LIMIT 500`, {
+      uai,
+    }),
+    query(
+      `SELECT state, previous, reason FROM ${presence} WHERE uai = $uai AND scope = 'school' AND ${range} ` +
+        'ORDER BY time DESC LIMIT 200',
+      { uai },
+    ),
+    outagesBetween(query, from, to, uai),
+  ]);
+  return {
+    bucket,
+    latency: seriesOf(latency),
+    wan: seriesOf(wanRows),
+    speedtests: seriesOf(speed),
+    transitions: rowsOf(transitions).map(
+      (r): TransitionOut => ({
+        at: Number(r['time']),
+        state: String(r['state'] ?? ''),
+        previous: typeof r['previous'] === 'string' ? r['previous'] : null,
+        reason: typeof r['reason'] === 'string' ? r['reason'] : null,
+      }),
+    ),
+    outages,
+  };
+}
+
+/** How far back an outage may have started and still overlap the window. */
+const LONGEST_OUTAGE_MS = 90 * 86_400_000;
+
+export async function outagesBetween(query: InfluxQuery, from: number, to: number, uai?: string) {
+  const m = COLLECTOR_MEASUREMENTS.outage.measurement;
+  const series = await query(
+    `SELECT duration_s, end_ms, school_hours_s, cause, uai, commune FROM ${m} ` +
+      `WHERE ${uai ? 'uai = $uai AND ' : ''}${timeRange(from - LONGEST_OUTAGE_MS, to)} LIMIT 10000`,
+    uai ? { uai } : {},
+  );
+  return rowsOf(series)
+    .map(
+      (r): OutageRow => ({
+        uai: String(r['uai'] ?? ''),
+        name: null,
+        commune: typeof r['commune'] === 'string' && r['commune'] ? r['commune'] : null,
+        start: Number(r['time']),
+        end: typeof r['end_ms'] === 'number' ? r['end_ms'] : null,
+        durationS: Number(r['duration_s'] ?? 0),
+        schoolHoursS: typeof r['school_hours_s'] === 'number' ? r['school_hours_s'] : null,
+        cause: String(r['cause'] || 'unknown'),
+      }),
+    )
+    .filter((o) => (o.end ?? o.start) >= from);
+}
+
+/** Outages still going on: schools offline now, from presence. */
+export function ongoingOutages(
+  presence: PresenceSource,
+  now: number,
+  from: number,
+  to: number,
+  uai?: string,
+) {
+  const out: OutageRow[] = [];
+  for (const p of presence.schools()) {
+    if (p.state !== 'offline' || (uai && p.uai !== uai) || p.since >= to) continue;
+    const lastSeen = Math.max(0, ...p.agents.map((a) => a.lastSeenAt));
+    const start = lastSeen > 0 && lastSeen <= p.since ? lastSeen : p.since;
+    if (now < from) continue;
+    out.push({
+      uai: p.uai,
+      name: null,
+      commune: null,
+      start,
+      end: null,
+      durationS: Math.max(0, (now - start) / 1000),
+      schoolHoursS: null,
+      cause: 'ongoing',
+    });
+  }
+  return out;
+}
+
+export function withNames(outages: OutageRow[], registry: RegistrySource): OutageRow[] {
+  return outages
+    .map((o) => {
+      const s = registry.school(o.uai);
+      return { ...o, name: s?.name ?? null, commune: o.commune ?? s?.commune ?? null };
+    })
+    .sort((a, b) => b.start - a.start);
+}

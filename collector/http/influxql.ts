@@ -1,0 +1,73 @@
+// Read-only InfluxQL over the v1 HTTP API. Values travel as bound parameters ($name), never
+// spliced into the statement, so a school name or a UAI cannot change what a query does.
+import type { InfluxQuery, InfluxRows } from './ports.ts';
+
+export interface InfluxReadConfig {
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  timeoutMs: number;
+}
+
+export class InfluxQueryError extends Error {
+  override name = 'InfluxQueryError';
+}
+
+function authHeader(cfg: InfluxReadConfig): Record<string, string> {
+  if (!cfg.username) return {};
+  const basic = Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64');
+  return { authorization: `Basic ${basic}` };
+}
+
+export function influxReader(cfg: InfluxReadConfig): {
+  query: InfluxQuery;
+  ping(): Promise<boolean>;
+  database: string;
+} {
+  const base = cfg.url.replace(/\/+$/, '');
+  const query: InfluxQuery = async (q, params) => {
+    const body = new URLSearchParams({ q, db: cfg.database, epoch: 'ms' });
+    if (params && Object.keys(params).length) body.set('params', JSON.stringify(params));
+    let res: Response;
+    try {
+      res = await fetch(`${base}/query`, {
+        method: 'POST',
+        body,
+        headers: authHeader(cfg),
+        signal: AbortSignal.timeout(cfg.timeoutMs),
+      });
+    } catch (err) {
+      throw new InfluxQueryError(`InfluxDB unreachable: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let json: { error?: string; results?: { error?: string; series?: InfluxRows[] }[] };
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new InfluxQueryError(`InfluxDB answered ${res.status} with non-JSON`);
+    }
+    const error = json.error ?? json.results?.find((r) => r.error)?.error;
+    if (!res.ok || error) throw new InfluxQueryError(`InfluxDB query failed: ${error ?? res.status}`);
+    return json.results?.[0]?.series ?? [];
+  };
+  const ping = async () => {
+    try {
+      const res = await fetch(`${base}/ping`, {
+        headers: authHeader(cfg),
+        signal: AbortSignal.timeout(cfg.timeoutMs),
+      });
+      return res.status === 204;
+    } catch {
+      return false;
+    }
+  };
+  return { query, ping, database: cfg.database };
+}
+
+/** Rows of every series as objects keyed by column, with the series tags merged in. */
+export function rowsOf(series: InfluxRows[]): Record<string, unknown>[] {
+  return series.flatMap((s) =>
+    s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })),
+  );
+}

@@ -1,0 +1,193 @@
+// Route schemas: they validate requests, shape responses and generate the OpenAPI document.
+import Type from 'typebox';
+import { UaiSchema } from '../../shared/schemas.ts';
+
+const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Ms = (description: string) =>
+  Type.Integer({ minimum: 0, description: `${description} (ms since epoch)` });
+
+export const State = Type.Union(
+  [Type.Literal('online'), Type.Literal('degraded'), Type.Literal('offline'), Type.Literal('unknown')],
+  { description: 'online; degraded: internet anchors unreachable, or loss/latency past a threshold' },
+);
+
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String({ description: 'what was wrong, in words' }),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentView = Type.Object({
+  agent: Type.String(),
+  state: State,
+  since: Ms('state since'),
+  lastSeenAt: Type.Integer({ minimum: 0 }),
+});
+
+/** In responses: the serializer has no need to re-check the letter. */
+const UaiOut = Type.String({ description: 'UAI: 7 digits and their check letter' });
+
+export const SchoolView = Type.Object(
+  {
+    uai: UaiOut,
+    name: Type.String(),
+    commune: Type.String(),
+    isp: Nullable(Type.String()),
+    inRegistry: Type.Boolean(),
+    state: State,
+    since: Ms('state since'),
+    reason: Type.String({ description: 'why the state is what it is: birth, will, silent, loss...' }),
+    lastSeenAt: Nullable(Ms('last message from the school')),
+    latencyMs: Nullable(Type.Number({ description: 'median round trip to the internet anchors' })),
+    lossPct: Nullable(Type.Number()),
+    wanInBps: Nullable(Type.Number({ description: 'download traffic on the WAN link now' })),
+    wanOutBps: Nullable(Type.Number()),
+    speedtestDownBps: Nullable(Type.Number({ description: 'last speed test' })),
+    speedtestUpBps: Nullable(Type.Number()),
+    speedtestAt: Nullable(Type.Integer()),
+    contractedDownMbps: Nullable(Type.Number()),
+    contractedUpMbps: Nullable(Type.Number()),
+    agentVersion: Nullable(Type.String()),
+    agents: Type.Array(AgentView),
+    dashboardUrl: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SchoolView = Type.Static<typeof SchoolView>;
+
+export const SchoolList = Type.Object({
+  now: Ms('server clock, to correct the board for client clock skew'),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  schools: Type.Array(SchoolView),
+});
+
+export const UaiParams = Type.Object({ uai: UaiSchema });
+
+export const HistoryQuery = Type.Object(
+  {
+    hours: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 24 * 31, description: 'window, default from config' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SeriesPoint = Type.Array(Nullable(Type.Number()), {
+  description: '[time ms, value...] in the order of `columns`',
+});
+export const Series = Type.Object({ columns: Type.Array(Type.String()), points: Type.Array(SeriesPoint) });
+
+export const Transition = Type.Object({
+  at: Type.Integer(),
+  state: Type.String(),
+  previous: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
+});
+
+export const Outage = Type.Object({
+  uai: Type.String(),
+  name: Nullable(Type.String()),
+  commune: Nullable(Type.String()),
+  start: Ms('outage start (last sign of life)'),
+  end: Nullable(Ms('outage end; null while it lasts')),
+  durationS: Type.Number(),
+  schoolHoursS: Nullable(Type.Number({ description: 'part of the outage inside school hours' })),
+  cause: Type.String({ description: 'wan_cut | power_or_box | unknown | ongoing' }),
+});
+
+export const SchoolDetail = Type.Object({
+  school: SchoolView,
+  from: Type.Integer(),
+  to: Type.Integer(),
+  bucket: Type.String({ description: 'InfluxQL GROUP BY time() of the series' }),
+  latency: Series,
+  wan: Series,
+  speedtests: Series,
+  transitions: Type.Array(Transition),
+  outages: Type.Array(Outage),
+});
+
+export const OutagesQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601; default 7 days ago' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601; default now' })),
+    uai: Type.Optional(UaiSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const OutageList = Type.Object({
+  from: Type.Integer(),
+  to: Type.Integer(),
+  outages: Type.Array(Outage),
+});
+
+export const Alert = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  severity: Type.String(),
+  uai: Type.Optional(Type.String()),
+  commune: Type.Optional(Type.String()),
+  summary: Type.String(),
+  startedAt: Type.Integer(),
+  resolvedAt: Type.Optional(Type.Integer()),
+  suppressed: Type.Optional(Type.Boolean()),
+});
+
+export const AlertsQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'past alerts returned' }) },
+  { additionalProperties: false },
+);
+
+export const AlertList = Type.Object({ open: Type.Array(Alert), past: Type.Array(Alert) });
+
+export const Scope = Type.Object(
+  {
+    uai: Type.Optional(Type.Array(UaiSchema, { maxItems: 10_000 })),
+    commune: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
+    isp: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
+  },
+  { additionalProperties: false, description: 'schools it applies to; empty: every school' },
+);
+
+const Period = {
+  startsAt: Type.String({ format: 'date-time' }),
+  endsAt: Type.String({ format: 'date-time' }),
+  comment: Type.String({ minLength: 1, maxLength: 1000 }),
+  createdBy: Type.String({ minLength: 1, maxLength: 100 }),
+};
+
+export const NewSilenceBody = Type.Object(
+  {
+    scope: Scope,
+    kinds: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'alert kinds; empty: all' }),
+    ...Period,
+  },
+  { additionalProperties: false },
+);
+
+export const NewMaintenanceBody = Type.Object({ scope: Scope, ...Period }, { additionalProperties: false });
+
+const Stored = {
+  id: Type.String(),
+  scope: Scope,
+  startsAt: Type.Integer(),
+  endsAt: Type.Integer(),
+  comment: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.Integer(),
+  active: Type.Boolean(),
+};
+export const SilenceOut = Type.Object({ ...Stored, kinds: Type.Array(Type.String()) });
+export const MaintenanceOut = Type.Object(Stored);
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+export const Health = Type.Object({ status: Type.String(), uptimeS: Type.Number() });
+export const Ready = Type.Object({
+  ready: Type.Boolean(),
+  checks: Type.Object({ broker: Type.Boolean(), influxdb: Type.Boolean() }),
+});

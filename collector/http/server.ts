@@ -1,0 +1,146 @@
+// The collector's HTTP server: fastify with every feature as a plugin, no global state. Public:
+// health, readiness, the OpenAPI document, the board's static files. Readers (token or allowed
+// network): the API, the live stream, /metrics. Writers: the admin token. Agents: /speedtest.
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyPluginAsync, LogController } from 'fastify';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { addVigieFormats } from '../../shared/validate.ts';
+import { alertRoutes } from './alerts.ts';
+import { adminDenial, networkAllowList, readDenial } from './auth.ts';
+import { boardRoutes } from './board.ts';
+import type { HttpConfig } from './config.ts';
+import type { App, HttpContext } from './context.ts';
+import { formatValidation, installErrorHandlers, sendError } from './errors.ts';
+import { createMetrics } from './metrics.ts';
+import { opsRoutes } from './ops.ts';
+import type { HttpDeps } from './ports.ts';
+import { allViews, countByState, viewOf } from './school-view.ts';
+import { schoolList, schoolRoutes } from './schools.ts';
+import type { SpeedtestPluginOptions } from './speedtest.ts';
+import { mountSpeedtest } from './speedtest-mount.ts';
+import { StreamHub } from './stream.ts';
+
+export interface HttpServerOptions {
+  logger?: Logger;
+  /** The speed-test plugin; served when `speedtest.secret` is set. */
+  speedtest?: FastifyPluginAsync<SpeedtestPluginOptions>;
+  /** How long changes are gathered before the board is told (ms). */
+  streamFlushMs?: number;
+  /** Default dashboard link pattern when the board config has none (the alerts' `dashboard.schoolUrl`). */
+  grafanaSchoolUrl?: string;
+}
+
+export async function buildHttpServer(
+  config: HttpConfig,
+  deps: HttpDeps,
+  opts: HttpServerOptions = {},
+): Promise<App> {
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const app: App = Fastify({
+    loggerInstance: opts.logger ?? createLogger('http'),
+    logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    ajv: { customOptions: { verbose: true }, plugins: [addVigieFormats] },
+    schemaErrorFormatter: formatValidation,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  const views = {
+    registry: deps.registry,
+    presence: deps.presence,
+    readings: deps.readings,
+    grafanaPattern: config.board.grafanaSchoolUrl ?? opts.grafanaSchoolUrl,
+    startedAt,
+  };
+  const hub = new StreamHub({
+    maxClients: config.maxStreams,
+    flushMs: opts.streamFlushMs ?? 500,
+    heartbeatMs: 15_000,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    view: (uai) => viewOf(views, uai),
+    snapshot: () => schoolList(ctx),
+    now,
+  });
+  const metrics = createMetrics({
+    stats: deps.stats,
+    schoolCounts: () => countByState(allViews(views)),
+    streams: () => hub.size,
+  });
+  const ctx: HttpContext = {
+    config,
+    deps,
+    views,
+    hub,
+    metrics,
+    access: {
+      readTokens: config.auth.readTokens,
+      adminToken: config.auth.adminToken,
+      allowed: networkAllowList(config.auth.allowNetworks),
+    },
+    now,
+    startedAt,
+  };
+
+  const unsubscribe = [
+    deps.presence.onChange((u) => hub.changed(u)),
+    deps.readings.onChange((u) => hub.changed(u)),
+  ];
+  app.addHook('onClose', async () => {
+    for (const u of unsubscribe) u();
+    hub.close();
+  });
+
+  installErrorHandlers(app);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: String(reply.statusCode),
+    });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Vigie collector',
+        version: '1',
+        description: 'Presence, measurements and alerts of the schools',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'read token or admin token' },
+          speedtest: { type: 'http', scheme: 'bearer', description: "the school's speed-test token" },
+        },
+      },
+    },
+  });
+
+  await app.register(async (scope) => {
+    await opsRoutes(scope, ctx);
+    await boardRoutes(scope, ctx);
+  });
+
+  await app.register(async (scope: App) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      const admin = request.routeOptions.config.admin === true;
+      const denial = admin
+        ? adminDenial(ctx.access, request.headers.authorization)
+        : readDenial(ctx.access, request.headers.authorization, request.ip);
+      if (!denial) return;
+      request.log.info(
+        { ip: request.ip, route: request.routeOptions.url, status: denial.status },
+        'access denied',
+      );
+      return sendError(reply, denial.status, denial.message);
+    });
+    await schoolRoutes(scope, ctx);
+    await alertRoutes(scope, ctx);
+  });
+
+  const secret = config.speedtest.secret;
+  if (secret && opts.speedtest) {
+    await mountSpeedtest(app, { config: { ...config.speedtest, secret }, plugin: opts.speedtest });
+  }
+  return app;
+}
