@@ -1,0 +1,152 @@
+// Presence and alerts as one collector observer: presence judges, the policy decides, channels deliver.
+// The only timer is the tick; everything it drives is deterministic in presence/ and alerts/policy.ts.
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { loadRegistry, type School } from '../../shared/registry.ts';
+import type { CollectorConfig } from '../config.ts';
+import { InfluxHttp } from '../influx-http.ts';
+import type { CollectorObserver } from '../observer.ts';
+import type { PointSink } from '../point.ts';
+import type { PresenceConfig } from '../presence/config.ts';
+import { PresenceMonitor } from '../presence/monitor.ts';
+import { readPresenceFromInflux } from '../presence/rebuild.ts';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../thresholds.ts';
+import { Alerting, channelsFrom } from './alerting.ts';
+import type { Channel } from './channels/channel.ts';
+import type { AlertsConfig } from './config.ts';
+import { openMsBetween } from './hours.ts';
+import type { SchoolInfo } from './policy.ts';
+import { roundsOfBatch } from './rounds.ts';
+import { calendarFrom } from './schedule.ts';
+
+export interface PresenceAndAlertsOptions {
+  presence: PresenceConfig;
+  alerts: AlertsConfig;
+  influx?: CollectorConfig['influx'];
+  schools?: ReadonlyMap<string, School> | string;
+  points: PointSink;
+  /** Instead of the channels from the config (tests inject none of their own: they use real receivers). */
+  channels?: Channel[];
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface PresenceAndAlerts {
+  observer: CollectorObserver;
+  monitor: PresenceMonitor;
+  alerting: Alerting;
+  /** Resolves once the state has been rebuilt from InfluxDB (or that was skipped or failed). */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function mergeThresholds(over: AlertsConfig['thresholds']): Thresholds {
+  return { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v)) };
+}
+
+export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): PresenceAndAlerts {
+  const log = opts.log ?? createLogger('presence');
+  const now = opts.now ?? Date.now;
+  const registry =
+    typeof opts.schools === 'string'
+      ? loadRegistry(opts.schools)
+      : (opts.schools ?? new Map<string, School>());
+  const info = (uai: string): SchoolInfo | undefined => {
+    const s = registry.get(uai);
+    return s ? { uai, name: s.name, commune: s.commune, isp: s.isp, hours: s.hours ?? 'school' } : undefined;
+  };
+  const thresholds = mergeThresholds(opts.alerts.thresholds);
+  const calendar = calendarFrom(opts.alerts);
+  const alerting = new Alerting(opts.alerts, info, opts.channels ?? channelsFrom(opts.alerts.channels), log);
+  const p = opts.presence;
+  const monitor = new PresenceMonitor(
+    {
+      intervalMs: p.intervalSeconds * 1000,
+      silentAfterIntervals: p.silentAfterIntervals,
+      degradedAfterRounds: p.degradedAfterRounds,
+      degradedLossPct: p.degradedLossPct ?? thresholds.lossPct.crit,
+      degradedLatencyMs: p.degradedLatencyMs ?? thresholds.latencyMs.crit,
+      classifyWithinMs: p.classifyWithinSeconds * 1000,
+      maxAgents: p.maxAgents,
+    },
+    {
+      points: opts.points,
+      school: info,
+      schoolHoursMs: (uai, start, end) => openMsBetween(calendar, info(uai)?.hours ?? 'school', start, end),
+      log,
+      now,
+      onEffect: (e) => {
+        if (e.kind !== 'transition' || e.transition.scope !== 'school') return;
+        const t = e.transition;
+        const school = monitor.fleet.schools.get(t.uai);
+        const since = t.to === 'offline' ? (school?.outageStart ?? t.at) : t.at;
+        alerting.handle(
+          {
+            kind: 'school',
+            uai: t.uai,
+            state: t.to,
+            reason: t.reason,
+            since,
+            rebuilt: t.reason === 'rebuilt',
+          },
+          now(),
+        );
+      },
+      onLiveBatch: (batch, at) => {
+        for (const round of roundsOfBatch(batch, thresholds)) alerting.handle(round, at);
+      },
+      onBroker: (up, at) => alerting.broker(up, at),
+    },
+  );
+  for (const uai of registry.keys()) monitor.fleet.declareSchool(uai, now());
+
+  const ready = (async () => {
+    if (!p.rebuildFromInflux || !opts.influx) {
+      monitor.rebuilt(null);
+      return;
+    }
+    const http = new InfluxHttp({
+      ...opts.influx,
+      gzip: false,
+      timeoutMs: Math.min(opts.influx.timeoutMs, 10_000),
+    });
+    try {
+      const state = await readPresenceFromInflux((q) => http.query(q));
+      log.info(
+        { agents: state.agents.length, schools: state.schools.length },
+        'presence rebuilt from InfluxDB',
+      );
+      monitor.rebuilt(state);
+    } catch (err) {
+      // A fresh database has no measurements yet; an unreachable one must not keep presence blind.
+      log.warn(
+        { err: (err as Error).message },
+        'could not rebuild presence from InfluxDB; starting from unknown',
+      );
+      monitor.rebuilt(null);
+    } finally {
+      await http.close();
+    }
+  })();
+
+  const timer = setInterval(() => {
+    try {
+      monitor.tick();
+      alerting.tick(now());
+    } catch (err) {
+      log.error({ err }, 'presence tick failed');
+    }
+  }, p.tickMs);
+  timer.unref();
+
+  return {
+    observer: monitor,
+    monitor,
+    alerting,
+    ready,
+    async stop() {
+      clearInterval(timer);
+      await ready;
+      await alerting.stop();
+    },
+  };
+}

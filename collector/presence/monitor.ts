@@ -1,0 +1,129 @@
+// Runs presence with a clock: observer hooks in, transitions and outages out to InfluxDB and to a listener.
+import type { Logger } from '../../shared/log.ts';
+import type { EventMessage, MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
+import type { CollectorObserver } from '../observer.ts';
+import type { PointSink } from '../point.ts';
+import { isLiveBatch } from './agent.ts';
+import { type FleetRules, type PresenceEffect, PresenceFleet, type RebuiltAgent } from './fleet.ts';
+import { outagePoint, type SchoolTags, transitionPoint } from './points.ts';
+import type { PresenceState } from './state.ts';
+
+export interface MonitorOptions {
+  points: PointSink;
+  school(uai: string): SchoolTags | undefined;
+  /** Seconds of [start, end) inside the school's opening hours. */
+  schoolHoursMs(uai: string, start: number, end: number): number;
+  onEffect?(e: PresenceEffect): void;
+  /** A batch that reflects the present (not a spool replay): metric alerts read these. */
+  onLiveBatch?(b: MetricsBatch, now: number): void;
+  onBroker?(up: boolean, now: number): void;
+  log: Logger;
+  now: () => number;
+  /** Observer calls held while the state is rebuilt after a restart; past it they are dropped and counted. */
+  maxHeld?: number;
+}
+
+export interface RebuiltState {
+  agents: RebuiltAgent[];
+  schools: { uai: string; state: PresenceState; since: number }[];
+}
+
+export class PresenceMonitor implements CollectorObserver {
+  readonly fleet: PresenceFleet;
+  private held: (() => void)[] | null = [];
+  droppedWhileRebuilding = 0;
+
+  constructor(
+    private readonly rules: FleetRules,
+    private readonly opts: MonitorOptions,
+  ) {
+    this.fleet = new PresenceFleet(rules);
+  }
+
+  /** Apply what InfluxDB remembers, then the messages that arrived meanwhile. Call once (null = nothing). */
+  rebuilt(state: RebuiltState | null): void {
+    const now = this.opts.now();
+    if (state) {
+      this.fleet.rebuild(state.agents, state.schools, now);
+      for (const s of state.schools)
+        this.opts.onEffect?.({
+          kind: 'transition',
+          transition: {
+            scope: 'school',
+            uai: s.uai,
+            agent: '',
+            from: 'unknown',
+            to: s.state,
+            at: s.since,
+            reason: 'rebuilt',
+          },
+        });
+    }
+    const held = this.held ?? [];
+    this.held = null;
+    for (const run of held) run();
+  }
+
+  private run(fn: () => void): void {
+    if (this.held === null) {
+      fn();
+      return;
+    }
+    if (this.held.length >= (this.opts.maxHeld ?? 100_000)) {
+      this.droppedWhileRebuilding++;
+      return;
+    }
+    this.held.push(fn);
+  }
+
+  private apply(effects: PresenceEffect[]): void {
+    const points = [];
+    for (const e of effects) {
+      if (e.kind === 'transition')
+        points.push(transitionPoint(e.transition, this.opts.school(e.transition.uai)));
+      if (e.kind === 'outage_finished') {
+        const schoolHoursS = this.opts.schoolHoursMs(e.uai, e.start, e.end) / 1000;
+        points.push(outagePoint({ ...e, schoolHoursS }, this.opts.school(e.uai)));
+        this.opts.log.info(
+          {
+            uai: e.uai,
+            start: new Date(e.start).toISOString(),
+            durationS: (e.end - e.start) / 1000,
+            cause: e.cause,
+          },
+          'outage classified',
+        );
+      }
+      this.opts.onEffect?.(e);
+    }
+    if (points.length) this.opts.points.write(points);
+  }
+
+  onStatus(msg: StatusMessage, info: { retained: boolean; receivedAt: number }): void {
+    this.run(() => this.apply(this.fleet.status(msg, info.retained, info.receivedAt)));
+  }
+
+  onMetrics(batch: MetricsBatch, info: { receivedAt: number }): void {
+    this.run(() => {
+      const agent = this.fleet.agents.get(`${batch.uai}/${batch.agent}`);
+      const live = !agent || isLiveBatch(agent, batch.t, info.receivedAt, this.rules);
+      this.apply(this.fleet.metrics(batch, info.receivedAt));
+      if (live) this.opts.onLiveBatch?.(batch, info.receivedAt);
+    });
+  }
+
+  onEvent(msg: EventMessage, info: { receivedAt: number }): void {
+    this.run(() => this.apply(this.fleet.seen(msg.uai, msg.agent, info.receivedAt)));
+  }
+
+  onBrokerConnection(up: boolean, at: number): void {
+    // Not held: the broker's state matters even while rebuilding.
+    this.fleet.broker(up, at);
+    this.opts.onBroker?.(up, at);
+  }
+
+  tick(): void {
+    if (this.held !== null) return;
+    this.apply(this.fleet.tick(this.opts.now()));
+  }
+}
