@@ -1,0 +1,157 @@
+// `vigie simulate`: runs the fleet, prints progress, stops cleanly on Ctrl-C or after --duration.
+import { writeFileSync } from 'node:fs';
+import { loadRegistry, RegistryError, type School } from '../shared/registry.ts';
+import { connectionBudgetProblem, localPortRange, openFilesLimit } from './limits.ts';
+import { formatProgress, formatSummary, type RunSummary } from './progress.ts';
+import { DEFAULT_ROUND_OPTIONS } from './samples.ts';
+import { Simulation } from './simulation.ts';
+import { copySnapshot, type FleetSnapshot } from './stats.ts';
+
+export interface SimulateCommandOptions {
+  agents: string;
+  interval: string;
+  broker: string;
+  schools?: string;
+  seed: string;
+  outages: string;
+  username?: string;
+  password?: string;
+  connectRate: string;
+  duration?: string;
+  progress: string;
+  timezone: string;
+  summaryJson?: string;
+}
+
+function positive(name: string, value: string, { integer = false, zero = false } = {}): number {
+  const x = Number(value);
+  const ok = Number.isFinite(x) && (zero ? x >= 0 : x > 0) && (!integer || Number.isInteger(x));
+  if (!ok)
+    throw new UsageError(
+      `--${name} must be a ${integer ? 'whole ' : ''}number ${zero ? '≥ 0' : '> 0'}, got "${value}"`,
+    );
+  return x;
+}
+
+class UsageError extends Error {}
+
+export async function runSimulateCommand(
+  opts: SimulateCommandOptions,
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<number> {
+  let agents: number;
+  let intervalS: number;
+  let outagesPerHour: number;
+  let connectRate: number;
+  let progressS: number;
+  let durationS: number | null;
+  let schools: School[] = [];
+  try {
+    agents = positive('agents', opts.agents, { integer: true });
+    intervalS = positive('interval', opts.interval);
+    outagesPerHour = positive('outages', opts.outages, { zero: true });
+    connectRate = positive('connect-rate', opts.connectRate);
+    progressS = positive('progress', opts.progress);
+    durationS = opts.duration === undefined ? null : positive('duration', opts.duration);
+    if (!/^(mqtts?|tcp|tls|wss?):\/\//.test(opts.broker))
+      throw new UsageError(`--broker must be a URL such as mqtt://127.0.0.1:1883, got "${opts.broker}"`);
+    if (opts.schools) schools = [...loadRegistry(opts.schools).values()];
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RegistryError) {
+      process.stderr.write(`vigie simulate: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const budget = connectionBudgetProblem(agents, openFilesLimit(), localPortRange());
+  if (budget) {
+    process.stderr.write(`vigie simulate: ${budget}\n`);
+    return 2;
+  }
+
+  const sim = new Simulation({
+    agents,
+    schools,
+    brokerUrl: opts.broker,
+    username: opts.username,
+    password: opts.password,
+    seed: opts.seed,
+    intervalMs: Math.round(intervalS * 1000),
+    outagesPerHour,
+    spoolMax: 1000,
+    keepaliveS: 60,
+    connectTimeoutMs: 30_000,
+    connectRate,
+    maxPendingConnects: Math.max(50, Math.round(connectRate / 2)),
+    rounds: { ...DEFAULT_ROUND_OPTIONS, timeZone: opts.timezone },
+  });
+  const fromRegistry = Math.min(agents, schools.length);
+  out(
+    `simulating ${agents} school agents (${fromRegistry} from ${opts.schools ?? 'no registry'}, ${agents - fromRegistry} made up), ` +
+      `one batch every ${intervalS} s each (~${(agents / intervalS).toFixed(0)} batches/s expected), ` +
+      `${outagesPerHour} outages per school per hour, seed ${opts.seed}, broker ${opts.broker}, ` +
+      `connecting ${connectRate} agents/s`,
+  );
+  sim.start();
+
+  const first = copySnapshot(sim.snapshot());
+  let prev: FleetSnapshot = first;
+  let peakConnected = 0;
+  let allConnectedAt: FleetSnapshot | null = null;
+  const tick = () => {
+    const cur = copySnapshot(sim.snapshot());
+    peakConnected = Math.max(peakConnected, cur.connected);
+    if (!allConnectedAt && cur.connected + cur.inOutage['wan-cut'] + cur.inOutage['power-cut'] >= cur.agents)
+      allConnectedAt = cur;
+    out(formatProgress(cur, prev));
+    prev = cur;
+  };
+  const progressTimer = setInterval(tick, Math.round(progressS * 1000));
+
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (durationS !== null) setTimeout(done, Math.round(durationS * 1000)).unref();
+  });
+  clearInterval(progressTimer);
+  const last = copySnapshot(sim.snapshot());
+  peakConnected = Math.max(peakConnected, last.connected);
+  out('stopping: every agent sends a graceful offline and disconnects');
+  await sim.stop();
+
+  const c = last.counters;
+  const secondsRun = (last.at - first.at) / 1000;
+  const steady = allConnectedAt as FleetSnapshot | null;
+  const summary: RunSummary = {
+    agents,
+    connectedAtEnd: last.connected,
+    peakConnected,
+    secondsRun,
+    batchesMeasured: c.batches,
+    batchesAcked: c.acked,
+    ackedPerSecond: secondsRun > 0 ? c.acked / secondsRun : 0,
+    steadyAckedPerSecond:
+      steady && last.at - steady.at >= 1000
+        ? ((c.acked - steady.counters.acked) * 1000) / (last.at - steady.at)
+        : null,
+    secondsToConnectAll: steady ? (steady.at - first.at) / 1000 : null,
+    megabytesAcked: c.ackedBytes / 1e6,
+    replayed: c.replayed,
+    spoolDropped: c.spoolDropped,
+    willsTriggered: c.willsTriggered,
+    outagesStarted: { ...c.outagesStarted },
+    refused: c.refused,
+    networkErrors: c.networkErrors,
+    timeouts: c.timeouts,
+    connectionsLost: c.connectionsLost,
+    rssMegabytes: process.memoryUsage().rss / 1e6,
+  };
+  out(formatSummary(summary));
+  if (opts.summaryJson) writeFileSync(opts.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  return 0;
+}
