@@ -3,6 +3,8 @@ import { Ajv } from 'ajv';
 import Type from 'typebox';
 import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
 import { describeAjvError } from '../shared/validate.ts';
+import { AlertsConfig } from './alerts/config.ts';
+import { PresenceConfig } from './presence/config.ts';
 
 const Duration = Type.String({ pattern: '^(INF|[0-9]+(ms|s|m|h|d|w))$', description: 'InfluxQL duration' });
 
@@ -116,6 +118,8 @@ export const CollectorConfig = Type.Object(
     retention: RetentionConfig,
     wal: WalConfig,
     ingest: IngestConfig,
+    presence: PresenceConfig,
+    alerts: AlertsConfig,
   },
   { additionalProperties: false },
 );

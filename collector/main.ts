@@ -1,8 +1,10 @@
 // `vigie collector --config FILE`: load the config, run until SIGTERM or SIGINT, stop cleanly.
 import { loadVigieConfig } from '../cli/config-file.ts';
 import { ConfigError } from '../shared/config.ts';
-import { createLogger } from '../shared/log.ts';
+import { createLogger, type Logger } from '../shared/log.ts';
 import { RegistryError } from '../shared/registry.ts';
+import { startPresenceAndAlerts } from './alerts/setup.ts';
+import type { CollectorConfig } from './config.ts';
 import type { CollectorObserver } from './observer.ts';
 import type { PointSink } from './point.ts';
 import { type CollectorHandle, startCollector } from './service.ts';
@@ -11,8 +13,12 @@ import { type CollectorHandle, startCollector } from './service.ts';
  * The rest of the collector plugs in here: presence, alerts, the HTTP API each add their observer
  * (a factory receives the point sink for the points they write).
  */
-function collectorObservers(): ((points: PointSink) => CollectorObserver)[] {
-  return [];
+function collectorObservers(
+  config: CollectorConfig,
+  log: Logger,
+): ((points: PointSink) => CollectorObserver)[] {
+  const { presence, alerts, influx, schools } = config;
+  return [(points) => startPresenceAndAlerts({ presence, alerts, influx, schools, points, log }).observer];
 }
 
 export async function runCollectorCommand(opts: { config: string }): Promise<number> {
@@ -25,7 +31,10 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
       return 2;
     }
     if (overrides.length) log.info({ overrides }, 'config values taken from the environment');
-    handle = await startCollector(config.collector, { logger: log, observers: collectorObservers() });
+    handle = await startCollector(config.collector, {
+      logger: log,
+      observers: collectorObservers(config.collector, log),
+    });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof RegistryError) {
       process.stderr.write(`vigie collector: ${err.message}\n`);
