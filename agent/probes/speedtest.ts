@@ -112,7 +112,8 @@ export class SpeedtestProbe implements Probe<SpeedtestConfig> {
         bytes += value.byteLength;
         marks.push([performance.now() - start, bytes]);
       }
-      // Enough measured: drop the rest of the download.
+      // Enough measured: drop the rest of the download and its connection.
+      stop.abort();
       await reader.cancel().catch(() => {});
     } catch (err) {
       if (ctx.signal.aborted || marks.length < 2) throw err;
