@@ -118,15 +118,15 @@ describe('vigie enroll', () => {
       expect(check.status, check.stderr).toBe(0);
     }
     // Every password in the broker's file matches the issued credential.
-    const hashes = Object.fromEntries(
+    const hashes: Record<string, string> = Object.fromEntries(
       read('mosquitto/passwd')
         .trim()
         .split('\n')
         .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
     );
-    expect(verifyPassword(creds.schools[UAI_A].password, hashes[UAI_A])).toBe(true);
-    expect(verifyPassword(creds.collector.password, hashes['vigie-collector'])).toBe(true);
-    expect(verifyPassword(creds.schools[UAI_A].password, hashes[UAI_B])).toBe(false);
+    expect(verifyPassword(creds.schools[UAI_A].password, hashes[UAI_A] ?? '')).toBe(true);
+    expect(verifyPassword(creds.collector.password, hashes['vigie-collector'] ?? '')).toBe(true);
+    expect(verifyPassword(creds.schools[UAI_A].password, hashes[UAI_B] ?? '')).toBe(false);
   });
 
   it('changes nothing when run again', async () => {
