@@ -21,7 +21,10 @@ export function formatValidation(errors: FastifySchemaValidationError[], dataVar
   const params = (e?.params ?? {}) as Record<string, unknown>;
   let message: string;
   if (!e) message = `${dataVar}: invalid`;
-  else if (e.keyword === 'format' && params['format'] === 'uai')
+  else if (
+    (e.keyword === 'format' && params['format'] === 'uai') ||
+    (e as { parentSchema?: { format?: string } }).parentSchema?.format === 'uai'
+  )
     message = `${where}: ${uaiProblem((e as { data?: unknown }).data) ?? 'not a UAI'}`;
   else if (e.keyword === 'additionalProperties')
     message = `${where}: unknown parameter "${params['additionalProperty']}"`;

@@ -48,6 +48,8 @@ export function influxReader(cfg: InfluxReadConfig): {
       throw new InfluxQueryError(`InfluxDB answered ${res.status} with non-JSON`);
     }
     const error = json.error ?? json.results?.find((r) => r.error)?.error;
+    // Before the first write the database may not exist yet: nothing stored is an empty answer.
+    if (error?.startsWith('database not found')) return [];
     if (!res.ok || error) throw new InfluxQueryError(`InfluxDB query failed: ${error ?? res.status}`);
     return json.results?.[0]?.series ?? [];
   };

@@ -84,6 +84,15 @@ export function createMetrics(opts: {
     scraped('vigie_collector_queue_points', 'Points waiting for InfluxDB', 'gauge', () =>
       single(stats()?.queueDepth.points),
     ),
+    scraped(
+      'vigie_collector_backpressure',
+      '1 while MQTT acks are held because the log is full',
+      'gauge',
+      () => {
+        const b = stats()?.backpressure;
+        return single(b === undefined ? undefined : Number(b));
+      },
+    ),
     scraped('vigie_collector_wal_bytes', 'Write-ahead log bytes not yet confirmed by InfluxDB', 'gauge', () =>
       single(stats()?.queueDepth.walBytes),
     ),

@@ -128,10 +128,12 @@ export interface CollectorStats {
   batchesFailed: number;
   pointsWritten: number;
   /** InfluxDB write latency: cumulative counts per upper bound in seconds (Prometheus `le`). */
-  writeLatency: { buckets: Record<string, number>; sum: number; count: number };
-  /** Points waiting for InfluxDB, and the write-ahead log's unconfirmed bytes. */
-  queueDepth: { points: number; walBytes: number };
-  acks: number;
+  writeLatency?: { buckets: Record<string, number>; sum: number; count: number };
+  /** The write-ahead log's unconfirmed bytes, and points waiting for InfluxDB when known. */
+  queueDepth: { points?: number; walBytes: number };
+  /** Messages waiting for an ack while the log is full (back-pressure). */
+  backpressure?: boolean;
+  acks?: number;
   /** Alerts delivered, by channel (webhook, email, alertmanager). */
   alertsSent: Record<string, number>;
   /** Alert deliveries that failed after their retries, by channel. */

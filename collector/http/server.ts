@@ -42,7 +42,7 @@ export async function buildHttpServer(
     loggerInstance: opts.logger ?? createLogger('http'),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
-    ajv: { customOptions: { verbose: true }, plugins: [addVigieFormats] },
+    ajv: { customOptions: { verbose: true, removeAdditional: false }, plugins: [addVigieFormats] },
     schemaErrorFormatter: formatValidation,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 

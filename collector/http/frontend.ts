@@ -1,0 +1,114 @@
+// The HTTP server inside the collector: made before the collector starts (its observer must see the
+// first messages, retained statuses included), started once the collector and presence run.
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { loadRegistry, type School } from '../../shared/registry.ts';
+import type { EventMessage, MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
+import type { Alerting } from '../alerts/alerting.ts';
+import type { CollectorObserver } from '../observer.ts';
+import type { PresenceMonitor } from '../presence/monitor.ts';
+import type { CollectorCounters } from '../service.ts';
+import { AlertHistory } from './alert-history.ts';
+import type { HttpConfig } from './config.ts';
+import type { App } from './context.ts';
+import { FleetPresence } from './fleet-presence.ts';
+import { influxReader } from './influxql.ts';
+import type { CollectorStats, PresenceSource, RegistrySource } from './ports.ts';
+import { SchoolReadings } from './readings.ts';
+import { buildHttpServer } from './server.ts';
+import { speedtestPlugin } from './speedtest.ts';
+import { StatusPresence } from './status-presence.ts';
+import { MuteWindows } from './windows.ts';
+
+export interface FrontendStart {
+  http: HttpConfig;
+  influx: { url: string; database: string; username?: string | undefined; password?: string | undefined };
+  collector: { counters(): CollectorCounters };
+  schools?: ReadonlyMap<string, School> | string | undefined;
+  /** The presence engine and alert policy; without them the board follows status messages only. */
+  presence?: { monitor: PresenceMonitor; alerting: Alerting } | undefined;
+  /** Dashboard link pattern when http.board has none (the alerts' dashboard.schoolUrl). */
+  grafanaSchoolUrl?: string | undefined;
+  log?: Logger | undefined;
+}
+
+export interface HttpHandle {
+  app: App;
+  /** Where it listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** API-created silences and maintenance windows, for the alert policy. */
+  windows: MuteWindows;
+  close(): Promise<void>;
+}
+
+export function statsFrom(c: CollectorCounters, alerting?: Alerting): CollectorStats {
+  const channels = alerting ? Object.entries(alerting.dispatcher.stats()) : [];
+  return {
+    messagesIn: c.received,
+    rejected: c.rejected,
+    batchesWritten: c.influxWrites,
+    batchesFailed: c.writeRetries,
+    pointsWritten: c.pointsWritten,
+    queueDepth: { walBytes: c.walBytes },
+    backpressure: c.backpressure,
+    alertsSent: Object.fromEntries(channels.map(([name, s]) => [name, s.sent])),
+    alertsFailed: Object.fromEntries(channels.map(([name, s]) => [name, s.failed])),
+  };
+}
+
+export class HttpFrontend {
+  readonly readings = new SchoolReadings();
+  private readonly statusPresence = new StatusPresence();
+
+  /** Add to the collector's observers. */
+  readonly observer: CollectorObserver = {
+    onStatus: (msg: StatusMessage, info) => {
+      this.readings.onStatus(msg, info);
+      this.statusPresence.onStatus(msg, info);
+    },
+    onMetrics: (batch: MetricsBatch, info) => {
+      this.readings.onMetrics(batch, info);
+      this.statusPresence.onMetrics(batch, info);
+    },
+    onEvent: (_msg: EventMessage) => {},
+  };
+
+  async start(opts: FrontendStart): Promise<HttpHandle> {
+    const log = opts.log ?? createLogger('http');
+    const schools =
+      typeof opts.schools === 'string'
+        ? loadRegistry(opts.schools)
+        : (opts.schools ?? new Map<string, School>());
+    const registry: RegistrySource = { schools: () => schools.values(), school: (uai) => schools.get(uai) };
+    const now = Date.now;
+    const fleet = opts.presence ? new FleetPresence(opts.presence.monitor.fleet) : undefined;
+    const presence: PresenceSource = fleet ?? this.statusPresence;
+    const alerts = opts.presence
+      ? new AlertHistory(opts.presence.alerting.policy, (uai) => schools.get(uai)?.commune, now)
+      : undefined;
+    const windows = new MuteWindows({ file: opts.http.windowsFile, max: opts.http.maxWindows, now });
+    const app = await buildHttpServer(
+      opts.http,
+      {
+        registry,
+        presence,
+        readings: this.readings,
+        ...(alerts ? { alerts, silences: windows.silences, maintenance: windows.maintenance } : {}),
+        stats: () => statsFrom(opts.collector.counters(), opts.presence?.alerting),
+        readiness: { brokerConnected: () => opts.collector.counters().brokerConnected },
+        influx: influxReader({ ...opts.influx, timeoutMs: opts.http.queryTimeoutMs }),
+        now,
+      },
+      { logger: log, speedtest: speedtestPlugin, grafanaSchoolUrl: opts.grafanaSchoolUrl },
+    );
+    app.addHook('onClose', async () => {
+      fleet?.close();
+      alerts?.close();
+    });
+    const url = await app.listen({ host: opts.http.host, port: opts.http.port });
+    log.info(
+      { url, presence: fleet ? 'engine' : 'status messages only' },
+      'HTTP API and status board listening',
+    );
+    return { app, url, windows, close: () => app.close() };
+  }
+}
