@@ -12,6 +12,8 @@ import type { Spool } from './spool.ts';
 
 /** Samples waiting for the next flush, at most; past it the oldest go (counted, logged). */
 export const MAX_PENDING_SAMPLES = 20_000;
+/** A graceful stop waits this long at most for the broker to acknowledge the last batches. */
+export const STOP_DRAIN_MS = 3000;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -91,6 +93,8 @@ export class Agent {
     this.event('stopping', 'agent stopping');
     await this.scheduler.stop();
     await this.flush();
+    // What stays unsent is safe on disk and goes out after the restart.
+    await this.publisher?.drain(STOP_DRAIN_MS);
     await this.publisher?.stop();
     await Promise.all(this.opts.probes.map(async (p) => p.probe.close?.()));
     this.opts.log.info({ spool: this.opts.spool.stats }, 'agent stopped');

@@ -58,3 +58,6 @@ export const AgentConfig = Type.Object(
   { additionalProperties: false },
 );
 export type AgentConfig = Type.Static<typeof AgentConfig>;
+
+/** What the agent reads of a config file: its own section; the others (collector...) are not its business. */
+export const AgentFile = Type.Object({ agent: AgentConfig }, { additionalProperties: true });

@@ -1,19 +1,15 @@
 // `vigie agent`: load the config, then either measure once and print, or run until SIGTERM/SIGINT.
 // Exit codes: 0 ok, 2 bad config (the ConfigError is printed), 1 any other failure.
 import pino from 'pino';
-import Type from 'typebox';
 import { ConfigError, loadConfigFile } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { Agent } from './agent.ts';
-import { AgentConfig } from './config.ts';
+import { type AgentConfig, AgentFile } from './config.ts';
 import { formatTable, onceReport, runOnce } from './once.ts';
 import { createProbes, type ProbeDeps } from './probes/index.ts';
 import type { ScheduledProbe } from './scheduler.ts';
 import { Spool } from './spool.ts';
 import { AGENT_VERSION } from './version.ts';
-
-/** The agent reads its own section and leaves the others (collector...) to their processes. */
-const AgentFile = Type.Object({ agent: AgentConfig }, { additionalProperties: true });
 
 /** Past this, a stop that hangs (a broker that never answers) gives way to exit code 1. */
 const STOP_DEADLINE_MS = 15_000;

@@ -110,6 +110,15 @@ export class Publisher {
     this.sendEvents();
   }
 
+  /** While connected, waits (bounded) until the spool is empty: a graceful stop sends its last batches. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.connected && this.opts.spool.stats.batches > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.opts.spool.stats.batches === 0;
+  }
+
   /** Graceful stop: retained `offline` (reason graceful), then a clean DISCONNECT so no will fires. */
   async stop(timeoutMs = 3000): Promise<void> {
     this.stopped = true;
@@ -214,6 +223,7 @@ export class Publisher {
   }
 
   private onClosed(client: MqttClient): void {
+    if (this.stopped) return;
     const wasConnected = this.connected;
     this.connected = false;
     this.stats.connected = false;
