@@ -1,0 +1,347 @@
+// Fleet: which schools are up now, where they are, which suffer, what broke in the period.
+import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import {
+  type Dashboard,
+  DashboardBuilder,
+  FieldColorBuilder,
+  FieldColorModeId,
+  RowBuilder,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import * as geomap from '@grafana/grafana-foundation-sdk/geomap';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { PRESENCE_STATE_CODES } from '../collector/schema.ts';
+import { influxql } from './influxql.ts';
+import {
+  type BuildContext,
+  f,
+  finish,
+  fleetFilter,
+  fleetVariables,
+  m,
+  t,
+  thresholdSteps,
+  tr,
+} from './kit.ts';
+import { joinBy, renameColumns, STATE_TEXT, setup, stateMappings, statPanel } from './panels.ts';
+
+export const FLEET_UID = 'vigie-fleet';
+
+/** The latest state of each school, whenever it changed (no time filter: a school offline for a week counts). */
+const lastSchoolState = (groupBy: string) =>
+  `SELECT last(${f('presence', 'state_code')}) AS "code" FROM ${m('presence')}
+   WHERE ${t('presence', 'scope')} = 'school' AND ${fleetFilter('presence')} GROUP BY ${groupBy}`;
+
+function stateCount(
+  ctx: BuildContext,
+  state: keyof typeof PRESENCE_STATE_CODES,
+  title: { fr: string; en: string },
+) {
+  const colour = { online: 'green', degraded: 'orange', offline: 'red', unknown: 'text' }[state];
+  return statPanel(ctx, {
+    title,
+    description: {
+      fr: `Écoles dont le dernier état connu est « ${STATE_TEXT[state][0].fr} ».`,
+      en: `Schools whose latest known state is "${STATE_TEXT[state][0].en}".`,
+    },
+    w: 4,
+    h: 4,
+    queries: [
+      influxql(
+        `SELECT count("code") AS "schools" FROM (${lastSchoolState('"uai"')}) WHERE "code" = ${PRESENCE_STATE_CODES[state]}`,
+      ),
+    ],
+  })
+    .colorMode(common.BigValueColorMode.Background)
+    .graphMode(common.BigValueGraphMode.None)
+    .noValue('0')
+    .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Fixed).fixedColor(colour));
+}
+
+export function fleetDashboard(ctx: BuildContext): Dashboard {
+  const th = ctx.thresholds;
+  const internet = `${t('ping', 'role')} != 'gateway'`;
+  const builder = new DashboardBuilder(tr(ctx, { fr: 'Vigie — Parc des écoles', en: 'Vigie — School fleet' }))
+    .uid(FLEET_UID)
+    .description(
+      tr(ctx, {
+        fr: "État de l'accès internet de toutes les écoles : en ligne maintenant, où, qui souffre, quelles coupures.",
+        en: 'Internet access of every school: online now, where, which suffer, which outages.',
+      }),
+    )
+    .tags(['vigie', 'fleet'])
+    .time({ from: 'now-24h', to: 'now' })
+    .refresh('1m')
+    .timezone('browser')
+    .readonly()
+    .variables(fleetVariables(ctx))
+    .withRow(new RowBuilder(tr(ctx, { fr: 'Maintenant', en: 'Now' })))
+    .withPanel(stateCount(ctx, 'online', { fr: 'En ligne', en: 'Online' }))
+    .withPanel(stateCount(ctx, 'degraded', { fr: 'Dégradées', en: 'Degraded' }))
+    .withPanel(stateCount(ctx, 'offline', { fr: 'Hors ligne', en: 'Offline' }))
+    .withPanel(
+      setup(new table.PanelBuilder(), ctx, {
+        title: { fr: 'Écoles hors ligne ou dégradées, depuis', en: 'Offline or degraded schools, since' },
+        description: {
+          fr: "Écoles dont le dernier état n'est pas « en ligne » ; l'heure est celle du changement d'état.",
+          en: 'Schools whose latest state is not online; the time is when the state changed.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT "code" FROM (${lastSchoolState('"uai", "commune", "isp"')}) WHERE "code" < ${PRESENCE_STATE_CODES.online} GROUP BY "uai", "commune", "isp"`,
+          ).table(),
+        ],
+      })
+        .mappings(stateMappings(ctx))
+        .withTransformation(
+          renameColumns(ctx, {
+            Time: { fr: 'Depuis', en: 'Since' },
+            uai: { fr: 'UAI', en: 'UAI' },
+            commune: { fr: 'Commune', en: 'Municipality' },
+            isp: { fr: 'Opérateur', en: 'ISP' },
+            code: { fr: 'État', en: 'State' },
+          }),
+        )
+        .sortBy([
+          new common.TableSortByFieldStateBuilder().displayName(tr(ctx, { fr: 'Depuis', en: 'Since' })),
+        ])
+        .cellOptions({ type: common.TableCellDisplayMode.ColorText }),
+    )
+    .withPanel(
+      setup(new geomap.PanelBuilder(), ctx, {
+        title: { fr: 'Carte des écoles', en: 'Map of schools' },
+        description: {
+          fr: 'Chaque école à ses coordonnées du référentiel, colorée par son dernier état.',
+          en: 'Each school at its registry coordinates, coloured by its latest state.',
+        },
+        w: 12,
+        h: 12,
+        queries: [
+          influxql(
+            `SELECT last(${f('school', 'lat')}) AS "lat", last(${f('school', 'lon')}) AS "lon", last(${f('school', 'name')}) AS "name"
+             FROM ${m('school')} WHERE ${fleetFilter('school')} GROUP BY "uai"`,
+            'A',
+          ).table(),
+          influxql(lastSchoolState('"uai"'), 'B').table(),
+        ],
+      })
+        .withTransformation(joinBy('uai'))
+        .mappings(stateMappings(ctx))
+        .thresholds(thresholdSteps({ warn: 1.5, crit: 0.5 }, true))
+        .view(new geomap.MapViewConfigBuilder().id('fit').padding(10).allLayers(true))
+        .basemap(new common.MapLayerOptionsBuilder().type('osm-standard').name('OpenStreetMap'))
+        .layers([
+          new common.MapLayerOptionsBuilder()
+            .type('markers')
+            .name(tr(ctx, { fr: 'Écoles', en: 'Schools' }))
+            .tooltip(true)
+            .location(
+              new common.FrameGeometrySourceBuilder()
+                .mode(common.FrameGeometrySourceMode.Coords)
+                .latitude('lat')
+                .longitude('lon'),
+            )
+            .config({
+              showLegend: true,
+              style: {
+                color: { field: 'code', fixed: 'text' },
+                size: { fixed: 8 },
+                symbol: { mode: 'fixed', fixed: 'img/icons/marker/circle.svg' },
+                text: { field: 'name', mode: 'field' },
+                textConfig: { fontSize: 10, offsetY: -12 },
+              },
+            }),
+        ])
+        .tooltip(new geomap.TooltipOptionsBuilder().mode(geomap.TooltipMode.Details)),
+    )
+    .withRow(new RowBuilder(tr(ctx, { fr: 'Qualité sur la période', en: 'Quality over the period' })))
+    .withPanel(
+      setup(new timeseries.PanelBuilder(), ctx, {
+        title: {
+          fr: 'Latence vers internet : pire école et médiane',
+          en: 'Latency to the internet: worst school and median',
+        },
+        description: {
+          fr: 'Médiane des allers-retours ICMP vers les cibles internet (hors passerelle) : la pire école et la médiane du parc.',
+          en: 'Median ICMP round trip to internet targets (gateway excluded): the worst school and the fleet median.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT max(${f('ping', 'median_ms')}) AS "${tr(ctx, { fr: 'pire', en: 'worst' })}",
+             percentile(${f('ping', 'median_ms')}, 50) AS "${tr(ctx, { fr: 'médiane', en: 'median' })}"
+             FROM ${m('ping')} WHERE ${internet} AND ${fleetFilter('ping')} AND $timeFilter
+             GROUP BY time($__interval) fill(null)`,
+          ).alias('$col'),
+        ],
+      })
+        .unit('ms')
+        .thresholds(thresholdSteps(th.latencyMs))
+        .thresholdsStyle(
+          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
+        ),
+    )
+    .withPanel(
+      setup(new bargauge.PanelBuilder(), ctx, {
+        title: {
+          fr: 'Écoles les plus lentes (p95 de la médiane)',
+          en: 'Slowest schools (p95 of the median)',
+        },
+        description: {
+          fr: 'Par école, 95e centile de la latence médiane vers internet sur la période.',
+          en: 'Per school, 95th percentile of the median latency to the internet over the period.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT percentile(${f('ping', 'median_ms')}, 95) AS "p95" FROM ${m('ping')}
+             WHERE ${internet} AND ${fleetFilter('ping')} AND $timeFilter GROUP BY "uai"`,
+          ).alias('$tag_uai'),
+        ],
+      })
+        .unit('ms')
+        .thresholds(thresholdSteps(th.latencyMs))
+        .displayMode(common.BarGaugeDisplayMode.Gradient)
+        .orientation(common.VizOrientation.Horizontal)
+        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
+    )
+    .withPanel(
+      setup(new timeseries.PanelBuilder(), ctx, {
+        title: { fr: 'Perte de paquets : pire école', en: 'Packet loss: worst school' },
+        description: {
+          fr: 'Perte ICMP maximale vers les cibles internet, toutes écoles confondues.',
+          en: 'Highest ICMP loss to internet targets, across schools.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT max(${f('ping', 'loss_pct')}) AS "${tr(ctx, { fr: 'perte max', en: 'max loss' })}" FROM ${m('ping')}
+             WHERE ${internet} AND ${fleetFilter('ping')} AND $timeFilter GROUP BY time($__interval) fill(null)`,
+          ).alias('$col'),
+        ],
+      })
+        .unit('percent')
+        .min(0)
+        .max(100)
+        .thresholds(thresholdSteps(th.lossPct))
+        .thresholdsStyle(
+          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
+        ),
+    )
+    .withPanel(
+      setup(new bargauge.PanelBuilder(), ctx, {
+        title: { fr: 'Écoles avec le plus de perte', en: 'Schools with the most loss' },
+        description: {
+          fr: 'Par école, perte moyenne vers internet sur la période.',
+          en: 'Per school, mean loss to the internet over the period.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT mean(${f('ping', 'loss_pct')}) AS "loss" FROM ${m('ping')}
+             WHERE ${internet} AND ${fleetFilter('ping')} AND $timeFilter GROUP BY "uai"`,
+          ).alias('$tag_uai'),
+        ],
+      })
+        .unit('percent')
+        .min(0)
+        .max(100)
+        .thresholds(thresholdSteps(th.lossPct))
+        .displayMode(common.BarGaugeDisplayMode.Gradient)
+        .orientation(common.VizOrientation.Horizontal)
+        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
+    )
+    .withPanel(
+      setup(new bargauge.PanelBuilder(), ctx, {
+        title: {
+          fr: 'Saturation du lien (pic, % du débit contractuel)',
+          en: 'WAN saturation (peak, % of contract)',
+        },
+        description: {
+          fr: 'Par école, pic de débit entrant et sortant en pourcentage du débit souscrit.',
+          en: 'Per school, peak inbound and outbound throughput as a share of the contracted bandwidth.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT max(${f('wan', 'in_pct')}) AS "in", max(${f('wan', 'out_pct')}) AS "out" FROM ${m('wan')}
+             WHERE ${fleetFilter('wan')} AND $timeFilter GROUP BY "uai"`,
+          ).alias('$tag_uai $col'),
+        ],
+      })
+        .unit('percent')
+        .min(0)
+        .max(100)
+        .thresholds(thresholdSteps(th.wanSaturationPct))
+        .displayMode(common.BarGaugeDisplayMode.Gradient)
+        .orientation(common.VizOrientation.Horizontal)
+        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
+    )
+    .withPanel(
+      statPanel(ctx, {
+        title: { fr: 'Coupures sur la période', en: 'Outages in the period' },
+        description: {
+          fr: 'Nombre de coupures terminées et leur durée cumulée.',
+          en: 'Number of finished outages and their total duration.',
+        },
+        w: 12,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT count(${f('outage', 'duration_s')}) AS "${tr(ctx, { fr: 'coupures', en: 'outages' })}"
+             FROM ${m('outage')} WHERE ${fleetFilter('outage')} AND $timeFilter`,
+            'A',
+          ),
+          influxql(
+            `SELECT sum(${f('outage', 'duration_s')}) AS "${tr(ctx, { fr: 'durée', en: 'duration' })}"
+             FROM ${m('outage')} WHERE ${fleetFilter('outage')} AND $timeFilter`,
+            'B',
+          ),
+        ],
+      })
+        .graphMode(common.BigValueGraphMode.None)
+        .noValue('0')
+        .overrideByQuery('B', [{ id: 'unit', value: 's' }]),
+    )
+    .withRow(new RowBuilder(tr(ctx, { fr: 'Coupures', en: 'Outages' })))
+    .withPanel(
+      setup(new table.PanelBuilder(), ctx, {
+        title: {
+          fr: 'Coupures de la période, avec leur cause',
+          en: 'Outages in the period, with their cause',
+        },
+        description: {
+          fr: 'Début, école, cause (coupure du lien, boîtier ou courant, inconnue), durée et part en heures de classe.',
+          en: 'Start, school, cause (WAN cut, box or power, unknown), duration and the part in school hours.',
+        },
+        w: 24,
+        h: 9,
+        queries: [
+          influxql(
+            `SELECT ${f('outage', 'duration_s')} AS "duration_s", ${f('outage', 'school_hours_s')} AS "school_hours_s"
+             FROM ${m('outage')} WHERE ${fleetFilter('outage')} AND $timeFilter GROUP BY "uai", "commune", "cause"`,
+          ).table(),
+        ],
+      })
+        .unit('s')
+        .withTransformation(
+          renameColumns(ctx, {
+            Time: { fr: 'Début', en: 'Start' },
+            uai: { fr: 'UAI', en: 'UAI' },
+            commune: { fr: 'Commune', en: 'Municipality' },
+            cause: { fr: 'Cause', en: 'Cause' },
+            duration_s: { fr: 'Durée', en: 'Duration' },
+            school_hours_s: { fr: 'Dont heures de classe', en: 'Of which school hours' },
+          }),
+        ),
+    );
+  return finish(builder);
+}

@@ -1,0 +1,84 @@
+// Small shapes shared by the dashboards: a panel's common settings, state colours, table sorting.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import { MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import { PRESENCE_STATE_CODES } from '../collector/schema.ts';
+import { INFLUX_DATASOURCE, type InfluxQueryBuilder } from './influxql.ts';
+import { type BuildContext, type Text, tr } from './kit.ts';
+
+export interface PanelSpec {
+  title: Text;
+  description: Text;
+  w: number;
+  h: number;
+  queries: InfluxQueryBuilder[];
+}
+
+interface CommonPanelBuilder {
+  title(title: string): unknown;
+  description(description: string): unknown;
+  datasource(ref: typeof INFLUX_DATASOURCE): unknown;
+  span(w: number): unknown;
+  height(h: number): unknown;
+  withTarget(target: InfluxQueryBuilder): unknown;
+}
+
+/** Title, description, size, datasource and queries: what every panel sets the same way. */
+export function setup<B extends CommonPanelBuilder>(builder: B, ctx: BuildContext, spec: PanelSpec): B {
+  builder.title(tr(ctx, spec.title));
+  builder.description(tr(ctx, spec.description));
+  builder.datasource(INFLUX_DATASOURCE);
+  builder.span(spec.w);
+  builder.height(spec.h);
+  for (const q of spec.queries) builder.withTarget(q);
+  return builder;
+}
+
+/** A single-figure panel showing the latest non-null value (Grafana's stat default is no calculation). */
+export const statPanel = (ctx: BuildContext, spec: PanelSpec): stat.PanelBuilder =>
+  setup(new stat.PanelBuilder(), ctx, spec)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .graphMode(common.BigValueGraphMode.None);
+
+export const STATE_TEXT: Record<keyof typeof PRESENCE_STATE_CODES, [Text, string]> = {
+  online: [{ fr: 'en ligne', en: 'online' }, 'green'],
+  degraded: [{ fr: 'dégradé', en: 'degraded' }, 'orange'],
+  offline: [{ fr: 'hors ligne', en: 'offline' }, 'red'],
+  unknown: [{ fr: 'inconnu', en: 'unknown' }, 'text'],
+};
+
+/** presence.state_code → coloured words, for stats, tables, maps and state timelines. */
+export function stateMappings(ctx: BuildContext): ValueMapping[] {
+  const options: Record<string, { text: string; color: string; index: number }> = {};
+  let index = 0;
+  for (const [state, code] of Object.entries(PRESENCE_STATE_CODES)) {
+    const [text, color] = STATE_TEXT[state as keyof typeof PRESENCE_STATE_CODES];
+    options[String(code)] = { text: tr(ctx, text), color, index: index++ };
+  }
+  return [{ type: MappingType.ValueToText, options }];
+}
+
+/** Booleans (Wi-Fi up, probe ok) as words and colours. */
+export function booleanMappings(ctx: BuildContext, yes: Text, no: Text): ValueMapping[] {
+  return [
+    {
+      type: MappingType.ValueToText,
+      options: {
+        true: { text: tr(ctx, yes), color: 'green', index: 0 },
+        false: { text: tr(ctx, no), color: 'red', index: 1 },
+      },
+    },
+  ];
+}
+
+/** Joins the frames of several table queries on one column (e.g. schools and their state by UAI). */
+export const joinBy = (field: string) => ({ id: 'joinByField', options: { byField: field, mode: 'outer' } });
+
+/** Renames table columns for display; keys are query aliases, values the words shown. */
+export const renameColumns = (ctx: BuildContext, names: Record<string, Text>, hide: string[] = []) => ({
+  id: 'organize',
+  options: {
+    excludeByName: Object.fromEntries(hide.map((h) => [h, true])),
+    renameByName: Object.fromEntries(Object.entries(names).map(([k, v]) => [k, tr(ctx, v)])),
+  },
+});
