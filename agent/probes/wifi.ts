@@ -10,6 +10,7 @@
 //   REBOOTED is set when sysUpTime went back (beyond a 32-bit TimeTicks wrap) since the last round.
 import ping from 'ping';
 import type { WifiSample } from '../../shared/schemas.ts';
+import { boxWifiSamples, readBoxWifi } from './box-wifi.ts';
 import type { AccessPoint, WifiConfig } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
 import { uptimeRebooted } from './counters.ts';
@@ -46,11 +47,29 @@ export function radios(
 export class WifiProbe implements Probe<WifiConfig> {
   readonly kind = 'wifi' as const;
   private readonly lastUptime = new Map<string, { ticks: number; t: number }>();
+  private lastBoxRead: number | undefined;
 
   constructor(readonly config: WifiConfig) {}
 
   async run(ctx: ProbeContext): Promise<WifiSample[]> {
-    return mapLimit(this.config.accessPoints, 8, (ap) => this.check(ap, ctx));
+    const [aps, box] = await Promise.all([
+      mapLimit(this.config.accessPoints, 8, (ap) => this.check(ap, ctx)),
+      this.box(ctx),
+    ]);
+    return [...aps, ...box];
+  }
+
+  private async box(ctx: ProbeContext): Promise<WifiSample[]> {
+    const now = ctx.now();
+    if (!this.config.box) return [];
+    if (this.lastBoxRead !== undefined && now - this.lastBoxRead < this.config.boxEveryS * 1000) return [];
+    this.lastBoxRead = now;
+    try {
+      return boxWifiSamples(await readBoxWifi(this.config.timeoutS * 1000, ctx.signal), now);
+    } catch (err) {
+      ctx.log.warn({ err }, 'wifi: could not read the box wireless interfaces');
+      return [];
+    }
   }
 
   private async check(ap: AccessPoint, ctx: ProbeContext): Promise<WifiSample> {
