@@ -1,14 +1,18 @@
 // Every panel query of every dashboard, with its variables substituted as Grafana would, run against
-// a real InfluxDB filled by the real collector from simulated agents through real Mosquitto: no error,
-// and rows for each. Presence transitions and outages go through the collector's point sink, built
-// by the presence code's own point functions; the registry's `school` points by the dashboards' own.
+// a real InfluxDB filled by the real collector (ingest, presence and alerts) from simulated agents
+// through real Mosquitto: no error, and rows for each. The live states come from the real presence
+// engine (births, wills, degraded rounds, an outage that ends); the history before this collector run
+// (older transitions and outages) goes through the collector's point sink, built by the presence
+// code's own point functions; the registry's `school` points by the dashboards' own.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PresenceAndAlerts, startPresenceAndAlerts } from '../../collector/alerts/setup.ts';
+import { resolveCollectorConfig } from '../../collector/config.ts';
 import { outagePoint, transitionPoint } from '../../collector/presence/points.ts';
 import type { PresenceState } from '../../collector/presence/state.ts';
-import type { CollectorHandle } from '../../collector/service.ts';
+import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
 import {
   interpolate,
@@ -22,11 +26,12 @@ import {
   variableDefs,
 } from '../../dashboards/queries.ts';
 import { schoolInfoPoints } from '../../dashboards/school-info.ts';
+import { createLogger } from '../../shared/log.ts';
 import { parseRegistry } from '../../shared/registry.ts';
 import type { Sample, StatusMessage } from '../../shared/schemas.ts';
 import { metricsTopic, statusTopic } from '../../shared/topics.ts';
 import type { Uai } from '../../shared/uai.ts';
-import { makeBatch, startTestCollector } from '../harness/collector.ts';
+import { collectorSection, makeBatch } from '../harness/collector.ts';
 import { tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, type InfluxQueryResult, startInfluxdb } from '../harness/influxdb.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
@@ -48,6 +53,7 @@ let broker: MosquittoHandle;
 let influx: InfluxHandle;
 let collector: CollectorHandle;
 let pub: MqttClient;
+let presence: PresenceAndAlerts;
 let range: TimeRange;
 
 /** One measuring round of a school: every sample kind, with failures a real school has. */
@@ -197,46 +203,19 @@ function round(t: number, i: number): Sample[] {
   ];
 }
 
-/** Presence history: (minutes ago, state) per school, starting from unknown. */
-const HISTORY: Record<string, [number, PresenceState][]> = {
+/** Presence before this collector run: (minutes ago, state) per school, starting from unknown. */
+const HISTORY: Record<Uai, [number, PresenceState][]> = {
   [ONLINE]: [[150, 'online']],
-  [DEGRADED]: [
-    [150, 'online'],
-    [20, 'degraded'],
-  ],
+  [DEGRADED]: [[150, 'online']],
   [OFFLINE]: [
     [150, 'online'],
     [100, 'offline'],
     [80, 'online'],
-    [10, 'offline'],
   ],
-  [ONLINE_2]: [
-    [150, 'online'],
-    [60, 'offline'],
-    [55, 'online'],
-  ],
+  [ONLINE_2]: [[150, 'online']],
 };
 
-async function fill(now: number): Promise<void> {
-  const status = (uai: Uai, state: 'online' | 'offline', t: number, reason: StatusMessage['reason']) =>
-    pub.publishAsync(
-      statusTopic(uai, agentOf(uai)),
-      JSON.stringify({ v: 1, uai, agent: agentOf(uai), state, t, reason, version: '0.1.1' }),
-      { qos: 1, retain: true },
-    );
-  for (const uai of schools.keys()) {
-    await status(uai, 'online', now - 150 * MIN, 'birth');
-    for (let i = 0; i < BATCHES; i++) {
-      const t = now - 130 * MIN + i * 10 * MIN;
-      await pub.publishAsync(
-        metricsTopic(uai, agentOf(uai)),
-        JSON.stringify(makeBatch(uai, agentOf(uai), i, t, round(t, i))),
-        { qos: 1 },
-      );
-    }
-  }
-  await status(OFFLINE, 'offline', now - 10 * MIN, 'will');
-
+function historyPoints(now: number) {
   const tags = (uai: Uai) => schools.get(uai);
   const points = schoolInfoPoints(schools.values(), now - 170 * MIN);
   for (const [uai, steps] of Object.entries(HISTORY) as [Uai, [number, PresenceState][]][]) {
@@ -260,17 +239,82 @@ async function fill(now: number): Promise<void> {
       { uai: OFFLINE, start: now - 100 * MIN, end: now - 80 * MIN, cause: 'wan_cut', schoolHoursS: 600 },
       tags(OFFLINE),
     ),
-    outagePoint(
-      { uai: ONLINE_2, start: now - 60 * MIN, end: now - 55 * MIN, cause: 'power_or_box', schoolHoursS: 0 },
-      tags(ONLINE_2),
-    ),
   );
-  collector.points.write(points);
+  return points;
+}
 
-  const expected = schools.size * BATCHES;
+const status = (uai: Uai, state: 'online' | 'offline', reason: StatusMessage['reason']) =>
+  pub.publishAsync(
+    statusTopic(uai, agentOf(uai)),
+    JSON.stringify({ v: 1, uai, agent: agentOf(uai), state, t: Date.now(), reason, version: '0.1.1' }),
+    { qos: 1, retain: true },
+  );
+const metrics = (uai: Uai, seq: number, t: number, samples: Sample[]) =>
+  pub.publishAsync(
+    metricsTopic(uai, agentOf(uai)),
+    JSON.stringify(makeBatch(uai, agentOf(uai), seq, t, samples)),
+    {
+      qos: 1,
+    },
+  );
+
+/** The latest school state per UAI, as presence wrote it. */
+async function schoolStates(): Promise<Record<string, number>> {
+  const res = await influx.query(
+    `SELECT last("state_code") FROM "presence" WHERE "scope" = 'school' GROUP BY "uai"`,
+    DB,
+  );
+  return Object.fromEntries(
+    (res.results[0]?.series ?? []).map((s) => [s.tags!['uai'], s.values[0]![1] as number]),
+  );
+}
+
+async function fill(now: number): Promise<void> {
+  collector.points.write(historyPoints(now));
+  // Agents come up (birth), then send what their spool held over the last two hours: not live, so
+  // presence judges the present from the births and the live rounds below.
+  for (const uai of schools.keys()) await status(uai, 'online', 'birth');
+  for (const uai of schools.keys()) {
+    for (let i = 0; i < BATCHES; i++) {
+      const t = now - 130 * MIN + i * 10 * MIN;
+      await metrics(uai, i, t, round(t, i));
+    }
+  }
+  // Live: one school loses the internet behind a working box (degraded), one loses its box (will),
+  // one drops and comes back (an outage that ends and is written).
+  const liveFrom = Date.now();
+  for (let i = 0; i < 3; i++) {
+    const t = liveFrom + i; // strictly increasing per agent, as a real agent's clock
+    await metrics(DEGRADED, BATCHES + i, t, [
+      {
+        probe: 'ping',
+        t,
+        target: 'anchor.example.test',
+        role: 'anchor',
+        sent: 10,
+        received: 0,
+        lossPct: 100,
+        error: 'ETIMEDOUT',
+      },
+    ]);
+  }
+  await status(OFFLINE, 'offline', 'will');
+  await status(ONLINE_2, 'offline', 'will');
+  await waitFor('presence saw the will', async () => (await schoolStates())[ONLINE_2] === 0);
+  await status(ONLINE_2, 'online', 'birth');
+
+  const expected = { [ONLINE]: 2, [DEGRADED]: 1, [OFFLINE]: 0, [ONLINE_2]: 2 };
+  await waitFor('presence wrote every live state', async () => {
+    const states = await schoolStates();
+    return Object.entries(expected).every(([uai, code]) => states[uai] === code);
+  });
+  await waitFor('the ended outage is written', async () => {
+    const rows = await influx.rows('SELECT count("duration_s") AS n FROM "outage"', DB);
+    return rows[0]?.['n'] === 2;
+  });
   await waitFor('every batch stored', async () => {
     const rows = await influx.rows('SELECT count("seq") AS n FROM "batch"', DB);
-    return rows[0]?.['n'] === expected;
+    return rows[0]?.['n'] === schools.size * BATCHES + 3;
   });
   await collector.drained();
 }
@@ -279,21 +323,43 @@ beforeAll(async () => {
   [broker, influx] = await Promise.all([startMosquitto(), startInfluxdb()]);
   const file = join(tempDir('dashboards-registry'), 'schools.csv');
   writeFileSync(file, REGISTRY);
-  collector = await startTestCollector({
-    mqttUrl: broker.url,
-    influxUrl: influx.url,
-    database: DB,
-    schools: file,
+  const config = resolveCollectorConfig(
+    collectorSection({
+      mqttUrl: broker.url,
+      influxUrl: influx.url,
+      database: DB,
+      schools: file,
+      extra: { presence: { tickMs: 50, classifyWithinSeconds: 0, rebuildFromInflux: false } },
+    }),
+  );
+  const log = createLogger('test-collector', process.env['VIGIE_LOG_LEVEL'] ?? 'silent');
+  collector = await startCollector(config, {
+    logger: log,
+    observers: [
+      (points) => {
+        presence = startPresenceAndAlerts({
+          presence: config.presence,
+          alerts: config.alerts,
+          schools: file,
+          points,
+          channels: [],
+          log,
+        });
+        return presence.observer;
+      },
+    ],
   });
+  await presence.ready;
   await waitFor('collector connected', async () => collector.counters().brokerConnected);
   pub = await mqtt.connectAsync(broker.url, { clientId: `dashboards-agents-${process.pid}` });
   const now = Date.now();
   await fill(now);
-  range = { from: now - 3 * 60 * MIN, to: now + MIN };
+  range = { from: now - 3 * 60 * MIN, to: Date.now() + MIN };
 }, 120_000);
 
 afterAll(async () => {
   await pub?.endAsync();
+  await presence?.stop();
   await collector?.stop();
   await Promise.all([broker?.daemon.dispose(), influx?.daemon.dispose()]);
 });
