@@ -13,7 +13,7 @@ const TEXT = {
     loss: 'perte',
     usage: 'trafic',
     test: 'test',
-    seen: 'vu il y a',
+    seen: (d) => `vu il y a ${d}`,
     never: 'jamais vu',
     noCommune: 'Sans commune',
     schools: (n) => `${n} école${n > 1 ? 's' : ''}`,
@@ -36,7 +36,7 @@ const TEXT = {
     loss: 'loss',
     usage: 'traffic',
     test: 'test',
-    seen: 'seen',
+    seen: (d) => `seen ${d} ago`,
     never: 'never seen',
     noCommune: 'No commune',
     schools: (n) => `${n} school${n > 1 ? 's' : ''}`,
@@ -130,7 +130,7 @@ function tile(s, now) {
   if (s.speedtestDownBps !== null)
     flow.push(`${t('test')} ↓ ${bps(s.speedtestDownBps)} ↑ ${bps(s.speedtestUpBps)}`);
   for (const f of flow) div.append(el('span', 'figures', f));
-  const seen = s.lastSeenAt ? `${t('seen')} ${duration(now - s.lastSeenAt)}` : t('never');
+  const seen = s.lastSeenAt ? t('seen', duration(now - s.lastSeenAt)) : t('never');
   div.append(el('span', 'meta', `${s.uai} · ${seen}${s.agentVersion ? ` · v${s.agentVersion}` : ''}`));
   div.title = `${s.name} (${s.uai}) — ${s.reason}`;
   return div;
