@@ -1,5 +1,6 @@
 // Uplink throughput from byte counters: the box's own interfaces (systeminformation) and the
 // router's IF-MIB ifHCInOctets/ifHCOutOctets over SNMP; rates as bits/s and % of the contract.
+import { access } from 'node:fs/promises';
 import { machine } from 'node:os';
 import si from 'systeminformation';
 import type { WanSample } from '../../shared/schemas.ts';
@@ -8,6 +9,21 @@ import type { Probe, ProbeContext } from './contract.ts';
 import { type CounterReading, counterRate, kernelCounterWidth } from './counters.ts';
 import { readDefaultRoute } from './route.ts';
 import { decodeCounter64, OID, rowIndex, SnmpClient, snmpErrorCode } from './snmp.ts';
+
+/** systeminformation serves cached counters to calls under 500 ms apart. */
+const BOX_PRIME_MS = 1100;
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 export interface ContractedMbps {
   down: number;
@@ -76,7 +92,7 @@ export class WanProbe implements Probe<WanConfig> {
     return samples;
   }
 
-  /** One sample per counter pair; nothing on the first reading (a rate needs two). */
+  /** One sample per counter pair; nothing on a router's first reading (a rate needs two). */
   private rate(key: string, source: 'box' | 'snmp', iface: string, next: CounterReading, width: 32 | 64) {
     const prev = this.previous.get(key);
     this.previous.set(key, next);
@@ -106,16 +122,32 @@ export class WanProbe implements Probe<WanConfig> {
         ctx.log.debug('wan: no default route, no box interface to count');
         continue;
       }
-      // Named interfaces only: '*' makes systeminformation list every interface synchronously.
-      const [stats] = await si.networkStats(iface);
-      if (!stats || stats.iface !== iface || (stats.operstate === 'unknown' && stats.rx_bytes === 0)) {
-        ctx.log.warn({ iface }, 'wan: interface not found');
-        continue;
+      const key = `box:${iface}`;
+      let reading = await this.boxCounters(iface, ctx);
+      if (!reading) continue;
+      if (!this.previous.has(key)) {
+        // Prime with a second reading shortly after, so the first round (and `--once`) has a rate.
+        this.previous.set(key, reading);
+        await abortableSleep(BOX_PRIME_MS, ctx.signal);
+        reading = await this.boxCounters(iface, ctx);
+        if (!reading) continue;
       }
-      const reading = { t: ctx.now(), inOctets: BigInt(stats.rx_bytes), outOctets: BigInt(stats.tx_bytes) };
-      out.push(...this.rate(`box:${iface}`, 'box', iface, reading, this.boxWidth));
+      out.push(...this.rate(key, 'box', iface, reading, this.boxWidth));
     }
     return out;
+  }
+
+  private async boxCounters(iface: string, ctx: ProbeContext): Promise<CounterReading | undefined> {
+    try {
+      await access(`/sys/class/net/${iface}`);
+    } catch {
+      ctx.log.warn({ iface }, 'wan: no such interface on this box');
+      return undefined;
+    }
+    // Named interfaces only: '*' makes systeminformation list every interface synchronously.
+    const [stats] = await si.networkStats(iface);
+    if (!stats || stats.iface !== iface) return undefined;
+    return { t: ctx.now(), inOctets: BigInt(stats.rx_bytes), outOctets: BigInt(stats.tx_bytes) };
   }
 
   private async resolveIfIndex(client: SnmpClient, router: WanRouter, wanted: string | number) {

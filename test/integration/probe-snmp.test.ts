@@ -139,8 +139,11 @@ describe('wan probe over SNMP', () => {
         (await snmpGet('127.0.0.1', snmpd.port, 'public', [`${OID.ifHCInOctets}.1`]))[0]!.value,
       );
     const before = await loIn();
-    expect(await probe.run(ctxNow())).toEqual([]); // a rate needs two readings
+    // Both sources' windows lie inside [start, now]: rate × that span bounds their bytes from above.
     const start = Date.now();
+    // A rate needs two readings: the router's first round writes nothing, the box primes itself.
+    expect((await probe.run(ctxNow())).map((s) => s.source)).toEqual(['box']);
+    const trafficAt = Date.now();
     await loopbackTraffic(8 * 1024 * 1024);
     // snmpd caches IF-MIB for a few seconds, systeminformation for 500 ms: wait until both are fresh.
     await waitFor(
@@ -149,7 +152,7 @@ describe('wan probe over SNMP', () => {
       15_000,
       250,
     );
-    await sleep(Math.max(0, 600 - (Date.now() - start)));
+    await sleep(Math.max(0, 600 - (Date.now() - trafficAt)));
     const samples = await probe.run(ctxNow());
     const elapsedS = (Date.now() - start) / 1000;
     expect(rejected(...samples)).toBeUndefined();
