@@ -98,15 +98,21 @@ export async function runSimulateCommand(
   let prev: FleetSnapshot = first;
   let peakConnected = 0;
   let allConnectedAt: FleetSnapshot | null = null;
-  const tick = () => {
-    const cur = copySnapshot(sim.snapshot());
+  // Checked twice a second, apart from the progress lines, so the ramp time is not rounded to them.
+  const watchRamp = setInterval(() => {
+    const cur = sim.snapshot();
     peakConnected = Math.max(peakConnected, cur.connected);
     if (!allConnectedAt && cur.connected + cur.inOutage['wan-cut'] + cur.inOutage['power-cut'] >= cur.agents)
-      allConnectedAt = cur;
-    out(formatProgress(cur, prev));
-    prev = cur;
-  };
-  const progressTimer = setInterval(tick, Math.round(progressS * 1000));
+      allConnectedAt = copySnapshot(cur);
+  }, 500);
+  const progressTimer = setInterval(
+    () => {
+      const cur = copySnapshot(sim.snapshot());
+      out(formatProgress(cur, prev));
+      prev = cur;
+    },
+    Math.round(progressS * 1000),
+  );
 
   await new Promise<void>((resolve) => {
     const done = () => {
@@ -119,10 +125,13 @@ export async function runSimulateCommand(
     if (durationS !== null) setTimeout(done, Math.round(durationS * 1000)).unref();
   });
   clearInterval(progressTimer);
-  const last = copySnapshot(sim.snapshot());
-  peakConnected = Math.max(peakConnected, last.connected);
+  clearInterval(watchRamp);
+  const stopAt = copySnapshot(sim.snapshot());
+  peakConnected = Math.max(peakConnected, stopAt.connected);
   out('stopping: every agent sends a graceful offline and disconnects');
   await sim.stop();
+  // Batches in flight at the stop are acked during it: count them.
+  const last = { ...copySnapshot(sim.snapshot()), at: stopAt.at, connected: stopAt.connected };
 
   const c = last.counters;
   const secondsRun = (last.at - first.at) / 1000;

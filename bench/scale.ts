@@ -1,0 +1,217 @@
+// How far one collector goes: `vigie simulate` at 1,000, 5,000 and 10,000 agents against the real
+// Mosquitto and one collector writing to the real InfluxDB, each a process of its own. Prints, per
+// step: batches/s acked by the broker, the collector's CPU and RSS, ingest lag (newest point in
+// InfluxDB vs. the wall clock) and how long InfluxDB took to hold every acked batch once the fleet stopped.
+//
+//   npm run bench:scale -- [--steps 1000,5000,10000] [--interval 10] [--seconds 60]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRegistry } from '../shared/registry.ts';
+import { buildFleet } from '../simulator/fleet.ts';
+import type { RunSummary } from '../simulator/progress.ts';
+import { sleep, tempDir, waitFor } from '../test/harness/daemon.ts';
+import { startInfluxdb } from '../test/harness/influxdb.ts';
+import { startMosquitto } from '../test/harness/mosquitto.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const steps = arg('steps', '1000,5000,10000').split(',').map(Number);
+const intervalS = Number(arg('interval', '10'));
+const seconds = Number(arg('seconds', '60'));
+const SEED = 'bench';
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+function procUsage(pid: number): { cpuS: number; rssMB: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpuS, rssMB: rss ? Number(rss[1]) / 1024 : 0 };
+  } catch {
+    return null;
+  }
+}
+
+function vigie(args: string[], logFile: string): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['bin/vigie.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout?.on('data', (d) => (log += d));
+  child.stderr?.on('data', (d) => (log += d));
+  child.on('exit', () => writeFileSync(logFile, log));
+  return { child, output: () => log };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+async function main(): Promise<void> {
+  const dir = tempDir('bench-scale');
+  const maxAgents = Math.max(...steps);
+  const registry = [...loadRegistry('examples/agglomeration.csv').values()];
+  const fleet = buildFleet(maxAgents, registry, SEED);
+  const csv = [
+    'uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps,hours',
+    ...fleet.map(({ school: s }) =>
+      [
+        s.uai,
+        `"${s.name}"`,
+        s.commune,
+        s.lat,
+        s.lon,
+        s.isp,
+        s.contractedDownMbps,
+        s.contractedUpMbps,
+        s.hours,
+      ].join(','),
+    ),
+  ].join('\n');
+  const schoolsFile = join(dir, 'fleet.csv');
+  writeFileSync(schoolsFile, `${csv}\n`);
+
+  const [broker, influx] = await Promise.all([startMosquitto(), startInfluxdb()]);
+  const configFile = join(dir, 'collector.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'collector:',
+      `  schools: ${schoolsFile}`,
+      '  mqtt:',
+      `    url: ${broker.url}`,
+      '    clientId: bench-collector',
+      '  influx:',
+      `    url: ${influx.url}`,
+      '    database: vigie',
+      '  wal:',
+      `    dir: ${join(dir, 'wal')}`,
+      '',
+    ].join('\n'),
+  );
+  const { child: collector, output: collectorLog } = vigie(
+    ['collector', '--config', configFile],
+    join(dir, 'collector.log'),
+  );
+  const results: string[] = [];
+  try {
+    await waitFor('the collector to connect to the broker', async () => {
+      if (collector.exitCode !== null) throw new Error(`collector exited: see ${dir}/collector.log`);
+      return collectorLog().includes('connected to the MQTT broker');
+    });
+    console.log(
+      `bench/scale: ${steps.join(', ')} agents, one batch every ${intervalS} s each, ${seconds} s per step; ` +
+        `Mosquitto ${broker.url}, InfluxDB ${influx.url}, collector pid ${collector.pid}; files in ${dir}`,
+    );
+    for (const agents of steps) {
+      const stepStart = Date.now();
+      const summaryFile = join(dir, `summary-${agents}.json`);
+      const { child: sim } = vigie(
+        [
+          'simulate',
+          '--agents',
+          String(agents),
+          '--interval',
+          String(intervalS),
+          '--broker',
+          broker.url,
+          '--schools',
+          schoolsFile,
+          '--seed',
+          SEED,
+          '--outages',
+          '0',
+          '--duration',
+          String(seconds),
+          '--progress',
+          '10',
+          '--summary-json',
+          summaryFile,
+        ],
+        join(dir, `simulate-${agents}.log`),
+      );
+      // Measure once the fleet is up: skip the first third of the step (connect ramp, first rounds).
+      const measureFrom = stepStart + (seconds * 1000) / 3;
+      let cpuFrom: { at: number; cpuS: number } | null = null;
+      let simCpuFrom: { at: number; cpuS: number } | null = null;
+      let collectorCpu = Number.NaN;
+      let simulatorCpu = Number.NaN;
+      let rssMax = 0;
+      let simRssMax = 0;
+      const lags: number[] = [];
+      while (sim.exitCode === null && Date.now() < stepStart + (seconds + 60) * 1000) {
+        await sleep(2000);
+        const now = Date.now();
+        const c = procUsage(collector.pid!);
+        const s = sim.pid ? procUsage(sim.pid) : null;
+        if (!c) throw new Error(`the collector died: see ${dir}/collector.log`);
+        rssMax = Math.max(rssMax, c.rssMB);
+        simRssMax = Math.max(simRssMax, s?.rssMB ?? 0);
+        if (now < measureFrom || now > stepStart + seconds * 1000) continue;
+        if (!cpuFrom) cpuFrom = { at: now, cpuS: c.cpuS };
+        else collectorCpu = (100 * (c.cpuS - cpuFrom.cpuS) * 1000) / (now - cpuFrom.at);
+        if (s && !simCpuFrom) simCpuFrom = { at: now, cpuS: s.cpuS };
+        else if (s && simCpuFrom)
+          simulatorCpu = (100 * (s.cpuS - simCpuFrom.cpuS) * 1000) / (now - simCpuFrom.at);
+        const [last] = await influx.rows('SELECT last("uptime_s") FROM "agent"', 'vigie');
+        if (last) lags.push((Date.now() - Number(last['time'])) / 1000);
+      }
+      const code = await exited(sim);
+      const stoppedAt = Date.now();
+      if (code !== 0)
+        throw new Error(`vigie simulate exited with ${code}: see ${dir}/simulate-${agents}.log`);
+      const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
+      // Every acked batch carries one self sample: InfluxDB holds them all once ingest caught up.
+      const countSelf = async () => {
+        const [row] = await influx.rows(
+          `SELECT count("uptime_s") FROM "agent" WHERE time >= ${stepStart - 1000}ms`,
+          'vigie',
+        );
+        return Number(row?.['count'] ?? 0);
+      };
+      let stored = 0;
+      let drainS: number | null = null;
+      const drainDeadline = stoppedAt + 180_000;
+      while (Date.now() < drainDeadline) {
+        stored = await countSelf();
+        if (stored >= summary.batchesAcked) {
+          drainS = (Date.now() - stoppedAt) / 1000;
+          break;
+        }
+        await sleep(500);
+      }
+      const line =
+        `${String(agents).padStart(6)} agents: ${summary.peakConnected} connected` +
+        (summary.secondsToConnectAll !== null
+          ? ` in ${summary.secondsToConnectAll.toFixed(1)} s`
+          : ' (not all)') +
+        `, ${(summary.steadyAckedPerSecond ?? summary.ackedPerSecond).toFixed(0)} batches/s acked ` +
+        `(${summary.batchesAcked} in ${summary.secondsRun.toFixed(0)} s, ${summary.refused + summary.networkErrors + summary.timeouts} connect errors)` +
+        ` · collector ${collectorCpu.toFixed(0)} % CPU, RSS ≤ ${rssMax.toFixed(0)} MB` +
+        ` · ingest lag median ${median(lags).toFixed(1)} s, max ${Math.max(...lags).toFixed(1)} s` +
+        ` · ${stored}/${summary.batchesAcked} batches in InfluxDB` +
+        (drainS !== null
+          ? `, all ${drainS.toFixed(1)} s after the fleet stopped`
+          : ' (NOT ALL after 180 s)') +
+        ` · simulator ${simulatorCpu.toFixed(0)} % CPU, RSS ≤ ${simRssMax.toFixed(0)} MB`;
+      console.log(line);
+      results.push(line);
+    }
+  } finally {
+    collector.kill('SIGTERM');
+    await Promise.race([exited(collector), sleep(10_000)]);
+    if (collector.exitCode === null) collector.kill('SIGKILL');
+    await Promise.all([broker.daemon.dispose(), influx.daemon.dispose()]);
+  }
+  console.log(`\nsummary (${intervalS} s interval, 2-core machine shared with the broker and InfluxDB):`);
+  for (const line of results) console.log(line);
+}
+
+await main();
