@@ -32,17 +32,13 @@ export async function runBuild(cmd: BuildCommand): Promise<number> {
   let thresholds = DEFAULT_THRESHOLDS;
   if (cmd.config) {
     const { loadVigieConfig } = await import('../cli/config-file.ts');
-    let config: unknown;
     try {
-      config = loadVigieConfig(cmd.config);
+      const { config } = loadVigieConfig(cmd.config);
+      thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.collector?.alerts.thresholds);
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n`);
       return 2;
     }
-    const over = (
-      config as { collector?: { alerts?: { thresholds?: Parameters<typeof mergeThresholds>[1] } } }
-    ).collector?.alerts?.thresholds;
-    thresholds = mergeThresholds(DEFAULT_THRESHOLDS, over);
   }
   const out = resolve(cmd.out);
   const files = buildFiles({

@@ -8,6 +8,8 @@ import {
   FieldColorModeId,
   QueryVariableBuilder,
   RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
   VariableHide,
   VariableRefresh,
   VariableSort,
@@ -325,8 +327,8 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
       setup(new timeseries.PanelBuilder(), ctx, {
         title: { fr: 'Débit du lien, entrant et sortant', en: 'WAN throughput, in and out' },
         description: {
-          fr: 'Débit mesuré sur l’interface du boîtier ou du routeur (SNMP).',
-          en: 'Throughput measured on the box interface or the router (SNMP).',
+          fr: 'Débit mesuré sur l’interface du boîtier ou du routeur (SNMP) ; en pointillés, le débit descendant souscrit.',
+          en: 'Throughput measured on the box interface or the router (SNMP); dashed, the contracted download rate.',
         },
         w: 12,
         h: 8,
@@ -336,10 +338,30 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
              FROM ${m('wan')} WHERE ${schoolFilter('wan')} AND $timeFilter
              GROUP BY time($__interval), "iface" fill(null)`,
           ).alias('$tag_iface $col'),
+          influxql(
+            `SELECT last(${f('school', 'contracted_down_bps')}) AS "contracted_down"
+             FROM ${m('school')} WHERE ${schoolFilter('school')}`,
+            'B',
+          ).table(),
         ],
       })
         .unit('bps')
-        .min(0),
+        .min(0)
+        // The contracted download rate (query B, from the registry) drawn as a dashed threshold line.
+        .withTransformation({
+          id: 'configFromData',
+          options: {
+            configRefId: 'B',
+            mappings: [{ fieldName: 'contracted_down', handlerKey: 'threshold1' }],
+          },
+        })
+        .thresholds(
+          new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+            { value: null, color: 'green' },
+            { value: 1e12, color: 'red' },
+          ]),
+        )
+        .thresholdsStyle(dashed()),
     )
     .withPanel(
       setup(new timeseries.PanelBuilder(), ctx, {

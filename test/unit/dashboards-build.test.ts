@@ -1,6 +1,6 @@
 // The build: deterministic, valid Grafana dashboard JSON, provisioning that resolves, thresholds and
 // languages wired, every query well-formed once Grafana's variables are substituted.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dashboard, Panel, RowPanel } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -185,6 +185,26 @@ describe('vigie dashboards build', () => {
     expect(await main(['node', 'vigie', 'dashboards', 'build', '--out', out, '--lang', 'en'])).toBe(0);
     const fleet = JSON.parse(readFileSync(join(out, DASHBOARDS_DIR, 'fleet.json'), 'utf8'));
     expect(fleet.title).toBe('Vigie — School fleet');
+  });
+
+  it('takes the thresholds of a config file, and refuses an invalid one', async () => {
+    const dir = tmp('dash-cli-config');
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'collector:\n  alerts:\n    thresholds:\n      latencyMs: { warn: 33, crit: 250 }\n');
+    const out = join(dir, 'out');
+    expect(await main(['node', 'vigie', 'dashboards', 'build', '--out', out, '--config', good])).toBe(0);
+    const fleet = JSON.parse(readFileSync(join(out, DASHBOARDS_DIR, 'fleet.json'), 'utf8')) as Dashboard;
+    const steps = (allPanels(fleet) as Panel[]).find((p) => p.title?.startsWith('Latence'))!.fieldConfig!
+      .defaults.thresholds!.steps;
+    expect(steps.map((s) => s.value)).toEqual([null, 33, 250]);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'collector:\n  alerts:\n    thresholds:\n      latencyMs: { warn: fast, crit: 250 }\n',
+    );
+    expect(
+      await main(['node', 'vigie', 'dashboards', 'build', '--out', join(dir, 'bad'), '--config', bad]),
+    ).toBe(2);
   });
 
   it('refuses an unknown language and a bad URL with exit code 2', async () => {
