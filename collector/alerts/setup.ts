@@ -54,6 +54,8 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
     const s = registry.get(uai);
     return s ? { uai, name: s.name, commune: s.commune, isp: s.isp, hours: s.hours ?? 'school' } : undefined;
   };
+  // With a registry, a box under an unlisted UAI is a setup mistake (ingest counts it): recorded, not paged.
+  const alertable = (uai: string) => registry.size === 0 || registry.has(uai);
   const thresholds = mergeThresholds(opts.alerts.thresholds);
   const calendar = calendarFrom(opts.alerts);
   const alerting = new Alerting(opts.alerts, info, opts.channels ?? channelsFrom(opts.alerts.channels), log);
@@ -75,7 +77,8 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
       log,
       now,
       onEffect: (e) => {
-        if (e.kind !== 'transition' || e.transition.scope !== 'school') return;
+        if (e.kind !== 'transition' || e.transition.scope !== 'school' || !alertable(e.transition.uai))
+          return;
         const t = e.transition;
         const school = monitor.fleet.schools.get(t.uai);
         const since = t.to === 'offline' ? (school?.outageStart ?? t.at) : t.at;
@@ -92,6 +95,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
         );
       },
       onLiveBatch: (batch, at) => {
+        if (!alertable(batch.uai)) return;
         for (const round of roundsOfBatch(batch, thresholds)) alerting.handle(round, at);
       },
       onBroker: (up, at) => alerting.broker(up, at),
