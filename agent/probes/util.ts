@@ -18,10 +18,19 @@ export async function mapLimit<T, R>(
   return out;
 }
 
-/** A short machine-readable code from any thrown value (Node's err.code, else its name). */
+/**
+ * A short machine-readable code from any thrown value: Node's err.code, else that of its cause (fetch
+ * wraps ECONNREFUSED in a TypeError), else its name.
+ */
 export function errorCode(err: unknown, fallback = 'ERROR'): string {
-  const e = err as { code?: unknown; name?: unknown };
+  const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
   const code =
-    typeof e?.code === 'string' && e.code ? e.code : typeof e?.name === 'string' ? e.name : fallback;
+    typeof e?.code === 'string' && e.code
+      ? e.code
+      : typeof e?.cause?.code === 'string' && e.cause.code
+        ? e.cause.code
+        : typeof e?.name === 'string' && e.name
+          ? e.name
+          : fallback;
   return code.slice(0, 64);
 }
