@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
 import { describeAjvError } from '../shared/validate.ts';
 import { AlertsConfig } from './alerts/config.ts';
+import { HttpConfig } from './http/config.ts';
 import { PresenceConfig } from './presence/config.ts';
 
 const Duration = Type.String({ pattern: '^(INF|[0-9]+(ms|s|m|h|d|w))$', description: 'InfluxQL duration' });
@@ -120,6 +121,8 @@ export const CollectorConfig = Type.Object(
     ingest: IngestConfig,
     presence: PresenceConfig,
     alerts: AlertsConfig,
+    /** The HTTP API, status board, /metrics and speed-test endpoints. */
+    http: HttpConfig,
   },
   { additionalProperties: false },
 );

@@ -3,8 +3,9 @@ import { loadVigieConfig } from '../cli/config-file.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { RegistryError } from '../shared/registry.ts';
-import { startPresenceAndAlerts } from './alerts/setup.ts';
+import { type PresenceAndAlerts, startPresenceAndAlerts } from './alerts/setup.ts';
 import type { CollectorConfig } from './config.ts';
+import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
 import type { CollectorObserver } from './observer.ts';
 import type { PointSink } from './point.ts';
 import { type CollectorHandle, startCollector } from './service.ts';
@@ -16,14 +17,23 @@ import { type CollectorHandle, startCollector } from './service.ts';
 function collectorObservers(
   config: CollectorConfig,
   log: Logger,
+  front: HttpFrontend,
+  started: { presence?: PresenceAndAlerts },
 ): ((points: PointSink) => CollectorObserver)[] {
   const { presence, alerts, influx, schools } = config;
-  return [(points) => startPresenceAndAlerts({ presence, alerts, influx, schools, points, log }).observer];
+  return [
+    (points) => {
+      started.presence = startPresenceAndAlerts({ presence, alerts, influx, schools, points, log });
+      return started.presence.observer;
+    },
+    () => front.observer,
+  ];
 }
 
 export async function runCollectorCommand(opts: { config: string }): Promise<number> {
   const log = createLogger('collector');
   let handle: CollectorHandle;
+  let http: HttpHandle | undefined;
   try {
     const { config, overrides } = loadVigieConfig(opts.config);
     if (!config.collector) {
@@ -31,10 +41,33 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
       return 2;
     }
     if (overrides.length) log.info({ overrides }, 'config values taken from the environment');
+    const front = new HttpFrontend();
+    const started: { presence?: PresenceAndAlerts } = {};
     handle = await startCollector(config.collector, {
       logger: log,
-      observers: collectorObservers(config.collector, log),
+      observers: collectorObservers(config.collector, log, front, started),
     });
+    const c = config.collector;
+    if (c.http.enabled) {
+      // Ingest matters more than the API: a taken port is logged, not fatal.
+      http = await front
+        .start({
+          http: c.http,
+          influx: c.influx,
+          collector: handle,
+          schools: c.schools,
+          presence: started.presence,
+          grafanaSchoolUrl: c.alerts.dashboard.schoolUrl,
+          log: log.child({ component: 'http' }),
+        })
+        .catch((err: Error) => {
+          log.error(
+            { err: err.message, port: c.http.port },
+            'HTTP API not started; ingest goes on without it',
+          );
+          return undefined;
+        });
+    }
   } catch (err) {
     if (err instanceof ConfigError || err instanceof RegistryError) {
       process.stderr.write(`vigie collector: ${err.message}\n`);
@@ -48,6 +81,7 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log.info({ signal }, 'stopping');
+  await http?.close();
   await handle.stop();
   log.info(handle.counters(), 'collector stopped');
   return 0;

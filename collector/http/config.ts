@@ -1,5 +1,6 @@
 // The collector's HTTP server: API, status board, /metrics and the agents' speed-test endpoints.
 import Type from 'typebox';
+import { UAI_PATTERN } from '../../shared/uai.ts';
 
 export const SpeedtestHttpConfig = Type.Object(
   {
@@ -10,7 +11,7 @@ export const SpeedtestHttpConfig = Type.Object(
      */
     secret: Type.Optional(Type.String({ minLength: 16 })),
     /** Schools whose token no longer works (a box stolen, a token leaked) until the secret rotates. */
-    revoked: Type.Array(Type.String({ format: 'uai' }), { default: [] }),
+    revoked: Type.Array(Type.String({ pattern: UAI_PATTERN }), { default: [] }),
     /** Requests per school per window (a test is one download and one upload). */
     perSchoolMax: Type.Integer({ minimum: 1, default: 12 }),
     windowS: Type.Integer({ minimum: 1, default: 3600 }),

@@ -58,6 +58,17 @@ export function statsFrom(c: CollectorCounters, alerting?: Alerting): CollectorS
 export class HttpFrontend {
   readonly readings = new SchoolReadings();
   private readonly statusPresence = new StatusPresence();
+  private windows: MuteWindows | undefined;
+
+  /**
+   * For the alert policy's PolicyContext.muted: silences and maintenance windows created through
+   * the API (null until the server started).
+   */
+  readonly muted = (
+    alert: { kind: string; uai?: string | undefined },
+    school: { uai: string; commune?: string; isp?: string } | undefined,
+    now: number,
+  ) => this.windows?.muted(alert, school, now) ?? null;
 
   /** Add to the collector's observers. */
   readonly observer: CollectorObserver = {
@@ -86,6 +97,7 @@ export class HttpFrontend {
       ? new AlertHistory(opts.presence.alerting.policy, (uai) => schools.get(uai)?.commune, now)
       : undefined;
     const windows = new MuteWindows({ file: opts.http.windowsFile, max: opts.http.maxWindows, now });
+    this.windows = windows;
     const app = await buildHttpServer(
       opts.http,
       {
