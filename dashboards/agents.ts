@@ -9,10 +9,9 @@ import {
   ThresholdsMode,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { influxql } from './influxql.ts';
 import { type BuildContext, f, finish, fleetFilter, fleetVariables, m, tr } from './kit.ts';
-import { renameColumns, setup, statPanel } from './panels.ts';
+import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 
 export const AGENTS_UID = 'vigie-agents';
 
@@ -150,7 +149,7 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
         ),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Taille de la file disque', en: 'Disk spool size' },
         description: {
           fr: 'Octets en attente de publication : une file qui grossit, c’est un agent qui ne joint plus le collecteur.',
@@ -168,7 +167,7 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
         .min(0),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Lots perdus (cumul)', en: 'Batches dropped (cumulative)' },
         description: {
           fr: "Compteur de lots abandonnés par l'agent quand sa file disque était pleine, depuis son démarrage.",
@@ -186,7 +185,7 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
         .min(0),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: "Dérive d'horloge", en: 'Clock drift' },
         description: {
           fr: "Écart entre l'horloge du collecteur et celle de l'agent (minimum sur l'intervalle, qui retire le délai de transmission) ; seuils de l'alerte.",

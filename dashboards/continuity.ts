@@ -4,10 +4,9 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { type Dashboard, DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { influxql } from './influxql.ts';
 import { type BuildContext, f, finish, fleetFilter, fleetVariables, m, type Text, tr } from './kit.ts';
-import { renameColumns, setup, statPanel } from './panels.ts';
+import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 
 export const CONTINUITY_UID = 'vigie-continuity';
 
@@ -176,7 +175,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
         .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Tendance mensuelle', en: 'Monthly trend' },
         description: {
           fr: "Par tranche de 30 jours (InfluxQL n'a pas de mois calendaires) : nombre de coupures et heures de coupure, dont en heures de classe.",

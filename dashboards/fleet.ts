@@ -10,7 +10,6 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as geomap from '@grafana/grafana-foundation-sdk/geomap';
 import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { PRESENCE_STATE_CODES } from '../collector/schema.ts';
 import { influxql } from './influxql.ts';
 import {
@@ -24,7 +23,15 @@ import {
   thresholdSteps,
   tr,
 } from './kit.ts';
-import { joinBy, renameColumns, STATE_TEXT, setup, stateMappings, statPanel } from './panels.ts';
+import {
+  joinBy,
+  renameColumns,
+  STATE_TEXT,
+  setup,
+  stateMappings,
+  statPanel,
+  timeSeriesPanel,
+} from './panels.ts';
 
 export const FLEET_UID = 'vigie-fleet';
 
@@ -159,7 +166,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
     )
     .withRow(new RowBuilder(tr(ctx, { fr: 'Qualité sur la période', en: 'Quality over the period' })))
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: {
           fr: 'Latence vers internet : pire école et médiane',
           en: 'Latency to the internet: worst school and median',
@@ -211,7 +218,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Perte de paquets : pire école', en: 'Packet loss: worst school' },
         description: {
           fr: 'Perte ICMP maximale vers les cibles internet, toutes écoles confondues.',

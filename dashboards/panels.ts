@@ -2,6 +2,8 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { PRESENCE_STATE_CODES } from '../collector/schema.ts';
 import { INFLUX_DATASOURCE, type InfluxQueryBuilder } from './influxql.ts';
 import { type BuildContext, type Text, tr } from './kit.ts';
@@ -39,6 +41,34 @@ export const statPanel = (ctx: BuildContext, spec: PanelSpec): stat.PanelBuilder
   setup(new stat.PanelBuilder(), ctx, spec)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .graphMode(common.BigValueGraphMode.None);
+
+/**
+ * A graph with a table legend (mean, max, last per series) and a tooltip listing every series:
+ * the SDK's defaults hide the legend, which leaves per-target series unnamed.
+ */
+export const timeSeriesPanel = (ctx: BuildContext, spec: PanelSpec): timeseries.PanelBuilder =>
+  setup(new timeseries.PanelBuilder(), ctx, spec)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Bottom)
+        .calcs(['mean', 'max', 'lastNotNull']),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder()
+        .mode(common.TooltipDisplayMode.Multi)
+        .sort(common.SortOrder.Descending),
+    );
+
+/** A state timeline with its legend of states shown. */
+export const timelinePanel = (ctx: BuildContext, spec: PanelSpec): statetimeline.PanelBuilder =>
+  setup(new statetimeline.PanelBuilder(), ctx, spec).legend(
+    new common.VizLegendOptionsBuilder()
+      .showLegend(true)
+      .displayMode(common.LegendDisplayMode.List)
+      .placement(common.LegendPlacement.Bottom),
+  );
 
 export const STATE_TEXT: Record<keyof typeof PRESENCE_STATE_CODES, [Text, string]> = {
   online: [{ fr: 'en ligne', en: 'online' }, 'green'],

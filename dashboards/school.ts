@@ -14,12 +14,18 @@ import {
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX_DATASOURCE, influxql } from './influxql.ts';
 import { type BuildContext, f, finish, m, schoolFilter, t, thresholdSteps, tr } from './kit.ts';
-import { booleanMappings, renameColumns, setup, stateMappings, statPanel } from './panels.ts';
+import {
+  booleanMappings,
+  renameColumns,
+  setup,
+  stateMappings,
+  statPanel,
+  timelinePanel,
+  timeSeriesPanel,
+} from './panels.ts';
 import { SCHOOL_LABEL_REGEX } from './school-info.ts';
 
 export const SCHOOL_UID = 'vigie-school';
@@ -106,7 +112,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         .graphMode(common.BigValueGraphMode.None),
     )
     .withPanel(
-      setup(new statetimeline.PanelBuilder(), ctx, {
+      timelinePanel(ctx, {
         title: { fr: 'Présence sur la période', en: 'Presence over the period' },
         description: {
           fr: "Changements d'état de l'école (en ligne, dégradé, hors ligne) dans la période.",
@@ -127,7 +133,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     )
     .withRow(new RowBuilder(tr(ctx, { fr: 'Latence et perte par cible', en: 'Latency and loss per target' })))
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Latence vers $target', en: 'Latency to $target' },
         description: {
           fr: 'Façon SmokePing : la ligne est la médiane des allers-retours, la bande va du minimum au 95e centile ; les barres rouges sont la perte (axe de droite).',
@@ -181,7 +187,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         ]),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Perte par cible', en: 'Loss per target' },
         description: {
           fr: 'Part des échos ICMP sans réponse, par cible (passerelle incluse).',
@@ -205,7 +211,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         .thresholdsStyle(dashed()),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Gigue par cible', en: 'Jitter per target' },
         description: {
           fr: 'Variation des allers-retours successifs (gigue), par cible.',
@@ -227,7 +233,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     )
     .withRow(new RowBuilder(tr(ctx, { fr: 'DNS et web', en: 'DNS and web' })))
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Temps de résolution DNS', en: 'DNS resolution time' },
         description: {
           fr: 'Durée moyenne des résolutions, par résolveur.',
@@ -268,7 +274,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
       ),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Temps de réponse web', en: 'Web response time' },
         description: {
           fr: 'Premier octet et chargement complet, par service web utilisé par les enseignants.',
@@ -324,7 +330,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     )
     .withRow(new RowBuilder(tr(ctx, { fr: 'Lien internet', en: 'Internet link' })))
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Débit du lien, entrant et sortant', en: 'WAN throughput, in and out' },
         description: {
           fr: 'Débit mesuré sur l’interface du boîtier ou du routeur (SNMP) ; en pointillés, le débit descendant souscrit.',
@@ -364,7 +370,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         .thresholdsStyle(dashed()),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Usage du lien, % du débit contractuel', en: 'WAN use, % of the contracted bandwidth' },
         description: {
           fr: 'Débit entrant rapporté au débit descendant souscrit, sortant au montant ; seuils de saturation en pointillés.',
@@ -386,7 +392,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         .thresholdsStyle(dashed()),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Tests de débit', en: 'Speed tests' },
         description: {
           fr: 'Débits descendant et montant mesurés par les tests actifs réussis.',
@@ -409,7 +415,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     )
     .withRow(new RowBuilder(tr(ctx, { fr: 'Wi-Fi', en: 'Wi-Fi' })))
     .withPanel(
-      setup(new statetimeline.PanelBuilder(), ctx, {
+      timelinePanel(ctx, {
         title: { fr: "Points d'accès Wi-Fi : disponibilité", en: 'Wi-Fi access points: availability' },
         description: {
           fr: "Chaque point d'accès, en service ou non, au fil du temps.",
@@ -429,7 +435,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         .mergeValues(true),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: {
           fr: "Points d'accès : temps depuis le redémarrage",
           en: 'Access points: time since restart',
@@ -449,7 +455,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
       }).unit('s'),
     )
     .withPanel(
-      setup(new timeseries.PanelBuilder(), ctx, {
+      timeSeriesPanel(ctx, {
         title: { fr: 'Clients Wi-Fi', en: 'Wi-Fi clients' },
         description: {
           fr: "Appareils associés, par point d'accès.",
