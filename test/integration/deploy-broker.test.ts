@@ -214,4 +214,26 @@ describe('broker security with the enrolled credentials', () => {
     const fresh = await connect(after);
     expect(fresh.connected).toBe(true);
   });
+
+  it("does not let a school take the collector's client id and knock it off", async () => {
+    const col = await connect({
+      url: tlsUrl,
+      ...collector,
+      ca: readFileSync(join(dir, 'pki/ca.crt')),
+      clientId: 'vigie-collector',
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 600 },
+    });
+    let closed = false;
+    col.on('close', () => {
+      closed = true;
+    });
+    const seen: string[] = [];
+    col.on('message', (topic) => seen.push(topic));
+    await col.subscribeAsync('vigie/v1/#', { qos: 1 });
+    const intruder = await connect({ ...agentOptions(UAI_A), clientId: 'vigie-collector' });
+    await deliverTwice(intruder, `vigie/v1/${UAI_A}/box/events`, seen);
+    expect(closed).toBe(false);
+  });
 });
