@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerHttpCommands } from './http/cli.ts';
 
 export function registerCollectorCommands(program: Command): void {
   program
@@ -9,4 +10,5 @@ export function registerCollectorCommands(program: Command): void {
       const { runCollectorCommand } = await import('./main.ts');
       process.exitCode = await runCollectorCommand(opts);
     });
+  registerHttpCommands(program);
 }
