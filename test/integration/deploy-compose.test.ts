@@ -75,8 +75,22 @@ beforeAll(() => {
     '--broker',
     'mqtts://mqtt.example.org:8883',
   );
-  vigie('dashboards', 'build', '--out', join(site, 'grafana'));
 }, 120_000);
+
+/** `vigie dashboards build --out site/grafana`, once: the Grafana part of the site folder. */
+let grafanaBuilt = false;
+function buildGrafana(): void {
+  if (grafanaBuilt) return;
+  execFileSync(
+    process.execPath,
+    [join(REPO, 'bin/vigie.js'), 'dashboards', 'build', '--out', join(site, 'grafana')],
+    {
+      cwd: REPO,
+      stdio: 'pipe',
+    },
+  );
+  grafanaBuilt = true;
+}
 
 afterAll(() => {
   if (site) rmSync(site, { recursive: true, force: true });
@@ -84,6 +98,7 @@ afterAll(() => {
 
 describe('docker-compose.yml', () => {
   it('mounts only files that exist: the repo’s, or the site folder’s made by the documented steps', () => {
+    buildGrafana();
     const env = { ...SECRETS, VIGIE_SITE_DIR: site };
     const missing: string[] = [];
     let fromSite = 0;
@@ -236,6 +251,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('provisions Grafana from the dashboards build with the InfluxDB read credential', () => {
+    buildGrafana();
     const grafana = compose.services['grafana']!;
     const ds = readFileSync(join(site, 'grafana/datasources/vigie.yaml'), 'utf8');
     for (const [, name] of ds.matchAll(/\$\{?([A-Z][A-Z0-9_]+)\}?/g)) {
