@@ -16,6 +16,11 @@ export interface InfluxHttpOptions {
   timeoutMs: number;
 }
 
+export interface EncodedBody {
+  body: Buffer;
+  gzip: boolean;
+}
+
 export type WriteOutcome =
   | { ok: true }
   /** kind: 'rejected' = InfluxDB refused some points (4xx); 'missing' = no such database or RP; 'failed' = try again later. */
@@ -38,15 +43,18 @@ export class InfluxHttp {
     this.auth = opts.username ? { u: opts.username, p: opts.password ?? '' } : {};
   }
 
-  async write(lines: Buffer, rp?: string): Promise<WriteOutcome> {
+  /** The body to post for these lines: compressed once, reused by every retry. */
+  encode(lines: Buffer): Promise<EncodedBody> {
+    if (!this.opts.gzip) return Promise.resolve({ body: lines, gzip: false });
+    return gzipAsync(lines, { level: 1 }).then((body) => ({ body, gzip: true }));
+  }
+
+  async write(encoded: EncodedBody, rp?: string): Promise<WriteOutcome> {
     const params = new URLSearchParams({ db: this.opts.database, precision: 'ms', ...this.auth });
     if (rp) params.set('rp', rp);
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-    let body = lines;
-    if (this.opts.gzip) {
-      body = await gzipAsync(lines, { level: 1 });
-      headers['content-encoding'] = 'gzip';
-    }
+    const body = encoded.body;
+    if (encoded.gzip) headers['content-encoding'] = 'gzip';
     try {
       const res = await this.pool.request({
         method: 'POST',

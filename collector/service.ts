@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../shared/log.ts';
 import { loadRegistry, type School } from '../shared/registry.ts';
 import { topicFilter } from '../shared/topics.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
-import { type DeadLetter, DeadLetters } from './dead-letters.ts';
+import { type DeadLetter, DeadLetters, shouldLog } from './dead-letters.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { intake } from './intake.ts';
@@ -67,6 +67,7 @@ export interface CollectorHandle {
 }
 
 const STOP_GRACE_MS = 3000;
+const STATS_EVERY_MS = 60_000;
 
 interface HeldMessage {
   record: Buffer;
@@ -96,12 +97,17 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   if (wal.unconfirmedBytes)
     log.info({ bytes: wal.unconfirmedBytes }, 'write-ahead log: replaying the unconfirmed tail');
 
+  let stopping: Promise<void> | null = null;
   const http = new InfluxHttp({ ...config.influx, timeoutMs: config.influx.timeoutMs });
   const held: HeldMessage[] = [];
   const shipper = new Shipper(
     wal,
     http,
-    { ...config.influx, ...(config.retention.manage ? { rp: config.retention.raw.name } : {}) },
+    {
+      ...config.influx,
+      urgentBytes: Math.floor(config.wal.maxBytes / 2),
+      ...(config.retention.manage ? { rp: config.retention.raw.name } : {}),
+    },
     log,
     async () => {
       if (config.retention.manage) await applyRetention(http, config.influx.database, config.retention);
@@ -127,10 +133,11 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     }
     if (held.length === 0 && backpressure) {
       backpressure = false;
-      log.info({ walBytes: wal.unconfirmedBytes }, 'write-ahead log has room again: acking resumes');
+      log.debug({ walBytes: wal.unconfirmedBytes }, 'write-ahead log has room again: acking resumes');
     }
   }
   let backpressure = false;
+  let lastBackpressureLog: number | undefined;
 
   const notify = (fn: (o: CollectorObserver) => void) => {
     for (const o of observers) {
@@ -210,10 +217,17 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
         if (!backpressure) {
           backpressure = true;
           counters.backpressureEvents++;
-          log.warn(
-            { walBytes: wal.unconfirmedBytes, maxBytes: config.wal.maxBytes },
-            'write-ahead log is full: holding MQTT acks until InfluxDB catches up (back-pressure)',
-          );
+          if (shouldLog(lastBackpressureLog, at)) {
+            lastBackpressureLog = at;
+            log.warn(
+              {
+                walBytes: wal.unconfirmedBytes,
+                maxBytes: config.wal.maxBytes,
+                times: counters.backpressureEvents,
+              },
+              'write-ahead log is full: holding MQTT acks until InfluxDB catches up (back-pressure)',
+            );
+          }
         }
         held.push({
           record,
@@ -274,7 +288,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     );
   });
   client.on('close', () => {
-    if (!counters.brokerConnected) return;
+    if (!counters.brokerConnected || stopping) return;
     counters.brokerConnected = false;
     log.warn({ url: brokerUrl }, 'lost the MQTT broker; reconnecting');
     notify((o) => o.onBrokerConnection?.(false, now()));
@@ -282,29 +296,33 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
   shipper.pump(true);
 
-  let stopping: Promise<void> | null = null;
+  const snapshot = (): CollectorCounters => ({
+    ...counters,
+    received: { ...counters.received },
+    rejected: { ...deadLetters.byReason },
+    walBytes: wal.unconfirmedBytes,
+    walSegments: wal.segmentCount,
+    backpressure,
+    influxUp: shipper.stats.influxUp,
+    influxWrites: shipper.stats.writes,
+    pointsWritten: shipper.stats.pointsWritten,
+    writeRetries: shipper.stats.retries,
+    lastWriteError: shipper.stats.lastError,
+  });
+  const statsTimer = setInterval(() => log.info(snapshot(), 'collector counters'), STATS_EVERY_MS);
+  statsTimer.unref();
+
   return {
     config,
     points,
     brokerUrl,
-    counters: () => ({
-      ...counters,
-      received: { ...counters.received },
-      rejected: { ...deadLetters.byReason },
-      walBytes: wal.unconfirmedBytes,
-      walSegments: wal.segmentCount,
-      backpressure,
-      influxUp: shipper.stats.influxUp,
-      influxWrites: shipper.stats.writes,
-      pointsWritten: shipper.stats.pointsWritten,
-      writeRetries: shipper.stats.retries,
-      lastWriteError: shipper.stats.lastError,
-    }),
+    counters: snapshot,
     deadLetters: () => deadLetters.recent(),
     addObserver: (o) => observers.push(o),
     drained: () => shipper.drained(),
     stop: () => {
       stopping ??= (async () => {
+        clearInterval(statsTimer);
         await client.endAsync(true);
         // A short grace for writes under way; what InfluxDB has not taken stays in the log for the next start.
         let grace: NodeJS.Timeout | undefined;

@@ -13,6 +13,8 @@ export interface ShipperOptions {
   concurrency: number;
   retryMinMs: number;
   retryMaxMs: number;
+  /** Past this many unconfirmed bytes, send at once: the log is filling towards its bound. */
+  urgentBytes: number;
   /** Retention policy to write into (none: the database default). */
   rp?: string;
 }
@@ -101,6 +103,7 @@ export class Shipper {
       const due =
         force ||
         this.pendingLines >= this.opts.batchPoints ||
+        this.wal.unconfirmedBytes >= this.opts.urgentBytes ||
         this.wal.end - this.readPos >= this.opts.batchBytes ||
         this.pendingSince === null ||
         Date.now() - this.pendingSince >= this.opts.flushMs;
@@ -160,6 +163,7 @@ export class Shipper {
 
   /** Returns ok, or a 'rejected' outcome to split on; everything else is retried with backoff. */
   private async writeWithRetry(data: Buffer): Promise<WriteOutcome> {
+    const body = await this.http.encode(data);
     for (let attempt = 0; !this.stopped; attempt++) {
       if (!this.prepared) {
         try {
@@ -169,7 +173,7 @@ export class Shipper {
           continue;
         }
       }
-      const outcome = await this.http.write(data, this.opts.rp);
+      const outcome = await this.http.write(body, this.opts.rp);
       if (outcome.ok) {
         if (!this.stats.influxUp) this.log.info('InfluxDB takes writes again');
         this.stats.influxUp = true;

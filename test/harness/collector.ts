@@ -76,7 +76,7 @@ export interface CollectorProcess {
 }
 
 /** The collector as its own process; ready once it logged its broker connection. */
-export function collectorProcess(cfg: TestCollectorConfig): CollectorProcess {
+export function collectorProcess(cfg: TestCollectorConfig, env: NodeJS.ProcessEnv = {}): CollectorProcess {
   const dir = tempDir('collector-proc');
   const configFile = join(dir, 'vigie.yaml');
   writeFileSync(configFile, stringify({ collector: collectorSection({ walDir: join(dir, 'wal'), ...cfg }) }));
@@ -93,7 +93,7 @@ export function collectorProcess(cfg: TestCollectorConfig): CollectorProcess {
     binary: 'node',
     args: [join(ROOT, 'bin/vigie.js'), 'collector', '--config', configFile],
     dir,
-    env: { VIGIE_LOG_LEVEL: 'info' },
+    env: { VIGIE_LOG_LEVEL: 'info', ...env },
     ready: async () => countConnections() >= wanted,
   });
   // Each (re)start is ready once the log holds one more broker connection than before.
@@ -194,6 +194,13 @@ export function everySample(t: number, target = 'gateway'): Sample[] {
   ];
 }
 
+/** n samples cycling through every kind, targets numbered so the points stay distinct. */
+export function manySamples(t: number, n: number): Sample[] {
+  const out: Sample[] = [];
+  for (let i = 0; out.length < n; i++) out.push(...everySample(t, `target-${i}`).slice(0, n - out.length));
+  return out;
+}
+
 export function makeBatch(
   uai: string,
   agent: string,
@@ -241,7 +248,7 @@ export async function publishLoad(opts: {
     const started = Date.now();
     for (let seq = 0; seq < opts.count && !stopped; seq++) {
       const t = t0 + seq * 10;
-      const samples = everySample(t).slice(0, opts.samplesPerBatch ?? 2);
+      const samples = manySamples(t, opts.samplesPerBatch ?? 2);
       await client.publishAsync(topic, JSON.stringify(makeBatch(opts.uai, opts.agent, seq, t, samples)), {
         qos: 1,
       });

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { LineProtocolError, tagValueProblem, toLine, toLines } from '../../collector/line-protocol.ts';
+import { int } from '../../collector/point.ts';
+
+describe('line protocol', () => {
+  it('escapes measurement, tag and field keys and values as InfluxDB 1.x parses them', () => {
+    const line = toLine({
+      measurement: 'my m,x',
+      tags: { 'k=1': 'École Saint-Exupéry, Vienne', b: 'a=b c', a: 'C:\\temp' },
+      fields: { 'f x': 'say "hi" \\o/', n: 1.5, i: int(42), ok: true },
+      time: 1700000000123,
+    });
+    expect(line).toBe(
+      'my\\ m\\,x,a=C:\\temp,b=a\\=b\\ c,k\\=1=École\\ Saint-Exupéry\\,\\ Vienne ' +
+        'f\\ x="say \\"hi\\" \\\\o/",n=1.5,i=42i,ok=true 1700000000123',
+    );
+  });
+
+  it('sorts tags and leaves empty ones out', () => {
+    expect(toLine({ measurement: 'm', tags: { z: '1', a: '', m: '2' }, fields: { v: 1 }, time: 5 })).toBe(
+      'm,m=2,z=1 v=1 5',
+    );
+  });
+
+  it('keeps emoji and accents as UTF-8; sizes are bytes', () => {
+    const lines = toLines([{ measurement: 'm', tags: { t: '🎉é' }, fields: { s: '🏫' }, time: 1 }]);
+    expect(lines).toBe('m,t=🎉é s="🏫" 1\n');
+    expect(Buffer.byteLength(lines)).toBe(lines.length + 2 + 1 + 2);
+  });
+
+  it('refuses what InfluxDB cannot store exactly', () => {
+    expect(tagValueProblem('ends\\')).toMatch(/ends with a backslash/);
+    expect(tagValueProblem('a\\,b')).toMatch(/backslash before/);
+    expect(tagValueProblem('a\nb')).toMatch(/control character/);
+    expect(tagValueProblem('a\\b')).toBeNull();
+    const bad = (fields: Record<string, number | string>) => () =>
+      toLine({ measurement: 'm', tags: {}, fields, time: 1 });
+    expect(bad({ v: Number.NaN })).toThrow(LineProtocolError);
+    expect(bad({ v: Number.POSITIVE_INFINITY })).toThrow(/not finite/);
+    expect(bad({ s: 'two\nlines' })).toThrow(/line break/);
+    expect(bad({})).toThrow(/no field/);
+    expect(() => toLine({ measurement: 'm', tags: {}, fields: { i: int(2 ** 60) }, time: 1 })).toThrow(
+      /integer/,
+    );
+  });
+});
