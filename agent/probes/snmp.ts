@@ -35,7 +35,8 @@ export const rowIndex = (oid: string) => Number(oid.slice(oid.lastIndexOf('.') +
 export class SnmpClient {
   private readonly session: snmp.Session;
 
-  constructor(ep: SnmpEndpoint, timeoutMs: number) {
+  /** Closing on abort fails the requests in flight at once: a cut probe leaves no session behind. */
+  constructor(ep: SnmpEndpoint, timeoutMs: number, signal?: AbortSignal) {
     this.session = snmp.createSession(ep.host, ep.community, {
       port: ep.port,
       version: ep.version === '1' ? snmp.Version1 : snmp.Version2c,
@@ -44,7 +45,12 @@ export class SnmpClient {
     });
     // A late response after close, or an ICMP error, is reported here: never let it crash the agent.
     this.session.on('error', () => {});
+    this.signal = signal;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  private readonly signal: AbortSignal | undefined;
+  private readonly onAbort = () => this.close();
 
   /** Values by OID; a noSuchObject/noSuchInstance varbind is left out. */
   get(oids: string[]): Promise<Map<string, unknown>> {
@@ -75,6 +81,7 @@ export class SnmpClient {
   }
 
   close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
     try {
       this.session.close();
     } catch {

@@ -164,7 +164,8 @@ export class WanProbe implements Probe<WanConfig> {
   }
 
   private async readRouter(router: WanRouter, ctx: ProbeContext): Promise<WanSample[]> {
-    const client = new SnmpClient(router, Math.min(5000, this.config.timeoutS * 400));
+    // A walk and a GET per interface, each with one retry, must fit in the probe's timeout.
+    const client = new SnmpClient(router, Math.min(5000, (this.config.timeoutS * 1000) / 8), ctx.signal);
     const label = router.name ?? router.host;
     const out: WanSample[] = [];
     try {

@@ -74,7 +74,7 @@ export class WifiProbe implements Probe<WifiConfig> {
 
   private async check(ap: AccessPoint, ctx: ProbeContext): Promise<WifiSample> {
     const t = ctx.now();
-    const view = ap.snmp ? await this.viaSnmp(ap) : { reachable: false };
+    const view = ap.snmp ? await this.viaSnmp(ap, ctx.signal) : { reachable: false };
     if (!view.snmp) view.reachable = await this.pingable(ap.host);
     const key = `${ap.host}:${ap.port}`;
     let rebooted: boolean | undefined;
@@ -99,8 +99,8 @@ export class WifiProbe implements Probe<WifiConfig> {
     };
   }
 
-  private async viaSnmp(ap: AccessPoint): Promise<ApView> {
-    const client = new SnmpClient(ap, this.config.snmpTimeoutS * 1000);
+  private async viaSnmp(ap: AccessPoint, signal: AbortSignal): Promise<ApView> {
+    const client = new SnmpClient(ap, this.config.snmpTimeoutS * 1000, signal);
     try {
       const scalars = await client.get([OID.sysUpTime]);
       const uptime = scalars.get(OID.sysUpTime);
@@ -123,7 +123,7 @@ export class WifiProbe implements Probe<WifiConfig> {
         },
       };
     } catch (err) {
-      return { reachable: false, error: snmpErrorCode(err) };
+      return { reachable: false, error: signal.aborted ? 'ABORTED' : snmpErrorCode(err) };
     } finally {
       client.close();
     }

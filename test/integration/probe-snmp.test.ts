@@ -1,6 +1,7 @@
 // The SNMP side of the wan and wifi probes against real agents: Net-SNMP's snmpd (IF-MIB of this
 // machine, lo's counters) and net-snmp's in-process agent playing a router and an access point
 // whose MIB the test controls (64-bit counters past 2^53, wraps, reboots, radios going down).
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import snmp from 'net-snmp';
@@ -295,4 +296,26 @@ describe('wifi probe', () => {
     expect(pingOnly).toEqual({ probe: 'wifi', t: pingOnly!.t, ap: 'ping-only', up: true, reachable: true });
     expect(rejected(lo, none, pingOnly)).toBeUndefined();
   }, 30_000);
+
+  it('stops waiting for a silent SNMP agent when the probe is cut', async () => {
+    // A UDP socket that reads and never answers.
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    try {
+      const cfg = resolveProbesConfig({
+        wifi: {
+          snmpTimeoutS: 10,
+          accessPoints: [{ name: 'mute', host: '127.0.0.1', port: silent.address().port }],
+        },
+      });
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 200);
+      const started = Date.now();
+      const [s] = await new WifiProbe(cfg.wifi).run({ signal: abort.signal, now: () => Date.now(), log });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(s).toMatchObject({ ap: 'mute', reachable: true, up: true, error: 'ABORTED' });
+    } finally {
+      silent.close();
+    }
+  }, 15_000);
 });
