@@ -10,7 +10,18 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { influxql } from './influxql.ts';
-import { type BuildContext, f, finish, fleetFilter, fleetVariables, m, tr } from './kit.ts';
+import {
+  type BuildContext,
+  f,
+  finish,
+  fleetFilter,
+  fleetVariables,
+  m,
+  ROW_UAI,
+  schoolLink,
+  tr,
+  vigieLinks,
+} from './kit.ts';
 import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 
 export const AGENTS_UID = 'vigie-agents';
@@ -44,6 +55,7 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
     .timezone('browser')
     .readonly()
     .variables(fleetVariables(ctx))
+    .link(vigieLinks(ctx))
     .withPanel(
       statPanel(ctx, {
         title: { fr: 'Versions en service', en: 'Versions running' },
@@ -98,6 +110,7 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
             tr(ctx, { fr: 'Dernier lot', en: 'Last batch' }),
           ),
         ])
+        .dataLinks([schoolLink(ctx, ROW_UAI)])
         .withTransformation(
           renameColumns(ctx, {
             Time: { fr: 'Dernier lot', en: 'Last batch' },
@@ -130,6 +143,7 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
         .overrideByName('rss_bytes', [{ id: 'unit', value: 'bytes' }])
         .overrideByName('spool_bytes', [{ id: 'unit', value: 'bytes' }])
         .overrideByName('cpu_pct', [{ id: 'unit', value: 'percent' }])
+        .dataLinks([schoolLink(ctx, ROW_UAI)])
         .withTransformation(
           renameColumns(
             ctx,

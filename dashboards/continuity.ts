@@ -5,7 +5,20 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import { type Dashboard, DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { influxql } from './influxql.ts';
-import { type BuildContext, f, finish, fleetFilter, fleetVariables, m, type Text, tr } from './kit.ts';
+import {
+  type BuildContext,
+  f,
+  finish,
+  fleetFilter,
+  fleetVariables,
+  m,
+  outageAnnotations,
+  ROW_UAI,
+  schoolLink,
+  type Text,
+  tr,
+  vigieLinks,
+} from './kit.ts';
 import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 
 export const CONTINUITY_UID = 'vigie-continuity';
@@ -43,6 +56,8 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
     .timezone('browser')
     .readonly()
     .variables(fleetVariables(ctx))
+    .link(vigieLinks(ctx))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage')))
     .withPanel(
       figure(
         ctx,
@@ -125,6 +140,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
             tr(ctx, { fr: 'Disponibilité', en: 'Uptime' }),
           ),
         ])
+        .dataLinks([schoolLink(ctx, ROW_UAI)])
         .withTransformation(
           renameColumns(
             ctx,

@@ -19,9 +19,14 @@ import {
   fleetFilter,
   fleetVariables,
   m,
+  outageAnnotations,
+  ROW_UAI,
+  SERIES_UAI,
+  schoolLink,
   t,
   thresholdSteps,
   tr,
+  vigieLinks,
 } from './kit.ts';
 import {
   joinBy,
@@ -83,6 +88,8 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
     .timezone('browser')
     .readonly()
     .variables(fleetVariables(ctx))
+    .link(vigieLinks(ctx))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage')))
     .withRow(new RowBuilder(tr(ctx, { fr: 'Maintenant', en: 'Now' })))
     .withPanel(stateCount(ctx, 'online', { fr: 'En ligne', en: 'Online' }))
     .withPanel(stateCount(ctx, 'degraded', { fr: 'Dégradées', en: 'Degraded' }))
@@ -103,6 +110,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         ],
       })
         .mappings(stateMappings(ctx))
+        .dataLinks([schoolLink(ctx, ROW_UAI)])
         .withTransformation(
           renameColumns(ctx, {
             Time: { fr: 'Depuis', en: 'Since' },
@@ -137,6 +145,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
       })
         .withTransformation(joinBy('uai'))
         .mappings(stateMappings(ctx))
+        .dataLinks([schoolLink(ctx, ROW_UAI)])
         .thresholds(thresholdSteps({ warn: 1.5, crit: 0.5 }, true))
         .view(new geomap.MapViewConfigBuilder().id('fit').padding(10).allLayers(true))
         .basemap(new common.MapLayerOptionsBuilder().type('osm-standard').name('OpenStreetMap'))
@@ -214,6 +223,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         .unit('ms')
         .thresholds(thresholdSteps(th.latencyMs))
         .displayMode(common.BarGaugeDisplayMode.Gradient)
+        .dataLinks([schoolLink(ctx, SERIES_UAI)])
         .orientation(common.VizOrientation.Horizontal)
         .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
     )
@@ -262,6 +272,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         .max(100)
         .thresholds(thresholdSteps(th.lossPct))
         .displayMode(common.BarGaugeDisplayMode.Gradient)
+        .dataLinks([schoolLink(ctx, SERIES_UAI)])
         .orientation(common.VizOrientation.Horizontal)
         .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
     )
@@ -289,6 +300,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         .max(100)
         .thresholds(thresholdSteps(th.wanSaturationPct))
         .displayMode(common.BarGaugeDisplayMode.Gradient)
+        .dataLinks([schoolLink(ctx, SERIES_UAI)])
         .orientation(common.VizOrientation.Horizontal)
         .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)),
     )
@@ -339,6 +351,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         ],
       })
         .unit('s')
+        .dataLinks([schoolLink(ctx, ROW_UAI)])
         .withTransformation(
           renameColumns(ctx, {
             Time: { fr: 'Début', en: 'Start' },

@@ -1,8 +1,13 @@
 // What every dashboard module shares: language, thresholds, schema-checked names, panel ids.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
+  AnnotationEventFieldMappingBuilder,
+  AnnotationEventFieldSource,
+  AnnotationQueryBuilder,
   type Dashboard,
   type DashboardBuilder,
+  DashboardLinkBuilder,
+  DashboardLinkType,
   type Panel,
   QueryVariableBuilder,
   type RowPanel,
@@ -14,7 +19,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../collector/schema.ts';
 import type { Thresholds } from '../collector/thresholds.ts';
-import { INFLUX_DATASOURCE, id } from './influxql.ts';
+import { INFLUX_DATASOURCE, id, influxql } from './influxql.ts';
 import { SCHOOL_INFO } from './school-info.ts';
 
 export type Lang = 'fr' | 'en';
@@ -119,6 +124,51 @@ export function fleetVariables(ctx: BuildContext): QueryVariableBuilder[] {
     .includeAll(true)
     .allValue('.*');
   return [commune, isp];
+}
+
+/** A menu of the other Vigie dashboards, keeping the time range. */
+export const vigieLinks = (ctx: BuildContext) =>
+  new DashboardLinkBuilder(tr(ctx, { fr: 'Tableaux Vigie', en: 'Vigie dashboards' }))
+    .type(DashboardLinkType.Dashboards)
+    .tags(['vigie'])
+    .asDropdown(true)
+    .keepTime(true)
+    .includeVars(false);
+
+/** Grafana data-link placeholders: the UAI of a table row, or in a series' labels. */
+export const ROW_UAI = ['$', '{__data.fields.uai}'].join('');
+export const SERIES_UAI = ['$', '{__field.labels.uai}'].join('');
+
+/** The school dashboard for the UAI in a table row (`${__data.fields.uai}`) or a series label. */
+export const SCHOOL_URL = (uai: string) => `/d/vigie-school/vigie-school?var-uai=${uai}&\${__url_time_range}`;
+
+export function schoolLink(ctx: BuildContext, uai: string) {
+  return new DashboardLinkBuilder(tr(ctx, { fr: "Voir l'école", en: 'Open the school' })).url(
+    SCHOOL_URL(uai),
+  );
+}
+
+/** Outages drawn over every graph: start to end, the cause as text. */
+export function outageAnnotations(ctx: BuildContext, where: string) {
+  return new AnnotationQueryBuilder()
+    .name(tr(ctx, { fr: 'Coupures', en: 'Outages' }))
+    .datasource(INFLUX_DATASOURCE)
+    .enable(true)
+    .iconColor('red')
+    .target(
+      influxql(
+        `SELECT ${f('outage', 'end_ms')} AS "end_ms", ${f('outage', 'duration_s')} AS "duration_s"
+         FROM ${m('outage')} WHERE ${where} AND $timeFilter GROUP BY "uai", "cause"`,
+        'Anno',
+      ).table(),
+    )
+    .mappings({
+      timeEnd: new AnnotationEventFieldMappingBuilder()
+        .source(AnnotationEventFieldSource.Field)
+        .value('end_ms'),
+      text: new AnnotationEventFieldMappingBuilder().source(AnnotationEventFieldSource.Field).value('cause'),
+      tags: new AnnotationEventFieldMappingBuilder().source(AnnotationEventFieldSource.Field).value('uai'),
+    });
 }
 
 /**

@@ -16,8 +16,22 @@ export interface PanelQuery {
   datasourceUid: string | undefined;
 }
 
-export function panelQueries(dashboard: Dashboard): PanelQuery[] {
+/** Every query the dashboard sends: its panels' (rows included) and its annotations' (panelId 0). */
+export function dashboardQueries(dashboard: Dashboard): PanelQuery[] {
   const out: PanelQuery[] = [];
+  for (const a of dashboard.annotations?.list ?? []) {
+    const target = a.target as unknown as InfluxQuery | undefined;
+    if (!target?.query) continue;
+    out.push({
+      panelId: 0,
+      panelTitle: `annotation: ${a.name}`,
+      panelType: 'annotation',
+      refId: target.refId,
+      query: target.query,
+      resultFormat: target.resultFormat,
+      datasourceUid: a.datasource?.uid,
+    });
+  }
   const visit = (panels: (Panel | RowPanel)[] | undefined) => {
     for (const panel of panels ?? []) {
       if (panel.type === 'row') {

@@ -16,7 +16,18 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { INFLUX_DATASOURCE, influxql } from './influxql.ts';
-import { type BuildContext, f, finish, m, schoolFilter, t, thresholdSteps, tr } from './kit.ts';
+import {
+  type BuildContext,
+  f,
+  finish,
+  m,
+  outageAnnotations,
+  schoolFilter,
+  t,
+  thresholdSteps,
+  tr,
+  vigieLinks,
+} from './kit.ts';
 import {
   booleanMappings,
   renameColumns,
@@ -74,6 +85,8 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     .timezone('browser')
     .readonly()
     .variables(schoolVariables(ctx))
+    .link(vigieLinks(ctx))
+    .annotation(outageAnnotations(ctx, schoolFilter('outage')))
     .withPanel(
       statPanel(ctx, {
         title: { fr: 'État', en: 'State' },

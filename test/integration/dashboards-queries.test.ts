@@ -15,9 +15,9 @@ import type { PresenceState } from '../../collector/presence/state.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
 import {
+  dashboardQueries,
   interpolate,
   type PanelQuery,
-  panelQueries,
   parseInterval,
   type ResolvedVariable,
   resolveVariables,
@@ -409,8 +409,9 @@ async function checkDashboard(name: string, pick: Picker): Promise<{ sent: strin
     expect(v.options.length, `variable ${v.def.name} of ${name} has options`).toBeGreaterThan(0);
   const problems: string[] = [];
   const sent: string[] = [];
-  const queries = panelQueries(dashboard);
+  const queries = dashboardQueries(dashboard);
   expect(queries.length).toBeGreaterThan(5);
+  if (name !== 'agents') expect(queries.some((q) => q.panelType === 'annotation')).toBe(true);
   for (const q of queries) {
     try {
       for (const r of await runPanelQuery(q, variables)) {
@@ -476,7 +477,7 @@ describe('dashboard queries on real data', () => {
     const fleet = buildDashboards({ lang: 'en', thresholds: DEFAULT_BUILD.thresholds })['fleet']!;
     const variables = await resolveVariables(variableDefs(fleet), range, showValues, () => ({ all: true }));
     const first = async (title: string) => {
-      const q = panelQueries(fleet).find((p) => p.panelTitle === title)!;
+      const q = dashboardQueries(fleet).find((p) => p.panelTitle === title)!;
       const res = await influx.query(interpolate(q.query, { range, variables, minIntervalMs }), DB);
       return res.results[0]!.series!;
     };

@@ -22,7 +22,12 @@ import {
   GRAFANA_PROVISIONING_ROOT,
   PROVIDER_FILE,
 } from '../../dashboards/provisioning.ts';
-import { interpolate, panelQueries, type ResolvedVariable, variableDefs } from '../../dashboards/queries.ts';
+import {
+  dashboardQueries,
+  interpolate,
+  type ResolvedVariable,
+  variableDefs,
+} from '../../dashboards/queries.ts';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `vigie-${name}-`));
 
@@ -116,6 +121,8 @@ describe('dashboards build', () => {
         }
       }
       for (const v of d.templating?.list ?? []) expect(v.datasource?.uid).toBe(source.uid);
+      for (const a of d.annotations?.list ?? []) expect(a.datasource?.uid).toBe(source.uid);
+      expect(d.links?.length, `${file}: links to the other dashboards`).toBe(1);
     }
   });
 
@@ -126,7 +133,7 @@ describe('dashboards build', () => {
         options: ['x'],
         selection: { all: true },
       }));
-      for (const q of panelQueries(d)) {
+      for (const q of dashboardQueries(d)) {
         const sent = interpolate(q.query, { range: { from: 0, to: 3_600_000 }, variables });
         expect(sent, `${name} #${q.panelId}`).not.toMatch(/\$\w|\[\[/);
         if (/GROUP BY time\(/.test(q.query))
