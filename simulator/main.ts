@@ -35,6 +35,14 @@ function positive(name: string, value: string, { integer = false, zero = false }
 
 class UsageError extends Error {}
 
+/** Memory the agents' spools may hold together; each agent gets its share, 10 to 1000 batches. */
+export const SPOOL_BUDGET_BYTES = 512 * 1024 * 1024;
+const BATCH_BYTES = 2600;
+
+export function spoolMaxPerAgent(agents: number): number {
+  return Math.max(10, Math.min(1000, Math.floor(SPOOL_BUDGET_BYTES / BATCH_BYTES / agents)));
+}
+
 export async function runSimulateCommand(
   opts: SimulateCommandOptions,
   out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -78,7 +86,7 @@ export async function runSimulateCommand(
     seed: opts.seed,
     intervalMs: Math.round(intervalS * 1000),
     outagesPerHour,
-    spoolMax: 1000,
+    spoolMax: spoolMaxPerAgent(agents),
     keepaliveS: 60,
     connectTimeoutMs: 30_000,
     connectRate,
@@ -90,7 +98,7 @@ export async function runSimulateCommand(
     `simulating ${agents} school agents (${fromRegistry} from ${opts.schools ?? 'no registry'}, ${agents - fromRegistry} made up), ` +
       `one batch every ${intervalS} s each (~${(agents / intervalS).toFixed(0)} batches/s expected), ` +
       `${outagesPerHour} outages per school per hour, seed ${opts.seed}, broker ${opts.broker}, ` +
-      `connecting ${connectRate} agents/s`,
+      `connecting ${connectRate} agents/s; each agent spools at most ${spoolMaxPerAgent(agents)} batches while it cannot publish`,
   );
   sim.start();
 
