@@ -22,6 +22,8 @@ command -v node >/dev/null || { echo "install-agent: Node.js >= 20 is needed (ap
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
   { echo "install-agent: Node.js >= 20 is needed, found $(node --version)" >&2; exit 2; }
 command -v ping >/dev/null || { echo "install-agent: ping is needed (apt install iputils-ping)" >&2; exit 2; }
+node_bin=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+[ -x "$node_bin" ] || { echo "install-agent: the unit runs $node_bin, which is not here (link it to $(command -v node))" >&2; exit 2; }
 
 if ! getent passwd vigie >/dev/null; then
   useradd --system --user-group --home-dir /var/lib/vigie --no-create-home --shell /usr/sbin/nologin vigie
@@ -53,7 +55,7 @@ if [ "$gid" -lt "$lo" ] || [ "$gid" -gt "$hi" ]; then
 fi
 
 # The config must load before the service starts (as the agent will read it: as vigie).
-runuser -u vigie -- node /opt/vigie/vigie-agent.mjs config check /etc/vigie/agent.yaml
+runuser -u vigie -- "$node_bin" /opt/vigie/vigie-agent.mjs config check /etc/vigie/agent.yaml
 
 install -o root -g root -m 0644 "$unit" /etc/systemd/system/vigie-agent.service
 if [ -d /run/systemd/system ]; then

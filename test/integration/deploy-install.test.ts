@@ -4,7 +4,7 @@
 // NoNewPrivileges), where /bin/ping's file capability is ignored: ping must work through the
 // unprivileged ICMP socket the script opened, and fail without it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -30,7 +30,7 @@ ip link set lo up
 cp -a /etc "$work/etc" && mount --bind "$work/etc" /etc
 mkdir -p "$work/opt" "$work/varlib" && mount --bind "$work/opt" /opt && mount --bind "$work/varlib" /var/lib
 echo "@range-before $(sysctl -n net.ipv4.ping_group_range | tr -s '\\t ' ' ')"
-sh "$repo/deploy/install-agent.sh" "$work/vigie-agent.mjs" "$work/agent.yaml" "$work/pki/ca.crt" "$work/vigie-agent.service" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+sh "$repo/deploy/install-agent.sh" "$work/vigie-agent.mjs" "$work/agent.yaml" "$work/pki/ca.crt" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 echo "@installed yes"
 echo "@range-after $(sysctl -n net.ipv4.ping_group_range | tr -s '\\t ' ' ')"
 echo "@vigie-gid $(getent group vigie | cut -d: -f3)"
@@ -41,14 +41,18 @@ echo "@spool $(stat -c '%a %U:%G' /var/lib/vigie/spool)"
 echo "@sysctl-file $(cat /etc/sysctl.d/60-vigie-ping.conf)"
 if runuser -u vigie -- sh -c 'echo x >> /etc/vigie/agent.yaml' 2>/dev/null; then echo "@config-writable yes"; else echo "@config-writable no"; fi
 if runuser -u vigie -- setpriv --no-new-privs ping -c 1 -W 2 127.0.0.1 >/dev/null 2>&1; then echo "@ping yes"; else echo "@ping no"; fi
+if systemd-analyze verify /etc/systemd/system/vigie-agent.service >"$work/verify.log" 2>&1; then echo "@unit-verify ok"; else echo "@unit-verify failed"; fi
+# The unit's own command line, as its user, without privileges (NoNewPrivileges, empty bounding set).
+exec_start=$(sed -n 's/^ExecStart=//p' /etc/systemd/system/vigie-agent.service)
+echo "@exec-start $exec_start"
 runuser -u vigie -- setpriv --no-new-privs --inh-caps=-all --bounding-set=-all \\
-  node /opt/vigie/vigie-agent.mjs agent --config /etc/vigie/agent.yaml --once --json >"$work/once.json" 2>"$work/once.err" || true
+  $exec_start --once --json >"$work/once.json" 2>"$work/once.err" || true
 echo "@once-status done"
 saved=$(sysctl -n net.ipv4.ping_group_range)
 sysctl -q -w "net.ipv4.ping_group_range=1 0"
 if runuser -u vigie -- setpriv --no-new-privs ping -c 1 -W 2 127.0.0.1 >/dev/null 2>&1; then echo "@ping-closed yes"; else echo "@ping-closed no"; fi
 sysctl -q -w "net.ipv4.ping_group_range=$saved"
-sh "$repo/deploy/install-agent.sh" "$work/vigie-agent.mjs" "$work/agent.yaml" "$work/pki/ca.crt" "$work/vigie-agent.service" >"$work/install2.log" 2>&1 && echo "@reinstall ok" || echo "@reinstall failed"
+sh "$repo/deploy/install-agent.sh" "$work/vigie-agent.mjs" "$work/agent.yaml" "$work/pki/ca.crt" >"$work/install2.log" 2>&1 && echo "@reinstall ok" || echo "@reinstall failed"
 `;
 
 beforeAll(() => {
@@ -66,12 +70,6 @@ beforeAll(() => {
     ping: { targets: [{ host: '127.0.0.1', name: 'loopback', role: 'gateway' }], echoIntervalMs: 200 },
   };
   writeFileSync(join(dir, 'agent.yaml'), stringify(doc));
-  // A minimal unit: what the script does with it is under test here, not the unit itself.
-  writeFileSync(
-    join(dir, 'vigie-agent.service'),
-    '[Unit]\nDescription=Vigie agent\n[Service]\nUser=vigie\nExecStart=/usr/bin/node /opt/vigie/vigie-agent.mjs agent --config /etc/vigie/agent.yaml\n',
-  );
-  mkdirSync(join(dir, 'work'), { recursive: true });
   const res = spawnSync('unshare', ['--mount', '--net', '--fork', 'sh', '-c', INSIDE, 'sh', dir, REPO], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -108,7 +106,17 @@ describe('install-agent.sh', () => {
     expect(m['ping-closed']).toBe('no');
   });
 
-  it('runs the installed agent as vigie with no capability, and it measures', () => {
+  it('installs the agent unit, which systemd accepts and which runs the installed bundle and config', () => {
+    const m = marks();
+    expect(m['unit-verify'], readFileSync(join(dir, 'verify.log'), 'utf8')).toBe('ok');
+    expect(m['exec-start']).toContain('/opt/vigie/vigie-agent.mjs agent --config /etc/vigie/agent.yaml');
+    const unit = readFileSync(join(REPO, 'deploy/systemd/vigie-agent.service'), 'utf8');
+    expect(unit).toMatch(/^User=vigie$/m);
+    expect(unit).toMatch(/^NoNewPrivileges=yes$/m);
+    expect(unit).toMatch(/^CapabilityBoundingSet=$/m);
+  });
+
+  it("runs the installed agent with the unit's command line as vigie with no capability, and it measures", () => {
     const report = JSON.parse(readFileSync(join(dir, 'once.json'), 'utf8'));
     const ping = report.results.find((r: { probe: string }) => r.probe === 'ping');
     expect(ping.samples[0]).toMatchObject({ target: 'loopback', lossPct: 0 });
