@@ -50,12 +50,12 @@ function stateCount(
   state: keyof typeof PRESENCE_STATE_CODES,
   title: { fr: string; en: string },
 ) {
-  const colour = { online: 'green', degraded: 'orange', offline: 'red', unknown: 'text' }[state];
+  const [words, colour] = STATE_TEXT[state];
   return statPanel(ctx, {
     title,
     description: {
-      fr: `Écoles dont le dernier état connu est « ${STATE_TEXT[state][0].fr} ».`,
-      en: `Schools whose latest known state is "${STATE_TEXT[state][0].en}".`,
+      fr: `Écoles dont le dernier état connu est « ${words.fr} ».`,
+      en: `Schools whose latest known state is "${words.en}".`,
     },
     w: 4,
     h: 4,
