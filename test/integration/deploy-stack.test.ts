@@ -1,0 +1,123 @@
+// The secure chain end to end, as the compose stack wires it: the bundled agent with its enrolled
+// config → Mosquitto (stack mosquitto.conf, TLS, password file, ACL) → the collector started from
+// deploy/collector.yaml with its enrolled credential in the environment → InfluxDB.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { Daemon, freePort, tempDir, waitFor } from '../harness/daemon.ts';
+import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
+import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
+import { enrollSchools, makePki, REPO, stackMosquittoConfig, UAI_A } from './deploy-pki.ts';
+
+let dir: string;
+let broker: MosquittoHandle;
+let influx: InfluxHandle;
+let collector: Daemon;
+let agent: ChildProcess | undefined;
+
+/** collector.env as docker compose's env_file reads it. */
+function envFile(file: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+beforeAll(async () => {
+  dir = tempDir('deploy-stack');
+  chmodSync(dir, 0o755);
+  execFileSync(process.execPath, [join(REPO, 'scripts/build-agent'), join(dir, 'vigie-agent.mjs')], {
+    cwd: REPO,
+    stdio: 'pipe',
+  });
+  makePki(join(dir, 'pki'), 'localhost');
+  const [tlsPort, healthPort] = [await freePort(), await freePort()];
+  const tlsUrl = `mqtts://localhost:${tlsPort}`;
+  enrollSchools(dir, tlsUrl, join(dir, 'pki/ca.crt'));
+  [broker, influx] = await Promise.all([
+    startMosquitto({
+      listener: false,
+      readyPort: tlsPort,
+      extraConfig: stackMosquittoConfig({
+        enrollDir: join(dir, 'enroll'),
+        pkiDir: join(dir, 'pki'),
+        tlsPort,
+        healthPort,
+      }),
+    }),
+    startInfluxdb(),
+  ]);
+
+  // deploy/collector.yaml with the container's names and paths moved to this machine.
+  const doc = parse(readFileSync(join(REPO, 'deploy/collector.yaml'), 'utf8'));
+  const c = doc.collector;
+  expect(new URL(c.mqtt.url).hostname).toBe('mosquitto');
+  c.mqtt.url = tlsUrl;
+  c.mqtt.ca = join(dir, 'pki/ca.crt');
+  c.influx.url = influx.url;
+  c.influx.flushMs = 50;
+  c.wal.dir = join(dir, 'wal');
+  c.schools = join(dir, 'schools.yaml');
+  writeFileSync(join(dir, 'collector.yaml'), stringify(doc));
+  // The environment docker-compose.yml gives the collector, secrets and container paths moved here.
+  const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'));
+  const composeEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(compose.services.collector.environment as Record<string, string>))
+    composeEnv[k] = String(v)
+      .replace('/etc/vigie/ca.crt', join(dir, 'pki/ca.crt'))
+      .replace(/^\$\{[A-Z_]+:\?.*\}$/, '');
+  collector = new Daemon({
+    name: 'collector',
+    binary: 'node',
+    args: [join(REPO, 'bin/vigie.js'), 'collector', '--config', join(dir, 'collector.yaml')],
+    dir: tempDir('deploy-stack-collector'),
+    env: { VIGIE_LOG_LEVEL: 'info', ...composeEnv, ...envFile(join(dir, 'enroll/collector.env')) },
+    ready: async () => readFileSync(collector.logFile, 'utf8').includes('connected to the MQTT broker'),
+  });
+  await collector.start();
+}, 120_000);
+
+afterAll(async () => {
+  agent?.kill('SIGKILL');
+  await collector?.dispose();
+  await Promise.all([broker?.daemon.dispose(), influx?.daemon.dispose()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the secured stack, end to end', () => {
+  it("stores the bundled agent's measurements, sent with its enrolled credential over TLS", async () => {
+    const conf = parse(readFileSync(join(dir, `enroll/agents/${UAI_A}.yaml`), 'utf8'));
+    conf.agent.spool.dir = join(dir, 'spool');
+    conf.agent.batchIntervalS = 1;
+    conf.agent.probes = {
+      ping: {
+        targets: [{ host: '127.0.0.1', name: 'loopback', role: 'gateway' }],
+        echoIntervalMs: 200,
+        intervalS: 5,
+      },
+    };
+    writeFileSync(join(dir, 'agent.yaml'), stringify(conf));
+    agent = spawn(
+      process.execPath,
+      [join(dir, 'vigie-agent.mjs'), 'agent', '--config', join(dir, 'agent.yaml')],
+      {
+        cwd: dir,
+        stdio: 'ignore',
+      },
+    );
+    const database = parse(readFileSync(join(REPO, 'deploy/collector.yaml'), 'utf8')).collector.influx
+      .database;
+    await waitFor(
+      'a ping sample of the school in InfluxDB',
+      async () => (await influx.rows(`SELECT * FROM ping WHERE uai = '${UAI_A}'`, database)).length > 0,
+      60_000,
+      500,
+    );
+    const rows = await influx.rows(`SELECT * FROM ping WHERE uai = '${UAI_A}'`, database);
+    expect(rows[0]).toMatchObject({ target: 'loopback' });
+  }, 90_000);
+});
