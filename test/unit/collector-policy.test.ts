@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { LOG_EVERY_MS, shouldLog } from '../../collector/dead-letters.ts';
 import { continuousQuery, rollups } from '../../collector/retention.ts';
 import { SAMPLE_MEASUREMENTS } from '../../collector/schema.ts';
+import { renderSchemaDoc } from '../../collector/schema-doc.ts';
 import { backoffMs } from '../../collector/shipper.ts';
 
 describe('collector policies', () => {
@@ -41,5 +43,12 @@ describe('collector policies', () => {
     expect(cfg.wal.maxBytes).toBeGreaterThan(0);
     expect(cfg.retention.rollup.interval).toBe('5m');
     expect(() => resolveCollectorConfig({ wal: { maxBytes: 'lots' } })).toThrow(/wal\/maxBytes/);
+  });
+});
+
+describe('schema document', () => {
+  it('docs/influx-schema.md is what collector/schema-doc.ts renders from the schema table', () => {
+    const doc = readFileSync(new URL('../../docs/influx-schema.md', import.meta.url), 'utf8');
+    expect(doc).toBe(renderSchemaDoc());
   });
 });
