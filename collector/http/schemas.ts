@@ -2,7 +2,9 @@
 import Type from 'typebox';
 import { UaiSchema } from '../../shared/schemas.ts';
 
-const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/** `type: [T, "null"]` rather than anyOf: the serializer writes it without trying each branch. */
+const Nullable = <T extends Type.TString | Type.TNumber | Type.TInteger>(t: T) =>
+  Type.Unsafe<Type.Static<T> | null>({ ...t, type: [(t as { type: string }).type, 'null'] });
 const Ms = (description: string) =>
   Type.Integer({ minimum: 0, description: `${description} (ms since epoch)` });
 

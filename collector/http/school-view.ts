@@ -9,6 +9,8 @@ import type {
 } from './ports.ts';
 import type { SchoolView } from './schemas.ts';
 
+const collator = new Intl.Collator('fr');
+
 export function dashboardUrl(pattern: string | undefined, uai: string): string | null {
   return pattern ? pattern.replaceAll('{uai}', encodeURIComponent(uai)) : null;
 }
@@ -74,21 +76,32 @@ export function viewOf(src: ViewSources, uai: string): SchoolView | undefined {
   return schoolView(uai, school, presence, reading, src.grafanaPattern, src.startedAt);
 }
 
-/** Every school of the registry, and any school heard of that the registry lacks. */
+/** Every school of the registry, and any school heard of that the registry lacks. One pass per source. */
 export function allViews(src: ViewSources): SchoolView[] {
+  const presence = new Map<string, SchoolPresenceView>();
+  for (const p of src.presence.schools()) presence.set(p.uai, p);
   const uais = new Set<string>();
   for (const s of src.registry.schools()) uais.add(s.uai);
-  for (const p of src.presence.schools()) uais.add(p.uai);
+  for (const u of presence.keys()) uais.add(u);
   for (const u of src.readings.uais()) uais.add(u);
   const views: SchoolView[] = [];
   for (const uai of uais) {
-    const v = viewOf(src, uai);
-    if (v) views.push(v);
+    const reading = src.readings.reading(uai);
+    views.push(
+      schoolView(
+        uai,
+        src.registry.school(uai),
+        presence.get(uai),
+        reading,
+        src.grafanaPattern,
+        src.startedAt,
+      ),
+    );
   }
   return views.sort(
     (a, b) =>
-      a.commune.localeCompare(b.commune, 'fr') ||
-      a.name.localeCompare(b.name, 'fr') ||
+      collator.compare(a.commune, b.commune) ||
+      collator.compare(a.name, b.name) ||
       a.uai.localeCompare(b.uai),
   );
 }
