@@ -79,6 +79,14 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     contractedMbps: config.contractedMbps,
   });
   const agent = new Agent({ config, spool, probes, log, version: AGENT_VERSION });
+  // A library error escaping every handler: say so in the journal and exit; systemd restarts the
+  // agent and the spool keeps every batch already written.
+  const fatal = (err: unknown) => {
+    log.fatal({ err }, 'unexpected error: exiting for a clean restart');
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   agent.start();
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

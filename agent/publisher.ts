@@ -310,6 +310,7 @@ export class Publisher {
           return;
         }
         this.stats.acked++;
+        this.opts.log.debug({ seq }, 'batch acknowledged');
         this.opts.spool
           .remove(seq)
           .catch((e) => this.opts.log.error({ err: e, seq }, 'removing an acknowledged batch failed'))

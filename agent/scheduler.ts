@@ -53,8 +53,6 @@ export interface RoundOptions {
 export async function runRound(sp: ScheduledProbe, opts: RoundOptions): Promise<RoundOutcome> {
   const now = opts.now ?? Date.now;
   const controller = new AbortController();
-  const onStop = () => controller.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onStop, { once: true });
   const started = performance.now();
   const base = { name: sp.name, kind: sp.probe.kind };
 
@@ -64,17 +62,33 @@ export async function runRound(sp: ScheduledProbe, opts: RoundOptions): Promise<
     () => {},
   );
   let timer: NodeJS.Timeout | undefined;
+  let resolveCut: (v: 'cut') => void = () => {};
   const cut = new Promise<'cut'>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error(`probe ${sp.name} timed out after ${sp.timeoutMs} ms`));
-      timer = setTimeout(() => resolve('cut'), opts.graceMs ?? ABORT_GRACE_MS);
-    }, sp.timeoutMs);
+    resolveCut = resolve;
   });
+  // At the timeout, or when the agent stops, abort and wait only the grace for what the probe has.
+  const abort = (reason: unknown) => {
+    if (controller.signal.aborted) return;
+    controller.abort(reason);
+    clearTimeout(timer);
+    timer = setTimeout(() => resolveCut('cut'), opts.graceMs ?? ABORT_GRACE_MS);
+  };
+  const onStop = () => abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onStop();
+  opts.signal?.addEventListener('abort', onStop, { once: true });
+  if (!controller.signal.aborted) {
+    timer = setTimeout(
+      () => abort(new Error(`probe ${sp.name} timed out after ${sp.timeoutMs} ms`)),
+      sp.timeoutMs,
+    );
+  }
   try {
     const result = await Promise.race([run, cut]);
     const durationMs = Math.round(performance.now() - started);
     if (result === 'cut') {
-      const message = `no result ${sp.timeoutMs} ms after start, abandoned`;
+      const message = opts.signal?.aborted
+        ? 'no result when the agent stopped, abandoned'
+        : `no result ${sp.timeoutMs} ms after start, abandoned`;
       return { ...base, samples: [], durationMs, settled, failure: { code: 'timeout', message } };
     }
     const { valid, problems } = partitionSamples(Array.isArray(result) ? result : [result]);

@@ -100,6 +100,17 @@ describe('runRound', () => {
     expect(out.samples).toEqual([selfSample(1)]);
   });
 
+  it('on agent stop, waits only the grace for a probe in flight, not its whole timeout', async () => {
+    const stop = new AbortController();
+    const hung = probe(() => new Promise(() => {}));
+    const started = Date.now();
+    const round = runRound(scheduled('slow', hung, 1000, 60_000), { log, signal: stop.signal, graceMs: 50 });
+    setTimeout(() => stop.abort(new Error('agent stopping')), 20);
+    const out = await round;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(out.failure).toEqual({ code: 'timeout', message: 'no result when the agent stopped, abandoned' });
+  });
+
   it('turns a thrown error into a failed round', async () => {
     const out = await runRound(
       scheduled(
