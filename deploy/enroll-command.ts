@@ -6,7 +6,7 @@ import { EnrollmentError } from './enrollment.ts';
 /** Prints what changed, never a password. Exit 0, or 2 for a bad registry, state or request. */
 export function runEnroll(opts: EnrollOptions): number {
   try {
-    const { changes } = enroll(opts);
+    const { changes, written } = enroll(opts);
     const line = (label: string, list: string[]) =>
       list.length ? `${label} (${list.length}): ${list.join(' ')}\n` : '';
     process.stdout.write(
@@ -14,7 +14,7 @@ export function runEnroll(opts: EnrollOptions): number {
         line('rotated', changes.rotated) +
         line('revoked (not in the registry any more)', changes.revoked) +
         `kept: ${changes.kept.length}\n` +
-        `wrote ${opts.out}: mosquitto/passwd, mosquitto/acl, collector.env, agents/<UAI>.yaml; reload the broker (docker compose kill -s HUP mosquitto)\n`,
+        `wrote ${written.length} files in ${opts.out} (mosquitto/passwd, mosquitto/acl, collector.env, agents/<UAI>.yaml); reload the broker: docker compose kill -s HUP mosquitto\n`,
     );
     return 0;
   } catch (err) {

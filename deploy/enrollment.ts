@@ -53,6 +53,11 @@ export function planEnrollment(
   const broker = request.broker ?? previous?.broker;
   if (!broker)
     throw new EnrollmentError('--broker is required on the first run (e.g. mqtts://mqtt.example.org:8883)');
+  if (!/^(mqtts|wss):\/\//.test(broker)) {
+    throw new EnrollmentError(
+      `--broker ${broker}: use mqtts:// (or wss://), the passwords must not travel in clear`,
+    );
+  }
   const ca = request.ca ?? previous?.ca ?? DEFAULT_AGENT_CA;
   const known = new Set<string>(uais);
   const unknown = request.rotate.filter((r) => r !== COLLECTOR_USER && r !== 'collector' && !known.has(r));

@@ -111,6 +111,9 @@ describe('enrollment plan', () => {
     );
     expect(() => planEnrollment(undefined, [A], { rotate: [] }, issue, NOW)).toThrow(EnrollmentError);
     expect(() => planEnrollment(undefined, [A], { rotate: [] }, issue, NOW)).toThrow(/--broker is required/);
+    expect(() => planEnrollment(undefined, [A], { broker: 'mqtt://m:1883', rotate: [] }, issue, NOW)).toThrow(
+      /use mqtts:\/\/ .*must not travel in clear/,
+    );
   });
 });
 
