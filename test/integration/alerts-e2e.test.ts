@@ -63,6 +63,7 @@ async function startCollectorWith(
     clientId: `alerts-${database}`,
     schools: registry(schools),
     extra: {
+      http: { enabled: false },
       presence: { intervalSeconds: 1, silentAfterIntervals: 3, tickMs: 100, classifyWithinSeconds: 5 },
       alerts: {
         language: 'fr',
