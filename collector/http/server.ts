@@ -86,7 +86,8 @@ export async function buildHttpServer(
     deps.presence.onChange((u) => hub.changed(u)),
     deps.readings.onChange((u) => hub.changed(u)),
   ];
-  app.addHook('onClose', async () => {
+  // Before the server closes: open streams would otherwise hold close() until their clients leave.
+  app.addHook('preClose', async () => {
     for (const u of unsubscribe) u();
     hub.close();
   });

@@ -154,4 +154,30 @@ describe('HTTP server', () => {
     const cfg = await a.inject({ url: '/board/config.json' });
     expect(cfg.json()).toEqual({ title: 'Vigie', language: 'fr', pollS: 15 });
   });
+
+  it('streams a snapshot then the schools that changed, and closes with streams open', async () => {
+    const presence = new StatusPresence();
+    const a = await build({ maxStreams: 1 }, { presence });
+    const url = await a.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${url}/api/stream`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const until = async (re: RegExp) => {
+      for (let i = 0; i < 50 && !re.test(text); i++) text += (await reader.read()).value ?? '';
+      return re.test(text);
+    };
+    expect(await until(/event: snapshot\ndata: \{"now":\d+,"counts":/)).toBe(true);
+    const second = await fetch(`${url}/api/stream`);
+    expect(second.status).toBe(503);
+    presence.onStatus(
+      { v: 1, uai: '0690001B', agent: 'box', state: 'online', t: 1 },
+      { retained: false, receivedAt: 1 },
+    );
+    expect(await until(/event: schools\ndata: .*"uai":"0690001B".*"state":"online"/)).toBe(true);
+    const started = Date.now();
+    await a.close();
+    app = undefined;
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
 });
