@@ -56,6 +56,8 @@ export function collectorSection(cfg: TestCollectorConfig): Record<string, unkno
     },
     wal: { dir: cfg.walDir ?? tempDir('collector-wal'), fsyncMs: 50, ...sub('wal') },
     ingest: { ...sub('ingest') },
+    // The HTTP API is another engineer's and would fight over its port when collectors run side by side.
+    http: { enabled: false, ...sub('http') },
   };
 }
 
@@ -217,6 +219,8 @@ export async function storedSeqs(influx: InfluxHandle, db: string, agent: string
   return new Set(rows.map((r) => Number(r['seq'])));
 }
 
+const PUBLISH_WINDOW = 32;
+
 export interface LoadPublisher {
   /** Seqs published and acked by the broker so far. */
   readonly acked: number;
@@ -244,18 +248,25 @@ export async function publishLoad(opts: {
   const t0 = opts.startT ?? Date.now() - opts.count * 10;
   let acked = 0;
   let stopped = false;
+  // Paced by the clock, with up to WINDOW publishes awaiting their PUBACK: the rate holds even when
+  // the broker is slow to answer one.
+  const inflight = new Set<Promise<void>>();
   const done = (async () => {
     const started = Date.now();
     for (let seq = 0; seq < opts.count && !stopped; seq++) {
       const t = t0 + seq * 10;
       const samples = manySamples(t, opts.samplesPerBatch ?? 2);
-      await client.publishAsync(topic, JSON.stringify(makeBatch(opts.uai, opts.agent, seq, t, samples)), {
-        qos: 1,
+      const body = JSON.stringify(makeBatch(opts.uai, opts.agent, seq, t, samples));
+      const p: Promise<void> = client.publishAsync(topic, body, { qos: 1 }).then(() => {
+        acked++;
+        inflight.delete(p);
       });
-      acked++;
+      inflight.add(p);
+      if (inflight.size >= PUBLISH_WINDOW) await Promise.race(inflight);
       const ahead = started + ((seq + 1) * 1000) / opts.perSecond - Date.now();
       if (ahead > 0) await sleep(ahead);
     }
+    await Promise.all(inflight);
   })();
   return {
     get acked() {
