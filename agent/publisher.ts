@@ -165,6 +165,8 @@ export class Publisher {
       // Reconnection is ours (capped backoff, fresh client): mqtt.js retries at a fixed period only.
       reconnectPeriod: 0,
       queueQoSZero: false,
+      // mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (~6 MiB of heap) for packet ids.
+      writeCache: false,
       ...(m.username !== undefined ? { username: m.username } : {}),
       ...(m.password !== undefined ? { password: m.password } : {}),
       ...(m.ca ? { ca: readFileSync(m.ca), rejectUnauthorized: true } : {}),

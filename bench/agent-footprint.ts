@@ -3,11 +3,12 @@
 //   - bare node:      node -e "setInterval(()=>{},1e3)"
 //   - agent via tsx:  node bin/vigie.js agent --config …   (what `npx vigie` runs from the repository)
 //   - agent bundled:  one esbuild ESM file of agent/main.ts (a school's box runs a bundle, no tsx)
-//   - agent bundled, with the Node flags of deploy/systemd/vigie-agent.service (as installed)
+//   - the same bundle minified, with the Node flags of deploy/systemd/vigie-agent.service
+//   - the deployed bundle (scripts/build-agent, the whole CLI) with the unit's flags: as installed
 // all publishing to the real Mosquitto. Goal: RSS ≤ 1.5× bare node, CPU ≤ 1 % of a core.
 //
 //   npm run bench:agent -- [--seconds 300] [--sample 5]
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -64,8 +65,8 @@ interface Subject {
   batches: number;
 }
 
-async function bundleAgent(dir: string): Promise<string> {
-  const outfile = join(dir, 'agent.mjs');
+async function bundleAgent(dir: string, minify: boolean): Promise<string> {
+  const outfile = join(dir, minify ? 'agent.min.mjs' : 'agent.mjs');
   await build({
     stdin: {
       contents: [
@@ -82,6 +83,8 @@ async function bundleAgent(dir: string): Promise<string> {
     target: 'node20',
     format: 'esm',
     logLevel: 'warning',
+    legalComments: 'none',
+    minify,
     // CommonJS packages in an ESM bundle still call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
@@ -108,7 +111,10 @@ async function main(): Promise<void> {
   const broker = await startMosquitto();
   const subjects: Subject[] = [];
   try {
-    const bundle = await bundleAgent(dir);
+    const bundle = await bundleAgent(dir, false);
+    const minified = await bundleAgent(dir, true);
+    const deployed = join(dir, 'vigie-agent.mjs');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-agent'), deployed], { stdio: 'ignore' });
     const sub = await mqtt.connectAsync(broker.url, { clientId: 'bench-agent-footprint' });
     await sub.subscribeAsync(`vigie/v1/${UAI}/+/metrics`, { qos: 1 });
     sub.on('message', (topic) => {
@@ -129,9 +135,14 @@ async function main(): Promise<void> {
     start('agent (bundle)', [bundle, agentConfig(dir, 'bench-bundle', broker.url)], 'bench-bundle');
     const flags = unitNodeFlags();
     start(
-      `agent (bundle ${flags.join(' ')})`,
-      [...flags, bundle, agentConfig(dir, 'bench-unit', broker.url)],
-      'bench-unit',
+      `agent (minified bundle ${flags.join(' ')})`,
+      [...flags, minified, agentConfig(dir, 'bench-min', broker.url)],
+      'bench-min',
+    );
+    start(
+      `agent (deployed bundle ${flags.join(' ')})`,
+      [...flags, deployed, 'agent', '--config', agentConfig(dir, 'bench-deployed', broker.url)],
+      'bench-deployed',
     );
     start(`bare node ${flags.join(' ')}`, [...flags, '-e', 'setInterval(()=>{},1e3)']);
 
