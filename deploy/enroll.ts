@@ -95,8 +95,6 @@ function checkAgentConfig(path: string, text: string): void {
 export function enroll(opts: EnrollOptions): EnrollResult {
   const registry = loadRegistry(opts.schools);
   if (registry.size === 0) throw new EnrollmentError(`${opts.schools}: no school in the registry`);
-  // Traversable: the broker reads mosquitto/ as its own user; every secret file is 0600 itself.
-  mkdirSync(opts.out, { recursive: true, mode: 0o755 });
   const previous = readState(opts.out);
   const { state, changes } = planEnrollment(
     previous,
@@ -109,6 +107,8 @@ export function enroll(opts: EnrollOptions): EnrollResult {
   const files = renderEnrollment(state, schools);
   for (const f of files)
     if (f.path.startsWith('agents/')) checkAgentConfig(join(opts.out, f.path), f.content);
+  // Traversable: the broker reads mosquitto/ as its own user; every secret file is 0600 itself.
+  mkdirSync(opts.out, { recursive: true, mode: 0o755 });
   // The state goes first: if a later write fails, a re-run renders the same credentials again.
   for (const f of files) writeAtomically(join(opts.out, f.path), f.content, f.mode);
   for (const uai of changes.revoked) rmSync(join(opts.out, agentConfigFile(uai)), { force: true });

@@ -91,6 +91,7 @@ describe('vigie enroll', () => {
     const res = await vigie('enroll', '--schools', schools, '--out', join(dir, 'first'));
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/--broker is required/);
+    expect(existsSync(join(dir, 'first'))).toBe(false);
   });
 
   it('issues credentials, with secrets readable by the owner only, and agent configs config check accepts', async () => {
