@@ -6,6 +6,7 @@
 //   npm run bench:scale -- [--steps 1000,5000,10000] [--interval 10] [--seconds 60]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadRegistry } from '../shared/registry.ts';
 import { buildFleet } from '../simulator/fleet.ts';
@@ -52,6 +53,7 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code) => resolve(code));
   });
 
+const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(0)} %`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function main(): Promise<void> {
@@ -139,10 +141,15 @@ async function main(): Promise<void> {
       );
       // Measure once the fleet is up: skip the first third of the step (connect ramp, first rounds).
       const measureFrom = stepStart + (seconds * 1000) / 3;
-      let cpuFrom: { at: number; cpuS: number } | null = null;
-      let simCpuFrom: { at: number; cpuS: number } | null = null;
-      let collectorCpu = Number.NaN;
-      let simulatorCpu = Number.NaN;
+      // CPU % (of one core) over the measured window, per process.
+      const pids = {
+        collector: collector.pid,
+        simulator: sim.pid,
+        mosquitto: broker.daemon.pid,
+        influxd: influx.daemon.pid,
+      };
+      const cpuFrom: Record<string, { at: number; cpuS: number }> = {};
+      const cpu: Record<string, number> = {};
       let rssMax = 0;
       let simRssMax = 0;
       const lags: number[] = [];
@@ -155,11 +162,13 @@ async function main(): Promise<void> {
         rssMax = Math.max(rssMax, c.rssMB);
         simRssMax = Math.max(simRssMax, s?.rssMB ?? 0);
         if (now < measureFrom || now > stepStart + seconds * 1000) continue;
-        if (!cpuFrom) cpuFrom = { at: now, cpuS: c.cpuS };
-        else collectorCpu = (100 * (c.cpuS - cpuFrom.cpuS) * 1000) / (now - cpuFrom.at);
-        if (s && !simCpuFrom) simCpuFrom = { at: now, cpuS: s.cpuS };
-        else if (s && simCpuFrom)
-          simulatorCpu = (100 * (s.cpuS - simCpuFrom.cpuS) * 1000) / (now - simCpuFrom.at);
+        for (const [name, pid] of Object.entries(pids)) {
+          const u = pid ? procUsage(pid) : null;
+          if (!u) continue;
+          const from = cpuFrom[name];
+          if (!from) cpuFrom[name] = { at: now, cpuS: u.cpuS };
+          else cpu[name] = (100 * (u.cpuS - from.cpuS) * 1000) / (now - from.at);
+        }
         const [last] = await influx.rows('SELECT last("uptime_s") FROM "agent"', 'vigie');
         if (last) lags.push((Date.now() - Number(last['time'])) / 1000);
       }
@@ -192,15 +201,21 @@ async function main(): Promise<void> {
         (summary.secondsToConnectAll !== null
           ? ` in ${summary.secondsToConnectAll.toFixed(1)} s`
           : ' (not all)') +
-        `, ${(summary.steadyAckedPerSecond ?? summary.ackedPerSecond).toFixed(0)} batches/s acked ` +
+        `, ${summary.ackedPerSecond.toFixed(0)} batches/s acked on average` +
+        (summary.steadyAckedPerSecond !== null
+          ? ` (${summary.steadyAckedPerSecond.toFixed(0)}/s once all were up)`
+          : '') +
+        ' ' +
         `(${summary.batchesAcked} in ${summary.secondsRun.toFixed(0)} s, ${summary.refused + summary.networkErrors + summary.timeouts} connect errors)` +
-        ` · collector ${collectorCpu.toFixed(0)} % CPU, RSS ≤ ${rssMax.toFixed(0)} MB` +
+        ` · collector ${pct(cpu['collector'])} CPU, RSS ≤ ${rssMax.toFixed(0)} MB` +
         ` · ingest lag median ${median(lags).toFixed(1)} s, max ${Math.max(...lags).toFixed(1)} s` +
         ` · ${stored}/${summary.batchesAcked} batches in InfluxDB` +
         (drainS !== null
           ? `, all ${drainS.toFixed(1)} s after the fleet stopped`
           : ' (NOT ALL after 180 s)') +
-        ` · simulator ${simulatorCpu.toFixed(0)} % CPU, RSS ≤ ${simRssMax.toFixed(0)} MB`;
+        ` · simulator ${pct(cpu['simulator'])} CPU, RSS ≤ ${simRssMax.toFixed(0)} MB` +
+        ` · mosquitto ${pct(cpu['mosquitto'])}, influxd ${pct(cpu['influxd'])} CPU` +
+        ` · machine load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
       console.log(line);
       results.push(line);
     }
@@ -210,7 +225,9 @@ async function main(): Promise<void> {
     if (collector.exitCode === null) collector.kill('SIGKILL');
     await Promise.all([broker.daemon.dispose(), influx.daemon.dispose()]);
   }
-  console.log(`\nsummary (${intervalS} s interval, 2-core machine shared with the broker and InfluxDB):`);
+  console.log(
+    `\nsummary (${intervalS} s interval; simulator, broker, collector and InfluxDB share this machine):`,
+  );
   for (const line of results) console.log(line);
 }
 
