@@ -24,6 +24,8 @@ const TEXT = {
     updated: 'mis à jour',
     denied: "Accès refusé : ouvrez l'adresse avec #token=… ou depuis un réseau autorisé.",
     other: 'English',
+    problemsFirst: 'Problèmes d’abord',
+    byName: 'Par nom',
     day: 'j',
   },
   en: {
@@ -47,13 +49,20 @@ const TEXT = {
     updated: 'updated',
     denied: 'Access denied: open the address with #token=… or from an allowed network.',
     other: 'Français',
+    problemsFirst: 'Problems first',
+    byName: 'By name',
     day: 'd',
   },
 };
 const STATES = ['offline', 'degraded', 'online', 'unknown'];
+const SEVERITY = { offline: 0, degraded: 1, unknown: 2, online: 3 };
 
 const board = {
   lang: 'fr',
+  /** Offline and degraded schools, and the communes that have them, first: for large fleets. */
+  problemsFirst: false,
+  /** ?commune=A,B in the address: one wall screen per area. */
+  communes: null,
   pollS: 15,
   schools: new Map(),
   /** server clock − browser clock, so durations are right on a wall screen with a wrong clock. */
@@ -141,6 +150,7 @@ function render() {
   const byCommune = new Map();
   const counts = { offline: 0, degraded: 0, online: 0, unknown: 0 };
   for (const s of board.schools.values()) {
+    if (board.communes && !board.communes.includes(s.commune)) continue;
     counts[s.state] = (counts[s.state] ?? 0) + 1;
     const key = s.commune || t('noCommune');
     if (!byCommune.has(key)) byCommune.set(key, []);
@@ -148,18 +158,23 @@ function render() {
   }
   const main = document.getElementById('board');
   const frag = document.createDocumentFragment();
-  for (const commune of [...byCommune.keys()].sort((a, b) => a.localeCompare(b, 'fr'))) {
-    const schools = byCommune.get(commune).sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+  const severity = (s) => (board.problemsFirst ? SEVERITY[s.state] : 0);
+  const worst = (list) => Math.min(...list.map(severity));
+  const communes = [...byCommune.keys()].sort(
+    (a, b) => worst(byCommune.get(a)) - worst(byCommune.get(b)) || a.localeCompare(b, 'fr'),
+  );
+  for (const commune of communes) {
+    const schools = byCommune
+      .get(commune)
+      .sort((a, b) => severity(a) - severity(b) || a.name.localeCompare(b.name, 'fr'));
     const section = el('section', 'commune');
     const h2 = el('h2', null, commune);
-    const down = schools.filter((s) => s.state === 'offline').length;
-    h2.append(
-      el(
-        'span',
-        'count',
-        `${t('schools', schools.length)}${down ? ` · ${down} ${t('offline').toLowerCase()}` : ''}`,
-      ),
-    );
+    const problems = ['offline', 'degraded']
+      .map((st) => [st, schools.filter((s) => s.state === st).length])
+      .filter(([, n]) => n > 0)
+      .map(([st, n]) => ` · ${n} ${t(st).toLowerCase()}`)
+      .join('');
+    h2.append(el('span', 'count', `${t('schools', schools.length)}${problems}`));
     section.append(h2);
     const tiles = el('div', 'tiles');
     for (const s of schools) tiles.append(tile(s, now));
@@ -182,6 +197,7 @@ function render() {
     : '';
   link.textContent = `${t(board.mode)}${at}`;
   document.getElementById('lang').textContent = t('other');
+  document.getElementById('order').textContent = board.problemsFirst ? t('byName') : t('problemsFirst');
   document.documentElement.lang = board.lang;
 }
 
@@ -299,6 +315,14 @@ async function start() {
   } catch {
     // Defaults will do.
   }
+  board.problemsFirst = localStorage.getItem('vigie.problemsFirst') === '1';
+  const only = new URLSearchParams(location.search).get('commune');
+  if (only) board.communes = only.split(',').map((c) => c.trim());
+  document.getElementById('order').addEventListener('click', () => {
+    board.problemsFirst = !board.problemsFirst;
+    localStorage.setItem('vigie.problemsFirst', board.problemsFirst ? '1' : '0');
+    render();
+  });
   document.getElementById('lang').addEventListener('click', () => {
     board.lang = board.lang === 'fr' ? 'en' : 'fr';
     localStorage.setItem('vigie.lang', board.lang);

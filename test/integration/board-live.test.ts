@@ -253,6 +253,13 @@ describe('status board in headless Chromium', () => {
     expect(await page.locator('#summary li[data-state="offline"]').textContent()).toBe('Hors ligne 1');
     await page.screenshot({ path: `${ARTIFACTS}/board-wall.png`, fullPage: true });
 
+    // Problems first: the offline school leads, then the commune with a degraded one.
+    expect(await page.locator('.tile').first().getAttribute('data-uai')).toBe(uais[4]);
+    await page.click('#order');
+    expect(await page.locator('.tile').first().getAttribute('data-uai')).toBe(VICTIM);
+    expect(await page.locator('.tile').nth(2).getAttribute('data-uai')).toBe(DEGRADED);
+    await page.click('#order');
+
     await page.click('#lang');
     expect(await tile(page, VICTIM).textContent()).toMatch(/Offline · for \d+ s/);
     await page.setViewportSize({ width: 390, height: 844 });
@@ -268,6 +275,15 @@ describe('status board in headless Chromium', () => {
     await startAgent(VICTIM);
     await page.waitForSelector(`.tile[data-uai="${VICTIM}"][data-state="online"]`, { timeout: 15_000 });
     expect(await page.locator('#link').getAttribute('data-mode')).toBe('polling');
+    await page.close();
+  });
+
+  it('shows only the communes named in the address', async () => {
+    const page = await chromium.browser.newPage();
+    await page.goto(`${api.url}/?commune=Vienne#token=${TOKEN}`);
+    await page.waitForSelector(`.tile[data-uai="${DEGRADED}"]`, { timeout: 15_000 });
+    expect(await page.locator('.commune h2').count()).toBe(1);
+    expect(await page.locator('.tile').count()).toBe(3);
     await page.close();
   });
 
