@@ -23,7 +23,15 @@ function collectorObservers(
   const { presence, alerts, influx, schools } = config;
   return [
     (points) => {
-      started.presence = startPresenceAndAlerts({ presence, alerts, influx, schools, points, log });
+      started.presence = startPresenceAndAlerts({
+        presence,
+        alerts,
+        influx,
+        schools,
+        points,
+        log,
+        muted: front.muted,
+      });
       return started.presence.observer;
     },
     () => front.observer,

@@ -7,7 +7,13 @@ import { webhookChannel } from './channels/webhook.ts';
 import type { AlertsConfig } from './config.ts';
 import { Dispatcher } from './dispatch.ts';
 import { type MessageOptions, render } from './messages.ts';
-import { AlertPolicy, type Notification, type PolicyEvent, type SchoolInfo } from './policy.ts';
+import {
+  AlertPolicy,
+  type Notification,
+  type PolicyContext,
+  type PolicyEvent,
+  type SchoolInfo,
+} from './policy.ts';
 import { policyContext } from './schedule.ts';
 
 export function channelsFrom(cfg: AlertsConfig['channels']): Channel[] {
@@ -29,6 +35,7 @@ export class Alerting {
     private readonly school: (uai: string) => SchoolInfo | undefined,
     channels: Channel[],
     private readonly log: Logger,
+    extraMuted?: PolicyContext['muted'],
   ) {
     for (const w of [...cfg.maintenance, ...cfg.silences])
       if (Number.isNaN(Date.parse(w.from)) || Number.isNaN(Date.parse(w.to)))
@@ -42,7 +49,7 @@ export class Alerting {
         brokerSettleMs: 5000,
         maxTrackedSeries: 200_000,
       },
-      policyContext(cfg, school),
+      policyContext(cfg, school, extraMuted),
     );
     this.dispatcher = new Dispatcher(channels, cfg.maxQueued, log);
     this.messages = {

@@ -41,6 +41,8 @@ function matches(p: ParsedWindow, a: Alert, school: SchoolInfo | undefined, now:
 export function policyContext(
   cfg: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars' | 'maintenance' | 'silences'>,
   schools: (uai: string) => SchoolInfo | undefined,
+  /** Windows kept elsewhere (silences and maintenance created through the HTTP API). */
+  extraMuted?: PolicyContext['muted'],
 ): PolicyContext {
   const cal = calendarFrom(cfg);
   const maintenance = parseWindows(cfg.maintenance);
@@ -51,7 +53,7 @@ export function policyContext(
     muted: (a, school, now) => {
       if (maintenance.some((p) => matches(p, a, school, now))) return 'maintenance';
       if (silences.some((p) => matches(p, a, school, now))) return 'silenced';
-      return null;
+      return extraMuted?.(a, school, now) ?? null;
     },
   };
 }

@@ -14,7 +14,7 @@ import { Alerting, channelsFrom } from './alerting.ts';
 import type { Channel } from './channels/channel.ts';
 import type { AlertsConfig } from './config.ts';
 import { openMsBetween } from './hours.ts';
-import type { SchoolInfo } from './policy.ts';
+import type { PolicyContext, SchoolInfo } from './policy.ts';
 import { roundsOfBatch } from './rounds.ts';
 import { calendarFrom } from './schedule.ts';
 
@@ -28,6 +28,8 @@ export interface PresenceAndAlertsOptions {
   channels?: Channel[];
   log?: Logger;
   now?: () => number;
+  /** Silences and maintenance windows kept outside the config (the HTTP API's). */
+  muted?: PolicyContext['muted'];
 }
 
 export interface PresenceAndAlerts {
@@ -58,7 +60,13 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
   const alertable = (uai: string) => registry.size === 0 || registry.has(uai);
   const thresholds = mergeThresholds(opts.alerts.thresholds);
   const calendar = calendarFrom(opts.alerts);
-  const alerting = new Alerting(opts.alerts, info, opts.channels ?? channelsFrom(opts.alerts.channels), log);
+  const alerting = new Alerting(
+    opts.alerts,
+    info,
+    opts.channels ?? channelsFrom(opts.alerts.channels),
+    log,
+    opts.muted,
+  );
   const p = opts.presence;
   const monitor = new PresenceMonitor(
     {

@@ -299,3 +299,43 @@ describe('alert policy: mass outages, the collector, parents and children', () =
     expect(p.droppedSeries).toBe(1);
   });
 });
+
+describe('alert policy: windows kept outside the config', () => {
+  it('honours silences the HTTP API holds, through the extra mute hook', () => {
+    const reg = schools(3);
+    const ctx = policyContext(
+      { timezone: 'Europe/Paris', hours: {}, calendars: {}, maintenance: [], silences: [] },
+      (u) => reg.get(u),
+      (a, _school, now) => (a.uai === A && now < TUE_10H + 10 * MIN ? 'silenced' : null),
+    );
+    const p = new AlertPolicy(RULES, ctx);
+    p.broker(true, TUE_10H - 10 * MIN);
+    p.handle(offline(A, TUE_10H), TUE_10H);
+    p.handle(offline(uai(2), TUE_10H), TUE_10H);
+    const sent = run(p, TUE_10H, TUE_10H + 11 * MIN, 10 * S);
+    expect(sent.map((n) => [n.alert.uai, n.at - TUE_10H, n.delayedBy])).toEqual([
+      [uai(2), 2 * MIN, undefined],
+      [A, 10 * MIN, 'silenced'],
+    ]);
+  });
+});
+
+describe('the French holiday calendar example', () => {
+  it('is valid under collector.alerts.calendars and closes a zone A school during its winter holidays', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { resolveCollectorConfig } = await import('../../collector/config.ts');
+    const { calendars } = parse(readFileSync('examples/holidays-fr-2025-2026.yaml', 'utf8')) as {
+      calendars: object;
+    };
+    const cfg = resolveCollectorConfig({
+      alerts: { hours: { school: { mon: ['08:30-16:30'], holidays: ['zone-a', 'feries'] } }, calendars },
+    });
+    expect(Object.keys(cfg.alerts.calendars)).toEqual(['zone-a', 'zone-b', 'zone-c', 'feries']);
+    const reg = schools(1);
+    const ctx = policyContext(cfg.alerts, (u) => reg.get(u));
+    expect(ctx.isOpen(A, Date.parse('2026-02-09T09:00:00Z'))).toBe(false);
+    expect(ctx.isOpen(A, Date.parse('2026-02-02T09:00:00Z'))).toBe(true);
+    expect(ctx.isOpen(A, Date.parse('2026-05-25T09:00:00Z'))).toBe(false);
+  });
+});
