@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadVigieConfig } from '../../cli/config-file.ts';
+import { MAX_PAYLOAD_BYTES } from '../../shared/schemas.ts';
 import { tempDir } from '../harness/daemon.ts';
 import { REPO } from './deploy-pki.ts';
 
@@ -192,6 +193,9 @@ describe('docker-compose.yml', () => {
     expect(tls).toMatch(/^allow_anonymous false$/m);
     expect(tls).toMatch(/^password_file /m);
     expect(tls).toMatch(/^acl_file /m);
+    // The broker must carry the largest batch the contract allows, topic and headers included.
+    const maxPacket = Number(/^max_packet_size (\d+)$/m.exec(conf)?.[1]);
+    expect(maxPacket).toBeGreaterThanOrEqual(MAX_PAYLOAD_BYTES + 1024);
   });
 
   it('publishes MQTT over TLS only; web UIs on the host loopback; the database not at all', () => {
