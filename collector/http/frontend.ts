@@ -2,7 +2,7 @@
 // first messages, retained statuses included), started once the collector and presence run.
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { loadRegistry, type School } from '../../shared/registry.ts';
-import type { EventMessage, MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
+import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
 import type { Alerting } from '../alerts/alerting.ts';
 import type { CollectorObserver } from '../observer.ts';
 import type { PresenceMonitor } from '../presence/monitor.ts';
@@ -80,7 +80,6 @@ export class HttpFrontend {
       this.readings.onMetrics(batch, info);
       this.statusPresence.onMetrics(batch, info);
     },
-    onEvent: (_msg: EventMessage) => {},
   };
 
   async start(opts: FrontendStart): Promise<HttpHandle> {
