@@ -19,12 +19,15 @@ export interface OnceReport {
 
 /** Rates need two readings: a probe with nothing to say on its first round gets a second one this much later. */
 export const SECOND_READING_MS = 1000;
+/** Counter probes: their first round is only the baseline (some sources may already give a rate). */
+const RATE_KINDS: ReadonlySet<Sample['probe']> = new Set(['wan']);
 
 async function roundWithSecondReading(p: ScheduledProbe, log: Logger): Promise<RoundOutcome> {
   const first = await runRound(p, { log });
-  if (first.samples.length > 0 || first.failure) return first;
+  if (first.failure || (first.samples.length > 0 && !RATE_KINDS.has(p.probe.kind))) return first;
   await new Promise((r) => setTimeout(r, SECOND_READING_MS));
-  return runRound(p, { log });
+  const second = await runRound(p, { log });
+  return second.samples.length > 0 || second.failure ? second : first;
 }
 
 /**
