@@ -99,7 +99,6 @@ afterAll(() => {
 
 describe('docker-compose.yml', () => {
   it('mounts only files that exist: the repo’s, or the site folder’s made by the documented steps', () => {
-    buildGrafana();
     const env = { ...SECRETS, VIGIE_SITE_DIR: site };
     const missing: string[] = [];
     let fromSite = 0;
@@ -113,6 +112,7 @@ describe('docker-compose.yml', () => {
       for (const source of sources) {
         const path = hostPath(source, env);
         if (source.includes('VIGIE_SITE_DIR')) fromSite++;
+        // Defaults of other variables point into the repo: that is what runs when they are unset.
         else
           expect(relative(REPO, path).startsWith('..'), `${name}: ${source} is outside the repo`).toBe(false);
         if (!existsSync(path)) missing.push(`${name}: ${source} (${path})`);
@@ -255,13 +255,29 @@ describe('docker-compose.yml', () => {
   });
 
   it('provisions Grafana from the dashboards build with the InfluxDB read credential', () => {
-    buildGrafana();
     const grafana = compose.services['grafana']!;
-    const ds = readFileSync(join(site, 'grafana/datasources/vigie.yaml'), 'utf8');
-    for (const [, name] of ds.matchAll(/\$\{?([A-Z][A-Z0-9_]+)\}?/g)) {
-      expect(Object.keys(grafana.environment!), `the datasource reads $${name}`).toContain(name);
+    const mount = mounts(grafana).find((m) => m.target === '/etc/grafana/provisioning')!;
+    // The default build in the repo, and a site's own build pointed at by VIGIE_GRAFANA_DIR.
+    buildGrafana();
+    const builds = [
+      hostPath(mount.source, {}),
+      hostPath(mount.source, { VIGIE_GRAFANA_DIR: join(site, 'grafana') }),
+    ];
+    expect(builds).toEqual([join(REPO, 'deploy/grafana'), join(site, 'grafana')]);
+    for (const build of builds) {
+      const ds = readFileSync(join(build, 'datasources/vigie.yaml'), 'utf8');
+      for (const [, name] of ds.matchAll(/\$\{?([A-Z][A-Z0-9_]+)\}?/g)) {
+        expect(Object.keys(grafana.environment!), `the datasource reads $${name}`).toContain(name);
+      }
+      expect(ds).toContain('http://influxdb:8086');
+      // The provider points inside the mounted folder.
+      const provider = parse(readFileSync(join(build, 'dashboards/vigie.yaml'), 'utf8'));
+      const path: string = provider.providers[0].options.path;
+      expect(path.startsWith('/etc/grafana/provisioning/')).toBe(true);
+      expect(existsSync(join(build, path.slice('/etc/grafana/provisioning/'.length), 'fleet.json'))).toBe(
+        true,
+      );
     }
-    expect(ds).toContain('http://influxdb:8086');
     expect(grafana.environment!['VIGIE_INFLUX_USER']).toBe(
       compose.services['influxdb']!.environment!['INFLUXDB_READ_USER'],
     );
