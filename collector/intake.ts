@@ -7,8 +7,8 @@ import { parseTopic } from '../shared/topics.ts';
 import type { Uai } from '../shared/uai.ts';
 import { decodeEvent, decodeMetrics, decodeStatus, type RejectReason } from '../shared/validate.ts';
 import type { IngestConfig } from './config.ts';
-import { LineProtocolError, toLines } from './line-protocol.ts';
-import { batchToPoints } from './mapping.ts';
+import { LineProtocolError } from './line-protocol.ts';
+import { batchToLines } from './mapping.ts';
 
 /** Shared reasons, plus: the topic is not ours, or a string cannot be stored exactly in InfluxDB. */
 export type IntakeRejectReason = RejectReason | 'bad_topic' | 'unwritable';
@@ -78,9 +78,9 @@ export function intake(topic: string, payload: Buffer, ctx: IntakeContext): Inta
     const sampleClock = clockProblem(batch.samples[i]!.t, `/samples/${i}/t`, ctx);
     if (sampleClock) return { ...sampleClock, uai } as IntakeResult;
   }
-  const points = batchToPoints(batch, school, ctx.now);
   try {
-    return { kind: 'metrics', batch, lines: toLines(points), points: points.length, knownSchool };
+    const lines = batchToLines(batch, school, ctx.now);
+    return { kind: 'metrics', batch, lines, points: batch.samples.length + 1, knownSchool };
   } catch (err) {
     if (err instanceof LineProtocolError) return reject('unwritable', err.message, uai);
     throw err;

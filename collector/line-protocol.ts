@@ -6,9 +6,9 @@ import type { FieldValue, Point } from './point.ts';
 
 export class LineProtocolError extends Error {}
 
-const escapeMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
-const escapeKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
-const escapeString = (s: string) => s.replace(/["\\]/g, (c) => `\\${c}`);
+export const escapeMeasurement = (s: string) => (/[, ]/.test(s) ? s.replace(/[, ]/g, (c) => `\\${c}`) : s);
+export const escapeKey = (s: string) => (/[,= ]/.test(s) ? s.replace(/[,= ]/g, (c) => `\\${c}`) : s);
+export const escapeString = (s: string) => (/["\\]/.test(s) ? s.replace(/["\\]/g, (c) => `\\${c}`) : s);
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -22,12 +22,30 @@ export function tagValueProblem(value: string): string | null {
   return null;
 }
 
+const TAG_CACHE_LIMIT = 50_000;
+const tagCache = new Map<string, string>();
+
+/**
+ * A tag value escaped for a line, or a LineProtocolError. Tag values repeat (schools, agents, targets):
+ * the answer is cached, and the cache is emptied when it reaches its bound.
+ */
+export function escapeTagValue(key: string, value: string): string {
+  const cached = tagCache.get(value);
+  if (cached !== undefined) return cached;
+  const problem = tagValueProblem(value);
+  if (problem) throw new LineProtocolError(`tag ${key}=${JSON.stringify(value)} ${problem}`);
+  const escaped = escapeKey(value);
+  if (tagCache.size >= TAG_CACHE_LIMIT) tagCache.clear();
+  tagCache.set(value, escaped);
+  return escaped;
+}
+
 /** Why a string field cannot be written (a newline would split the line), or null. */
 export function stringFieldProblem(value: string): string | null {
   return /[\r\n]/.test(value) ? 'contains a line break' : null;
 }
 
-function formatField(key: string, value: FieldValue): string {
+export function formatField(key: string, value: FieldValue): string {
   switch (typeof value) {
     case 'number':
       if (!Number.isFinite(value)) throw new LineProtocolError(`field ${key}: ${value} is not finite`);
@@ -52,9 +70,7 @@ export function toLine(point: Point): string {
   for (const key of Object.keys(point.tags).sort()) {
     const value = point.tags[key]!;
     if (value === '') continue;
-    const problem = tagValueProblem(value);
-    if (problem) throw new LineProtocolError(`tag ${key}=${JSON.stringify(value)} ${problem}`);
-    line += `,${escapeKey(key)}=${escapeKey(value)}`;
+    line += `,${escapeKey(key)}=${escapeTagValue(key, value)}`;
   }
   const fields: string[] = [];
   for (const [key, value] of Object.entries(point.fields)) {

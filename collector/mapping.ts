@@ -2,8 +2,16 @@
 // tags (uai, agent, and commune and isp from the registry when the school is known).
 import type { School } from '../shared/registry.ts';
 import type { MetricsBatch, ProbeKind, Sample } from '../shared/schemas.ts';
+import {
+  escapeKey,
+  escapeMeasurement,
+  escapeString,
+  escapeTagValue,
+  LineProtocolError,
+  stringFieldProblem,
+} from './line-protocol.ts';
 import { type FieldValue, int, type Point } from './point.ts';
-import { COLLECTOR_MEASUREMENTS, type FieldType, SAMPLE_MEASUREMENTS } from './schema.ts';
+import { COLLECTOR_MEASUREMENTS, COMMON_TAGS, type FieldType, SAMPLE_MEASUREMENTS } from './schema.ts';
 
 interface CompiledSpec {
   measurement: string;
@@ -75,4 +83,88 @@ export function batchToPoints(batch: MetricsBatch, school: School | undefined, r
     time: batch.t,
   });
   return points;
+}
+
+interface LineSpec {
+  prefix: string;
+  /** Every tag in sorted order: common ones read from the batch's tags, the others from the sample. */
+  tags: { tag: string; escapedTag: string; key: string; common: boolean }[];
+  fields: { escaped: string; key: string; type: FieldType }[];
+}
+
+const LINE_SPECS = Object.fromEntries(
+  Object.entries(COMPILED).map(([kind, spec]) => {
+    const tags = [
+      ...COMMON_TAGS.map((tag) => ({ tag, key: tag, common: true })),
+      ...spec.tags.map(([tag, key]) => ({ tag, key, common: false })),
+    ]
+      .sort((a, b) => (a.tag < b.tag ? -1 : 1))
+      .map((t) => ({ ...t, escapedTag: escapeKey(t.tag) }));
+    const fields = spec.fields.map(([field, key, type]) => ({ escaped: escapeKey(field), key, type }));
+    return [kind, { prefix: escapeMeasurement(spec.measurement), tags, fields }];
+  }),
+) as Record<ProbeKind, LineSpec>;
+
+function fieldText(escaped: string, key: string, value: unknown, type: FieldType): string | null {
+  switch (type) {
+    case 'float':
+      if (typeof value !== 'number') return null;
+      if (!Number.isFinite(value)) throw new LineProtocolError(`field ${key}: ${value} is not finite`);
+      return `${escaped}=${value}`;
+    case 'integer': {
+      if (typeof value !== 'number') return null;
+      const n = Math.trunc(value);
+      if (!Number.isSafeInteger(n)) throw new LineProtocolError(`field ${key}: ${value} is not an integer`);
+      return `${escaped}=${n}i`;
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? `${escaped}=${value}` : null;
+    case 'string': {
+      if (typeof value !== 'string') return null;
+      const problem = stringFieldProblem(value);
+      if (problem) throw new LineProtocolError(`field ${key} ${problem}`);
+      return `${escaped}="${escapeString(value)}"`;
+    }
+  }
+}
+
+/**
+ * The same lines as toLines(batchToPoints(...)), written straight from the samples: the hot path of
+ * ingest, without building Point objects. A unit test holds the two to the same output.
+ */
+export function batchToLines(batch: MetricsBatch, school: School | undefined, receivedAt: number): string {
+  const common: Record<string, string> = schoolTags(batch, school);
+  const escapedCommon: Record<string, string> = {};
+  for (const [tag, value] of Object.entries(common)) {
+    if (value !== '') escapedCommon[tag] = escapeTagValue(tag, value);
+  }
+  let out = '';
+  for (const sample of batch.samples) {
+    const spec = LINE_SPECS[sample.probe];
+    const record = sample as unknown as Record<string, unknown>;
+    let line = spec.prefix;
+    for (const t of spec.tags) {
+      if (t.common) {
+        const v = escapedCommon[t.tag];
+        if (v !== undefined) line += `,${t.escapedTag}=${v}`;
+      } else {
+        const v = record[t.key];
+        if (typeof v === 'string' && v !== '') line += `,${t.escapedTag}=${escapeTagValue(t.tag, v)}`;
+      }
+    }
+    let sep = ' ';
+    for (const f of spec.fields) {
+      const text = fieldText(f.escaped, f.escaped, record[f.key], f.type);
+      if (text === null) continue;
+      line += sep + text;
+      sep = ',';
+    }
+    if (sep === ' ') throw new LineProtocolError(`point ${spec.prefix} has no field`);
+    out += `${line} ${sample.t}\n`;
+  }
+  const tags = COMMON_TAGS.filter((t) => escapedCommon[t] !== undefined)
+    .sort()
+    .map((t) => `,${t}=${escapedCommon[t]}`)
+    .join('');
+  return `${out}${COLLECTOR_MEASUREMENTS.batch.measurement}${tags} seq=${batch.seq}i,samples=${batch.samples.length}i,clock_offset_ms=${receivedAt - batch.t} ${batch.t}\n`;
 }

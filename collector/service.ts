@@ -294,6 +294,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     notify((o) => o.onBrokerConnection?.(false, now()));
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+  shipper.warmUp();
   shipper.pump(true);
 
   const snapshot = (): CollectorCounters => ({

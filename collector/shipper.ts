@@ -80,6 +80,13 @@ export class Shipper {
     this.pump();
   }
 
+  /** Creates database and policies now, so the first batch does not wait for them (errors retried later). */
+  warmUp(): void {
+    this.ensurePrepared().catch((err: Error) => {
+      this.stats.lastError = `preparing InfluxDB: ${err.message}`;
+    });
+  }
+
   /** Resolves once everything appended so far is in InfluxDB (or dead-lettered). */
   drained(): Promise<void> {
     this.pump(true);

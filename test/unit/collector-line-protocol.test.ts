@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LineProtocolError, tagValueProblem, toLine, toLines } from '../../collector/line-protocol.ts';
+import { batchToLines, batchToPoints } from '../../collector/mapping.ts';
 import { int } from '../../collector/point.ts';
+import type { School } from '../../shared/registry.ts';
+import type { Sample } from '../../shared/schemas.ts';
+import { everySample, makeBatch } from '../harness/collector.ts';
 
 describe('line protocol', () => {
   it('escapes measurement, tag and field keys and values as InfluxDB 1.x parses them', () => {
@@ -42,5 +46,32 @@ describe('line protocol', () => {
     expect(() => toLine({ measurement: 'm', tags: {}, fields: { i: int(2 ** 60) }, time: 1 })).toThrow(
       /integer/,
     );
+  });
+});
+
+describe('the ingest fast path', () => {
+  it('writes exactly the lines the Point path writes, registry tags and escaping included', () => {
+    const school = {
+      uai: '0381234K',
+      name: 'École',
+      commune: 'Saint-Exupéry, Vienne = "x"',
+      isp: 'Orange\\Pro',
+      lat: 45,
+      lon: 4,
+      contractedDownMbps: 100,
+      contractedUpMbps: 20,
+      hours: 'school',
+    } as School;
+    const t = 1_700_000_000_000;
+    const samples = [...everySample(t, 'a b,c=d 🎉'), ...everySample(t + 1, 'C:\\x')];
+    const batch = makeBatch('0381234K', 'box-1', 9, t, samples);
+    expect(batchToLines(batch, school, t + 5)).toBe(toLines(batchToPoints(batch, school, t + 5)));
+    expect(batchToLines(batch, undefined, t)).toBe(toLines(batchToPoints(batch, undefined, t)));
+  });
+
+  it('refuses the same unwritable values', () => {
+    const t = 1_700_000_000_000;
+    const batch = makeBatch('0381234K', 'box-1', 1, t, [{ ...everySample(t)[0]!, target: 'x\\' } as Sample]);
+    expect(() => batchToLines(batch, undefined, t)).toThrow(LineProtocolError);
   });
 });

@@ -1,0 +1,204 @@
+// Ingest benchmark: points/s from a publisher through Mosquitto and the collector into InfluxDB,
+// printed beside the two ceilings measured in the same run on the same machine:
+//  (a) InfluxDB alone: the same line protocol, pre-built, posted directly with the same batch size;
+//  (b) MQTT alone: a bare mqtt.js subscriber's receive rate under the same publisher.
+// Also: the `influx` package's writePoints against the collector's own writer, same points.
+// Goal: the collector sustains ≥ 85 % of the lower ceiling. Run: npm run bench:ingest [-- messages]
+import { readFileSync } from 'node:fs';
+import { InfluxDB, type IPoint } from 'influx';
+import mqtt from 'mqtt';
+import { resolveCollectorConfig } from '../collector/config.ts';
+import { type EncodedBody, InfluxHttp } from '../collector/influx-http.ts';
+import { intake } from '../collector/intake.ts';
+import { batchToPoints } from '../collector/mapping.ts';
+import type { Point } from '../collector/point.ts';
+import { metricsTopic } from '../shared/topics.ts';
+import { collectorProcess, makeBatch, manySamples } from '../test/harness/collector.ts';
+import { waitFor } from '../test/harness/daemon.ts';
+import { startInfluxdb } from '../test/harness/influxdb.ts';
+import { startMosquitto } from '../test/harness/mosquitto.ts';
+
+const MESSAGES = Number(process.argv[2] ?? 20_000);
+const SAMPLES = 20; // per message → 21 points with the batch point
+const PUBLISHERS = 4;
+const WINDOW = 200; // QoS 1 publishes in flight per publisher
+const SCHOOL = '0381234K';
+const defaults = resolveCollectorConfig({});
+const BATCH_POINTS = defaults.influx.batchPoints;
+
+const now = Date.now();
+const payloads: { topic: string; body: string }[] = [];
+for (let i = 0; i < MESSAGES; i++) {
+  const agent = `box-${i % PUBLISHERS}`;
+  const t = now - 3_600_000 + i;
+  payloads.push({
+    topic: metricsTopic(SCHOOL, agent),
+    body: JSON.stringify(makeBatch(SCHOOL, agent, Math.floor(i / PUBLISHERS), t, manySamples(t, SAMPLES))),
+  });
+}
+const POINTS_PER_MESSAGE = SAMPLES + 1;
+const TOTAL_POINTS = MESSAGES * POINTS_PER_MESSAGE;
+
+/** Each publisher sends its share with a window of QoS 1 publishes in flight. */
+async function publishAll(url: string): Promise<number> {
+  const clients = await Promise.all(
+    Array.from({ length: PUBLISHERS }, (_, i) => mqtt.connectAsync(url, { clientId: `bench-pub-${i}` })),
+  );
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client, c) => {
+      const mine = payloads.filter((_, i) => i % PUBLISHERS === c);
+      let next = 0;
+      const lane = async () => {
+        while (next < mine.length) {
+          const m = mine[next++]!;
+          await client.publishAsync(m.topic, m.body, { qos: 1 });
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, lane));
+    }),
+  );
+  const elapsed = performance.now() - started;
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return elapsed;
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s)
+}
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main() {
+  const [broker, influx] = await Promise.all([startMosquitto(), startInfluxdb()]);
+  try {
+    // The exact lines the collector would write for these messages.
+    const points: Point[] = [];
+    const lines: string[] = [];
+    for (const m of payloads) {
+      const r = intake(m.topic, Buffer.from(m.body), {
+        schools: null,
+        config: defaults.ingest,
+        now: Date.now(),
+      });
+      if (r.kind !== 'metrics') throw new Error(`bench payload refused: ${JSON.stringify(r)}`);
+      lines.push(...r.lines.split('\n').filter(Boolean));
+      points.push(...batchToPoints(r.batch, undefined, Date.now()));
+    }
+
+    // (a) InfluxDB's ceiling: pre-built batches posted directly, same size, gzip and concurrency.
+    await influx.query('CREATE DATABASE ceiling');
+    const http = new InfluxHttp({
+      url: influx.url,
+      database: 'ceiling',
+      gzip: defaults.influx.gzip,
+      timeoutMs: 60_000,
+    });
+    const bodies: EncodedBody[] = [];
+    for (let i = 0; i < lines.length; i += BATCH_POINTS) {
+      bodies.push(await http.encode(Buffer.from(`${lines.slice(i, i + BATCH_POINTS).join('\n')}\n`)));
+    }
+    let started = performance.now();
+    let next = 0;
+    const writer = async () => {
+      while (next < bodies.length) {
+        const r = await http.write(bodies[next++]!);
+        if (!r.ok) throw new Error(`ceiling write failed: ${r.message}`);
+      }
+    };
+    await Promise.all(Array.from({ length: defaults.influx.concurrency }, writer));
+    const influxCeiling = TOTAL_POINTS / ((performance.now() - started) / 1000);
+
+    // Writers compared on the same points: the `influx` package against ours (serialise + post).
+    await influx.query('CREATE DATABASE pkg');
+    await influx.query('CREATE DATABASE own');
+    const pkg = new InfluxDB({ host: '127.0.0.1', port: influx.port, database: 'pkg' });
+    const asIPoint = (p: Point): IPoint => ({
+      measurement: p.measurement,
+      tags: p.tags,
+      fields: Object.fromEntries(
+        Object.entries(p.fields).map(([k, v]) => [k, typeof v === 'object' ? v.int : v]),
+      ),
+      timestamp: new Date(p.time),
+    });
+    started = performance.now();
+    for (let i = 0; i < points.length; i += BATCH_POINTS) {
+      await pkg.writePoints(points.slice(i, i + BATCH_POINTS).map(asIPoint), { precision: 'ms' });
+    }
+    const pkgRate = TOTAL_POINTS / ((performance.now() - started) / 1000);
+    const own = new InfluxHttp({
+      url: influx.url,
+      database: 'own',
+      gzip: defaults.influx.gzip,
+      timeoutMs: 60_000,
+    });
+    const { toLines } = await import('../collector/line-protocol.ts');
+    started = performance.now();
+    for (let i = 0; i < points.length; i += BATCH_POINTS) {
+      const r = await own.write(await own.encode(Buffer.from(toLines(points.slice(i, i + BATCH_POINTS)))));
+      if (!r.ok) throw new Error(r.message);
+    }
+    const ownRate = TOTAL_POINTS / ((performance.now() - started) / 1000);
+    await Promise.all([http.close(), own.close()]);
+
+    // (b) MQTT's ceiling: a bare subscriber under the same publisher.
+    const sub = await mqtt.connectAsync(broker.url, { clientId: 'bench-bare', clean: true });
+    let received = 0;
+    let lastAt = 0;
+    sub.on('message', () => {
+      received++;
+      lastAt = performance.now();
+    });
+    await sub.subscribeAsync('vigie/v1/+/+/metrics', { qos: 1 });
+    started = performance.now();
+    await publishAll(broker.url);
+    await waitFor('bare subscriber got everything', async () => received === MESSAGES, 300_000, 50);
+    const mqttCeiling = (MESSAGES * POINTS_PER_MESSAGE) / ((lastAt - started) / 1000);
+    await sub.endAsync();
+
+    // The collector, as deployed: its own process, Mosquitto in, InfluxDB out.
+    const proc = collectorProcess({
+      mqttUrl: broker.url,
+      influxUrl: influx.url,
+      database: 'collector',
+      clientId: 'bench-collector',
+      extra: { influx: { flushMs: defaults.influx.flushMs }, wal: { fsyncMs: defaults.wal.fsyncMs } },
+    });
+    await proc.daemon.start();
+    const pid = proc.daemon.pid!;
+    const stored = async () =>
+      Number((await influx.rows('SELECT count(seq) FROM "batch"', 'collector'))[0]?.['count'] ?? 0);
+    let peakRss = rssMb(pid);
+    const rssTimer = setInterval(() => {
+      peakRss = Math.max(peakRss, rssMb(pid));
+    }, 200);
+    const cpu0 = cpuTicks(pid);
+    started = performance.now();
+    const publishMs = await publishAll(broker.url);
+    await waitFor('collector stored everything', async () => (await stored()) === MESSAGES, 600_000, 100);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpuS = (cpuTicks(pid) - cpu0) / 100;
+    clearInterval(rssTimer);
+    await proc.daemon.dispose();
+    const collectorRate = TOTAL_POINTS / elapsed;
+
+    const lower = Math.min(influxCeiling, mqttCeiling);
+    const report = [
+      `messages ${fmt(MESSAGES)} × ${POINTS_PER_MESSAGE} points = ${fmt(TOTAL_POINTS)} points, batch ${BATCH_POINTS} points, gzip ${defaults.influx.gzip}, ${PUBLISHERS} publishers`,
+      `(a) InfluxDB ceiling, pre-built lines posted directly : ${fmt(influxCeiling)} points/s`,
+      `(b) bare mqtt.js subscriber, same publisher          : ${fmt(mqttCeiling)} points/s (${fmt(mqttCeiling / POINTS_PER_MESSAGE)} msg/s)`,
+      `collector end to end (Mosquitto → InfluxDB)          : ${fmt(collectorRate)} points/s (${fmt(MESSAGES / elapsed)} msg/s; publisher done in ${(publishMs / 1000).toFixed(1)} s, stored in ${elapsed.toFixed(1)} s)`,
+      `collector / lower ceiling                            : ${((100 * collectorRate) / lower).toFixed(1)} % (goal ≥ 85 %)`,
+      `collector CPU ${cpuS.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpuS) / elapsed).toFixed(0)} % of a core), peak RSS ${peakRss.toFixed(0)} MB`,
+      `writers, same points: influx package writePoints ${fmt(pkgRate)} points/s, own line protocol + undici ${fmt(ownRate)} points/s`,
+    ];
+    process.stdout.write(`${report.join('\n')}\n`);
+  } finally {
+    await Promise.all([broker.daemon.dispose(), influx.daemon.dispose()]);
+  }
+}
+
+await main();
