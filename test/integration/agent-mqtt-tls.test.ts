@@ -12,9 +12,9 @@ import { AgentFile } from '../../agent/config.ts';
 import type { Probe } from '../../agent/probes/contract.ts';
 import { Spool } from '../../agent/spool.ts';
 import { parseConfigText } from '../../shared/config.ts';
-import type { StatusMessage } from '../../shared/schemas.ts';
-import { metricsTopic, statusTopic } from '../../shared/topics.ts';
-import { decodeMetrics, decodeStatus } from '../../shared/validate.ts';
+import type { EventMessage, StatusMessage } from '../../shared/schemas.ts';
+import { eventsTopic, metricsTopic, statusTopic } from '../../shared/topics.ts';
+import { decodeEvent, decodeMetrics, decodeStatus } from '../../shared/validate.ts';
 import { freePort, requireBinary, tempDir, waitFor } from '../harness/daemon.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 
@@ -33,6 +33,15 @@ const tick: Probe = {
   config: {},
   async run(ctx) {
     return [{ probe: 'ping', t: ctx.now(), target: 'gw', sent: 10, received: 10, lossPct: 0 }];
+  },
+};
+
+/** A test probe that throws every round. */
+const broken: Probe = {
+  kind: 'http',
+  config: {},
+  async run() {
+    throw new Error('socket hang up');
   },
 };
 
@@ -170,26 +179,38 @@ describe('agent publisher over TLS with a password', () => {
     const sub = await watcher();
     const statuses: StatusMessage[] = [];
     const seqs: number[] = [];
+    const events: EventMessage[] = [];
     sub.on('message', (topic, payload) => {
       if (topic === statusTopic(UAI, 'tls-ok')) {
         const s = decodeStatus(payload);
         if (s.ok) statuses.push(s.value);
+      } else if (topic === eventsTopic(UAI, 'tls-ok')) {
+        const e = decodeEvent(payload);
+        if (e.ok) events.push(e.value);
       } else {
         const b = decodeMetrics(payload);
         if (b.ok) seqs.push(b.value.seq);
       }
     });
-    await sub.subscribeAsync([statusTopic(UAI, 'tls-ok'), metricsTopic(UAI, 'tls-ok')], { qos: 1 });
+    await sub.subscribeAsync(
+      [statusTopic(UAI, 'tls-ok'), metricsTopic(UAI, 'tls-ok'), eventsTopic(UAI, 'tls-ok')],
+      { qos: 1 },
+    );
     const spool = await Spool.open(config.spool.dir, config.spool.maxBytes);
     const agent = new Agent({
       config,
       spool,
       log,
       version: '9.9.9',
-      probes: [{ name: 'tick', probe: tick, intervalMs: 100, timeoutMs: 1000, jitter: 0 }],
+      probes: [
+        { name: 'tick', probe: tick, intervalMs: 100, timeoutMs: 1000, jitter: 0 },
+        { name: 'broken', probe: broken, intervalMs: 50, timeoutMs: 1000, jitter: 0 },
+      ],
     });
     agent.start();
     await waitFor('batches over TLS', async () => seqs.length >= 3, 20_000);
+    // A probe failing every round: one event when it starts failing, not one per round.
+    await waitFor('the probe_error event', async () => events.some((e) => e.kind === 'probe_error'), 10_000);
     expect(statuses[0]).toMatchObject({
       state: 'online',
       reason: 'birth',
@@ -212,6 +233,8 @@ describe('agent publisher over TLS with a password', () => {
     await late.subscribeAsync(statusTopic(UAI, 'tls-ok'), { qos: 1 });
     expect(await retained).toMatchObject({ state: 'offline', reason: 'graceful' });
     await late.endAsync();
+    expect(events.map((e) => e.kind)).toEqual(['started', 'probe_error', 'stopping']);
+    expect(events[1]).toMatchObject({ data: { probe: 'broken', code: 'threw' } });
     // A graceful stop drains the spool: nothing left behind.
     expect(spool.stats.batches).toBe(0);
   }, 60_000);
