@@ -79,11 +79,18 @@ export function stepAgent(a: AgentPresence, ev: AgentEvent, now: number, rules: 
       };
       if (!live) return { agent: next, transitions: [] };
       next.lastSeenAt = now;
+      if (next.state === 'offline' || next.state === 'unknown') {
+        return moveTo({ ...next, badRounds: 0, goodRounds: 0 }, 'online', 'metrics', now);
+      }
+      // A round measured before the agent's current state began (the tail of a replay) or without any
+      // anchor ping says nothing about the internet now.
+      const builtAt = ev.batchT + (next.lagMs ?? 0);
+      const informative = ev.health.anchorsReached !== null || ev.health.lossPct !== null;
+      if (builtAt < a.since || !informative) return { agent: next, transitions: [] };
       const why = badWhy(ev.health, rules);
       next = why
         ? { ...next, badRounds: next.badRounds + 1, goodRounds: 0, badWhy: why }
         : { ...next, goodRounds: next.goodRounds + 1, badRounds: 0 };
-      if (next.state === 'offline' || next.state === 'unknown') return moveTo(next, 'online', 'metrics', now);
       if (next.state === 'online' && next.badRounds >= rules.degradedAfterRounds)
         return moveTo(next, 'degraded', next.badWhy, now);
       if (next.state === 'degraded' && next.goodRounds >= rules.degradedAfterRounds)

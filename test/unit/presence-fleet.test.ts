@@ -231,3 +231,39 @@ describe('presence points', () => {
     });
   });
 });
+
+describe('degraded judged on fresh rounds only', () => {
+  it('ignores rounds built before the agent came back and batches without anchor pings', () => {
+    const f = new PresenceFleet(RULES);
+    f.broker(true, T0);
+    f.status(status('online', T0, 'birth'), false, T0);
+    f.metrics(healthy(1, T0), T0);
+    f.status(status('offline', T0, 'will'), false, T0 + 30 * S);
+    // Link back: the session resumes, the last rounds of the cut arrive a few seconds late.
+    const cut = (seq: number, t: number) =>
+      batch(seq, t, [ping(t, 'gateway', true), ping(t, 'anchor', false)]);
+    f.metrics(cut(2, T0 + 60 * S), T0 + 70 * S);
+    f.metrics(cut(3, T0 + 65 * S), T0 + 71 * S);
+    f.metrics(cut(4, T0 + 68 * S), T0 + 72 * S);
+    expect(f.agents.get(`${UAI}/box`)?.state).toBe('online');
+    const selfOnly = (seq: number, t: number) =>
+      batch(seq, t, [
+        {
+          probe: 'self',
+          t,
+          version: '1',
+          uptimeS: 1,
+          rssBytes: 1,
+          cpuPct: 1,
+          spoolBytes: 0,
+          spoolBatches: 0,
+          spoolDropped: 0,
+        },
+      ]);
+    f.metrics(cut(5, T0 + 80 * S), T0 + 80 * S);
+    f.metrics(selfOnly(6, T0 + 81 * S), T0 + 81 * S);
+    expect(f.agents.get(`${UAI}/box`)).toMatchObject({ state: 'online', badRounds: 1 });
+    f.metrics(cut(7, T0 + 85 * S), T0 + 85 * S);
+    expect(f.agents.get(`${UAI}/box`)?.state).toBe('degraded');
+  });
+});
