@@ -106,19 +106,27 @@ describe('webhook channel', () => {
     await webhookChannel({ url: hook.url, format: 'teams', retries: 0, timeoutMs: 5000 }).send(
       delivery('resolved', 'en'),
     );
-    const [slack, teams] = hook.received.map((r) => r.body as Record<string, any>);
+    type Slack = { text: string; attachments: { color: string; title_link: string }[] };
+    type Teams = {
+      attachments: {
+        contentType: string;
+        content: { body: { text: string }[]; actions: { url: string }[] };
+      }[];
+    };
+    const slack = hook.received[0]?.body as Slack | undefined;
+    const teams = hook.received[1]?.body as Teams | undefined;
     expect(slack!.text).toBe('[ALERT] École Jean Macé (Villeurbanne, UAI 0690001B): offline');
     expect(slack!.attachments[0]).toMatchObject({
       color: '#d62728',
       title_link: 'http://grafana.test/d/school?var-uai=0690001B',
     });
-    const card = teams!.attachments[0];
+    const card = teams!.attachments[0]!;
     expect(card.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(card.content.body[0]).toMatchObject({
       text: expect.stringContaining('[RESOLVED]'),
       color: 'Good',
     });
-    expect(card.content.actions[0].url).toBe('http://grafana.test/d/school?var-uai=0690001B');
+    expect(card.content.actions[0]?.url).toBe('http://grafana.test/d/school?var-uai=0690001B');
   });
 });
 
