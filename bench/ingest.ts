@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { InfluxDB, type IPoint } from 'influx';
 import mqtt from 'mqtt';
 import { resolveCollectorConfig } from '../collector/config.ts';
-import { type EncodedBody, InfluxHttp } from '../collector/influx-http.ts';
+import { InfluxHttp } from '../collector/influx-http.ts';
 import { intake } from '../collector/intake.ts';
+import { toLines } from '../collector/line-protocol.ts';
 import { batchToPoints } from '../collector/mapping.ts';
 import type { Point } from '../collector/point.ts';
 import { metricsTopic } from '../shared/topics.ts';
@@ -23,7 +24,9 @@ const SAMPLES = 20; // per message → 21 points with the batch point
 const PUBLISHERS = 4;
 const WINDOW = 200; // QoS 1 publishes in flight per publisher
 const SCHOOL = '0381234K';
-const defaults = resolveCollectorConfig({});
+// VIGIE_BENCH_GZIP=0 runs the ceiling and the collector without compression (InfluxDB on the same host).
+const GZIP = process.env['VIGIE_BENCH_GZIP'] !== '0';
+const defaults = resolveCollectorConfig({ influx: { gzip: GZIP } });
 const BATCH_POINTS = defaults.influx.batchPoints;
 
 const now = Date.now();
@@ -89,28 +92,81 @@ async function main() {
       points.push(...batchToPoints(r.batch, undefined, Date.now()));
     }
 
-    // (a) InfluxDB's ceiling: pre-built batches posted directly, same size, gzip and concurrency.
-    await influx.query('CREATE DATABASE ceiling');
-    const http = new InfluxHttp({
-      url: influx.url,
-      database: 'ceiling',
-      gzip: defaults.influx.gzip,
-      timeoutMs: 60_000,
-    });
-    const bodies: EncodedBody[] = [];
-    for (let i = 0; i < lines.length; i += BATCH_POINTS) {
-      bodies.push(await http.encode(Buffer.from(`${lines.slice(i, i + BATCH_POINTS).join('\n')}\n`)));
-    }
-    let started = performance.now();
-    let next = 0;
-    const writer = async () => {
-      while (next < bodies.length) {
-        const r = await http.write(bodies[next++]!);
-        if (!r.ok) throw new Error(`ceiling write failed: ${r.message}`);
+    // (a) InfluxDB's ceiling: pre-built batches posted directly, same size, gzip and concurrency. Measured
+    // just before and just after the collector, into fresh databases, as InfluxDB slows while it compacts.
+    const ceiling = async (db: string): Promise<number> => {
+      await influx.query(`CREATE DATABASE ${db}`);
+      const http = new InfluxHttp({
+        url: influx.url,
+        database: db,
+        gzip: defaults.influx.gzip,
+        timeoutMs: 60_000,
+      });
+      const bodies: Buffer[] = [];
+      for (let i = 0; i < lines.length; i += BATCH_POINTS) {
+        bodies.push(Buffer.from(`${lines.slice(i, i + BATCH_POINTS).join('\n')}\n`));
       }
+      // Compressing is part of posting with gzip: it is inside the timing, as in the collector.
+      const started = performance.now();
+      let next = 0;
+      const writer = async () => {
+        while (next < bodies.length) {
+          const r = await http.write(await http.encode(bodies[next++]!));
+          if (!r.ok) throw new Error(`ceiling write failed: ${r.message}`);
+        }
+      };
+      await Promise.all(Array.from({ length: defaults.influx.concurrency }, writer));
+      const rate = TOTAL_POINTS / ((performance.now() - started) / 1000);
+      await http.close();
+      return rate;
     };
-    await Promise.all(Array.from({ length: defaults.influx.concurrency }, writer));
-    const influxCeiling = TOTAL_POINTS / ((performance.now() - started) / 1000);
+
+    // (b) MQTT's ceiling: a bare subscriber under the same publisher.
+    const sub = await mqtt.connectAsync(broker.url, { clientId: 'bench-bare', clean: true });
+    let received = 0;
+    let lastAt = 0;
+    sub.on('message', () => {
+      received++;
+      lastAt = performance.now();
+    });
+    await sub.subscribeAsync('vigie/v1/+/+/metrics', { qos: 1 });
+    let started = performance.now();
+    await publishAll(broker.url);
+    await waitFor('bare subscriber got everything', async () => received === MESSAGES, 300_000, 50);
+    const mqttCeiling = (MESSAGES * POINTS_PER_MESSAGE) / ((lastAt - started) / 1000);
+    await sub.endAsync();
+
+    // The collector, as deployed: its own process, Mosquitto in, InfluxDB out.
+    const proc = collectorProcess({
+      mqttUrl: broker.url,
+      influxUrl: influx.url,
+      database: 'collector',
+      clientId: 'bench-collector',
+      extra: {
+        influx: { flushMs: defaults.influx.flushMs, gzip: GZIP },
+        wal: { fsyncMs: defaults.wal.fsyncMs },
+      },
+    });
+    await proc.daemon.start();
+    const pid = proc.daemon.pid!;
+    const stored = async () =>
+      Number((await influx.rows('SELECT count(seq) FROM "batch"', 'collector'))[0]?.['count'] ?? 0);
+    let peakRss = rssMb(pid);
+    const rssTimer = setInterval(() => {
+      peakRss = Math.max(peakRss, rssMb(pid));
+    }, 200);
+    const influxBefore = await ceiling('ceiling_before');
+    const cpu0 = cpuTicks(pid);
+    started = performance.now();
+    const publishMs = await publishAll(broker.url);
+    await waitFor('collector stored everything', async () => (await stored()) === MESSAGES, 600_000, 100);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpuS = (cpuTicks(pid) - cpu0) / 100;
+    clearInterval(rssTimer);
+    await proc.daemon.dispose();
+    const collectorRate = TOTAL_POINTS / elapsed;
+    const influxAfter = await ceiling('ceiling_after');
+    const influxCeiling = (influxBefore + influxAfter) / 2;
 
     // Writers compared on the same points: the `influx` package against ours (serialise + post).
     await influx.query('CREATE DATABASE pkg');
@@ -135,60 +191,18 @@ async function main() {
       gzip: defaults.influx.gzip,
       timeoutMs: 60_000,
     });
-    const { toLines } = await import('../collector/line-protocol.ts');
     started = performance.now();
     for (let i = 0; i < points.length; i += BATCH_POINTS) {
       const r = await own.write(await own.encode(Buffer.from(toLines(points.slice(i, i + BATCH_POINTS)))));
       if (!r.ok) throw new Error(r.message);
     }
     const ownRate = TOTAL_POINTS / ((performance.now() - started) / 1000);
-    await Promise.all([http.close(), own.close()]);
-
-    // (b) MQTT's ceiling: a bare subscriber under the same publisher.
-    const sub = await mqtt.connectAsync(broker.url, { clientId: 'bench-bare', clean: true });
-    let received = 0;
-    let lastAt = 0;
-    sub.on('message', () => {
-      received++;
-      lastAt = performance.now();
-    });
-    await sub.subscribeAsync('vigie/v1/+/+/metrics', { qos: 1 });
-    started = performance.now();
-    await publishAll(broker.url);
-    await waitFor('bare subscriber got everything', async () => received === MESSAGES, 300_000, 50);
-    const mqttCeiling = (MESSAGES * POINTS_PER_MESSAGE) / ((lastAt - started) / 1000);
-    await sub.endAsync();
-
-    // The collector, as deployed: its own process, Mosquitto in, InfluxDB out.
-    const proc = collectorProcess({
-      mqttUrl: broker.url,
-      influxUrl: influx.url,
-      database: 'collector',
-      clientId: 'bench-collector',
-      extra: { influx: { flushMs: defaults.influx.flushMs }, wal: { fsyncMs: defaults.wal.fsyncMs } },
-    });
-    await proc.daemon.start();
-    const pid = proc.daemon.pid!;
-    const stored = async () =>
-      Number((await influx.rows('SELECT count(seq) FROM "batch"', 'collector'))[0]?.['count'] ?? 0);
-    let peakRss = rssMb(pid);
-    const rssTimer = setInterval(() => {
-      peakRss = Math.max(peakRss, rssMb(pid));
-    }, 200);
-    const cpu0 = cpuTicks(pid);
-    started = performance.now();
-    const publishMs = await publishAll(broker.url);
-    await waitFor('collector stored everything', async () => (await stored()) === MESSAGES, 600_000, 100);
-    const elapsed = (performance.now() - started) / 1000;
-    const cpuS = (cpuTicks(pid) - cpu0) / 100;
-    clearInterval(rssTimer);
-    await proc.daemon.dispose();
-    const collectorRate = TOTAL_POINTS / elapsed;
+    await own.close();
 
     const lower = Math.min(influxCeiling, mqttCeiling);
     const report = [
       `messages ${fmt(MESSAGES)} × ${POINTS_PER_MESSAGE} points = ${fmt(TOTAL_POINTS)} points, batch ${BATCH_POINTS} points, gzip ${defaults.influx.gzip}, ${PUBLISHERS} publishers`,
-      `(a) InfluxDB ceiling, pre-built lines posted directly : ${fmt(influxCeiling)} points/s`,
+      `(a) InfluxDB ceiling, pre-built lines posted directly : ${fmt(influxCeiling)} points/s (before ${fmt(influxBefore)}, after ${fmt(influxAfter)})`,
       `(b) bare mqtt.js subscriber, same publisher          : ${fmt(mqttCeiling)} points/s (${fmt(mqttCeiling / POINTS_PER_MESSAGE)} msg/s)`,
       `collector end to end (Mosquitto → InfluxDB)          : ${fmt(collectorRate)} points/s (${fmt(MESSAGES / elapsed)} msg/s; publisher done in ${(publishMs / 1000).toFixed(1)} s, stored in ${elapsed.toFixed(1)} s)`,
       `collector / lower ceiling                            : ${((100 * collectorRate) / lower).toFixed(1)} % (goal ≥ 85 %)`,
