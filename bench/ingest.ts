@@ -157,11 +157,15 @@ async function main() {
     }, 200);
     const influxBefore = await ceiling('ceiling_before');
     const cpu0 = cpuTicks(pid);
+    const peers0 = [cpuTicks(broker.daemon.pid!), cpuTicks(influx.daemon.pid!)];
     started = performance.now();
     const publishMs = await publishAll(broker.url);
     await waitFor('collector stored everything', async () => (await stored()) === MESSAGES, 600_000, 100);
     const elapsed = (performance.now() - started) / 1000;
     const cpuS = (cpuTicks(pid) - cpu0) / 100;
+    const [mosquittoS, influxS] = [broker.daemon.pid!, influx.daemon.pid!].map(
+      (p, i) => (cpuTicks(p) - peers0[i]!) / 100,
+    ) as [number, number];
     clearInterval(rssTimer);
     await proc.daemon.dispose();
     const collectorRate = TOTAL_POINTS / elapsed;
@@ -206,7 +210,7 @@ async function main() {
       `(b) bare mqtt.js subscriber, same publisher          : ${fmt(mqttCeiling)} points/s (${fmt(mqttCeiling / POINTS_PER_MESSAGE)} msg/s)`,
       `collector end to end (Mosquitto → InfluxDB)          : ${fmt(collectorRate)} points/s (${fmt(MESSAGES / elapsed)} msg/s; publisher done in ${(publishMs / 1000).toFixed(1)} s, stored in ${elapsed.toFixed(1)} s)`,
       `collector / lower ceiling                            : ${((100 * collectorRate) / lower).toFixed(1)} % (goal ≥ 85 %)`,
-      `collector CPU ${cpuS.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpuS) / elapsed).toFixed(0)} % of a core), peak RSS ${peakRss.toFixed(0)} MB`,
+      `collector CPU ${cpuS.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpuS) / elapsed).toFixed(0)} % of a core), peak RSS ${peakRss.toFixed(0)} MB; meanwhile Mosquitto ${mosquittoS.toFixed(1)} s, InfluxDB ${influxS.toFixed(1)} s CPU`,
       `writers, same points: influx package writePoints ${fmt(pkgRate)} points/s, own line protocol + undici ${fmt(ownRate)} points/s`,
     ];
     process.stdout.write(`${report.join('\n')}\n`);
