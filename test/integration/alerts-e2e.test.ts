@@ -266,6 +266,50 @@ describe('presence and alerts end to end', () => {
     for (const o of outages) expect(o['duration_s'] as number).toBeGreaterThan(3);
   });
 
+  it('a collector killed -9 and restarted during an outage rebuilds from InfluxDB: no second page, one resolution', async () => {
+    hook.received.length = 0;
+    const collector = await startCollectorWith('e2e_restart', [OPEN_SCHOOL], {
+      graceSeconds: GRACE_S,
+      channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
+    });
+    const agent = await standin([OPEN_SCHOOL]);
+    await waitFor(
+      'the school online in InfluxDB',
+      async () =>
+        (await influx.rows(`SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}'`, 'e2e_restart')).length >
+        0,
+    );
+    const killedAt = Date.now();
+    await kill9(agent);
+    await waitFor('the offline alert', async () => hook.received.length > 0, 15_000, 20);
+    await waitFor('the offline state stored', async () =>
+      (
+        await influx.rows(
+          `SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}' AND scope = 'school'`,
+          'e2e_restart',
+        )
+      ).some((r) => r['state'] === 'offline'),
+    );
+    await collector.daemon.kill9();
+    await collector.daemon.start();
+    await waitFor(
+      'presence rebuilt',
+      async () => collector.daemon.logTail(50).includes('presence rebuilt from InfluxDB'),
+      15_000,
+    );
+    await sleep(GRACE_S * 1000 + 2000);
+    expect(messages(hook).map((b) => b.type)).toEqual(['firing']);
+    await standin([OPEN_SCHOOL], 1_000_000);
+    await waitFor('the resolution', async () => hook.received.length > 1, 15_000, 20);
+    await sleep(1000);
+    const all = messages(hook);
+    expect(all.map((b) => [b.type, b.kind])).toEqual([
+      ['firing', 'school_offline'],
+      ['resolved', 'school_offline'],
+    ]);
+    expect(all[1]!.durationSeconds).toBeGreaterThanOrEqual(Math.floor((Date.now() - killedAt) / 1000) - 3);
+  });
+
   it('20 schools of one ISP dropping within 30 s: one grouped alert, one resolution', async () => {
     hook.received.length = 0;
     await startCollectorWith('e2e_mass', MASS, {
