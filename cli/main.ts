@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from '../agent/cli.ts';
 import { registerCollectorCommands } from '../collector/cli.ts';
 import { registerDashboardCommands } from '../dashboards/cli.ts';
+import { registerQuickstartCommands } from '../demo/cli.ts';
 import { registerDeployCommands } from '../deploy/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
 import { registerConfigCommands } from './config-check.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerSimulatorCommands(program);
   registerConfigCommands(program);
+  registerQuickstartCommands(program);
   return program;
 }
 

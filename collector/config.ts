@@ -116,6 +116,8 @@ export const CollectorConfig = Type.Object(
     mqtt: Type.Optional(CollectorMqttConfig),
     broker: EmbeddedBrokerConfig,
     influx: InfluxConfig,
+    /** Set: points are appended to this line-protocol file instead of InfluxDB (`vigie replay` loads it later). */
+    pointsFile: Type.Optional(Type.String({ minLength: 1 })),
     retention: RetentionConfig,
     wal: WalConfig,
     ingest: IngestConfig,

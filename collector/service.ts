@@ -12,6 +12,7 @@ import { topicFilter } from '../shared/topics.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { type DeadLetter, DeadLetters, shouldLog } from './dead-letters.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
+import { PointsFile } from './file-sink.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { intake } from './intake.ts';
 import { LineProtocolError, toLines } from './line-protocol.ts';
@@ -100,9 +101,15 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   let stopping: Promise<void> | null = null;
   const http = new InfluxHttp({ ...config.influx, timeoutMs: config.influx.timeoutMs });
   const held: HeldMessage[] = [];
+  const pointsFile = config.pointsFile ? new PointsFile(config.pointsFile) : null;
+  if (pointsFile)
+    log.info(
+      { file: pointsFile.path },
+      `no InfluxDB: points go to ${pointsFile.path} (line protocol); load them later with \`vigie replay ${pointsFile.path} --influx URL\``,
+    );
   const shipper = new Shipper(
     wal,
-    http,
+    pointsFile ?? http,
     {
       ...config.influx,
       urgentBytes: Math.floor(config.wal.maxBytes / 2),
@@ -110,7 +117,8 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     },
     log,
     async () => {
-      if (config.retention.manage) await applyRetention(http, config.influx.database, config.retention);
+      if (config.retention.manage && !pointsFile)
+        await applyRetention(http, config.influx.database, config.retention);
     },
     (line, message) =>
       deadLetters.add({ at: now(), reason: 'influx_rejected', error: message, payload: line }),
@@ -337,6 +345,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
         shipper.stop();
         wal.close();
         await http.close();
+        await pointsFile?.close();
         await broker?.close();
       })();
       return stopping;

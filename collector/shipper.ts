@@ -61,7 +61,8 @@ export class Shipper {
 
   constructor(
     private readonly wal: WriteAheadLog,
-    private readonly http: InfluxHttp,
+    /** InfluxDB, or the points file when none is configured. */
+    private readonly http: Pick<InfluxHttp, 'encode' | 'write'>,
     private readonly opts: ShipperOptions,
     private readonly log: Logger,
     /** Creates database and retention policies; called before the first write and when InfluxDB says they are missing. */
