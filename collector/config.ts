@@ -47,7 +47,7 @@ export const InfluxConfig = Type.Object(
     batchBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
     flushMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 500 }),
     /** Writes in flight at once; the checkpoint only moves past a contiguous run of accepted writes. */
-    concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
     gzip: Type.Boolean({ default: true }),
     timeoutMs: Type.Integer({ minimum: 100, default: 15_000 }),
     retryMinMs: Type.Integer({ minimum: 10, default: 250 }),
