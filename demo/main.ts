@@ -85,7 +85,7 @@ function startChild(name: string, args: string[], log: string): Child {
   const proc = spawn(process.execPath, ['--import', TSX, CHILD, ...args], {
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: process.env,
+    env: { ...process.env, VIGIE_DEMO_PID: String(process.pid) },
   });
   closeSync(fd);
   const child: Child = {

@@ -27,9 +27,11 @@ let dataDir: string;
 let httpPort: number;
 let brokerPort: number;
 let spawnedAt: number;
+/** The second run, killed with -9. */
+let killed: { dataDir: string; brokerPort: number; httpPort: number } | undefined;
 
 /** Processes still running that belong to this demo: its data folder or its broker port in their command line. */
-function leftovers(): { pid: number; cmd: string }[] {
+function leftovers(run = { dataDir, brokerPort, httpPort }): { pid: number; cmd: string }[] {
   const found: { pid: number; cmd: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -39,7 +41,11 @@ function leftovers(): { pid: number; cmd: string }[] {
     } catch {
       continue; // gone meanwhile
     }
-    if (cmd.includes(dataDir) || cmd.includes(`:${brokerPort} `) || cmd.includes(`--http-port ${httpPort}`))
+    if (
+      cmd.includes(run.dataDir) ||
+      cmd.includes(`:${run.brokerPort} `) ||
+      cmd.includes(`--http-port ${run.httpPort}`)
+    )
       found.push({ pid: Number(entry), cmd });
   }
   return found;
@@ -79,7 +85,7 @@ afterAll(async () => {
     process.kill(-demo.pid!, 'SIGKILL');
     await exited;
   }
-  for (const p of leftovers()) process.kill(p.pid, 'SIGKILL');
+  for (const p of [...leftovers(), ...(killed ? leftovers(killed) : [])]) process.kill(p.pid, 'SIGKILL');
   await chromium?.close();
   await influx?.daemon.dispose();
 });
@@ -222,5 +228,45 @@ describe('npm start on a fresh machine', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toContain(`loaded ${lines.length} of ${lines.length + 1} points`);
     expect(bad.out).toMatch(/refused 1 lines[\s\S]*line 51:/);
+  });
+
+  it('leaves no process behind even when the demo itself is killed with -9', async () => {
+    killed = {
+      dataDir: tempDir('quickstart-kill'),
+      brokerPort: await freePort(),
+      httpPort: await freePort(),
+    };
+    let text = '';
+    const proc = spawn(
+      process.execPath,
+      [
+        'bin/vigie.js',
+        'demo',
+        '--data',
+        killed.dataDir,
+        '--http-port',
+        String(killed.httpPort),
+        '--broker-port',
+        String(killed.brokerPort),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    proc.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    await waitFor('the demo up', async () => text.includes('Status board:'), 60_000, 200);
+    const run = killed;
+    await waitFor(
+      'collector, agent and simulator running',
+      async () => leftovers(run).length >= 4,
+      20_000,
+      200,
+    );
+    proc.kill('SIGKILL');
+    await gone;
+    // Each child sees its parent gone within a second and stops itself cleanly.
+    await waitFor('no process of the killed demo left', async () => leftovers(run).length === 0, 30_000, 250);
+    expect(readFileSync(join(run.dataDir, 'logs', 'collector.log'), 'utf8')).toContain('"collector stopped"');
   });
 });
