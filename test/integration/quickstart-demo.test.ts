@@ -183,7 +183,7 @@ describe('npm start on a fresh machine', () => {
   });
 
   it('loads the kept points into InfluxDB with `vigie replay`, and they answer queries', async () => {
-    influx = await startInfluxdb();
+    influx ??= await startInfluxdb();
     const points = join(dataDir, 'points.lp');
     const lines = nonEmptyLines(points);
     const replay = (file: string, db: string) =>
@@ -268,5 +268,60 @@ describe('npm start on a fresh machine', () => {
     // Each child sees its parent gone within a second and stops itself cleanly.
     await waitFor('no process of the killed demo left', async () => leftovers(run).length === 0, 30_000, 250);
     expect(readFileSync(join(run.dataDir, 'logs', 'collector.log'), 'utf8')).toContain('"collector stopped"');
+  });
+
+  it('writes to InfluxDB instead when one is given', async () => {
+    influx ??= await startInfluxdb();
+    const db = influx;
+    const run = {
+      dataDir: tempDir('quickstart-influx'),
+      brokerPort: await freePort(),
+      httpPort: await freePort(),
+    };
+    let text = '';
+    const proc = spawn(
+      process.execPath,
+      [
+        'bin/vigie.js',
+        'demo',
+        '--influx',
+        db.url,
+        '--data',
+        run.dataDir,
+        '--http-port',
+        String(run.httpPort),
+        '--broker-port',
+        String(run.brokerPort),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const append = (d: Buffer) => {
+      text += d.toString();
+    };
+    proc.stdout.on('data', append);
+    proc.stderr.on('data', append);
+    const code = new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+    try {
+      await waitFor('the demo up', async () => text.includes('Status board:'), 60_000, 200);
+      expect(text).toContain(`points        written to InfluxDB at ${db.url}`);
+      expect(text).not.toContain('no InfluxDB configured');
+      await waitFor(
+        'a batch of every school in InfluxDB',
+        async () =>
+          (await db.rows('SHOW TAG VALUES FROM "batch" WITH KEY = "uai"', 'vigie')).length === SCHOOLS + 1,
+        30_000,
+        500,
+      );
+      const [mine] = await db.rows(
+        `SELECT count("time_ms") FROM "vigie"."raw"."dns" WHERE "uai" = '${DEMO_UAI}'`,
+        'vigie',
+      );
+      expect(mine!['count']).toBeGreaterThan(0);
+    } finally {
+      proc.kill('SIGINT');
+    }
+    expect(await code, text).toBe(0);
+    expect(existsSync(join(run.dataDir, 'points.lp'))).toBe(false);
+    await waitFor('no process of this demo left', async () => leftovers(run).length === 0, 10_000, 200);
   });
 });
