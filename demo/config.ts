@@ -16,6 +16,8 @@ export interface DemoSettings {
   /** Absent: points go to `<dataDir>/points.lp`. */
   influxUrl?: string | undefined;
   registryFile: string;
+  /** Board token for other machines, when the board listens beyond loopback. */
+  readToken?: string | undefined;
 }
 
 /** The school this machine's agent reports as: a UAI of no real school (check letter included). */
@@ -79,6 +81,7 @@ export function demoConfig(s: DemoSettings): { collector: object; agent: object 
         host: s.host,
         port: s.httpPort,
         windowsFile: paths.windows,
+        ...(s.readToken ? { auth: { readTokens: [s.readToken] } } : {}),
         board: { title: 'Vigie · démo' },
       },
     },

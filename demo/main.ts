@@ -3,8 +3,10 @@
 // `vigie` command with its log in the data folder; the console gets a few lines a technician reads.
 // Ctrl-C stops the fleet and the agent first (they say goodbye), then the collector, then exits.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -64,6 +66,17 @@ function portFree(host: string, p: number): Promise<boolean> {
     srv.once('error', () => done(false));
     srv.listen(p, host, () => srv.close(() => done(true)));
   });
+}
+
+const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
+
+/** This machine's own addresses, for the board link shown to other screens (nothing is sent to them). */
+function lanAddresses(): string[] {
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
+  return found.length ? found : ['THIS-MACHINE'];
 }
 
 const shown = (path: string) => {
@@ -185,6 +198,8 @@ export async function runDemoCommand(
       intervalS,
       influxUrl: opts.influx,
       registryFile,
+      // Loopback reads without a token; another machine needs one.
+      readToken: isLoopback(opts.host) ? undefined : randomBytes(16).toString('hex'),
     };
   } catch (err) {
     if (err instanceof UsageError || err instanceof RegistryError) {
@@ -223,6 +238,12 @@ export async function runDemoCommand(
   out(
     `  logs          ${shown(paths.logs)}/ (collector.log, agent.log, simulator.log); config ${shown(paths.config)}`,
   );
+  if (settings.readToken)
+    out(
+      `  other screens ${lanAddresses()
+        .map((a) => `http://${a}:${settings.httpPort}/#token=${settings.readToken}`)
+        .join('  ')}`,
+    );
   out('  Ctrl-C stops everything.');
 
   const children: Child[] = [];
@@ -347,7 +368,8 @@ async function followFleet(
 ): Promise<void> {
   const since = Date.now();
   let prev = new Map<string, SchoolBrief>();
-  let lastSummary = since;
+  // The first summary once the points have had time to reach the file, then every 30 s.
+  let lastSummary = since - SUMMARY_EVERY_MS / 2;
   let allReporting = false;
   let apiDown = false;
   while (!stopped()) {
@@ -370,7 +392,7 @@ async function followFleet(
           `all ${heard} schools are reporting, ${((now - since) / 1000).toFixed(0)} s after the collector came up`,
         );
       }
-      if (milestone || now - lastSummary >= SUMMARY_EVERY_MS) {
+      if (now - lastSummary >= SUMMARY_EVERY_MS) {
         lastSummary = now;
         const metrics = await getText(`${api}/metrics`);
         out(

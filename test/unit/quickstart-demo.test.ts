@@ -63,7 +63,9 @@ describe('demo config', () => {
   });
 
   it('writes to InfluxDB when one is given, and reaches a board on 0.0.0.0 through loopback', () => {
-    const c = demoConfig(settings({ influxUrl: 'http://127.0.0.1:8086', host: '0.0.0.0' })) as {
+    const c = demoConfig(
+      settings({ influxUrl: 'http://127.0.0.1:8086', host: '0.0.0.0', readToken: 'a'.repeat(32) }),
+    ) as {
       collector: Record<string, unknown>;
       agent: { mqtt: { url: string } };
     };
@@ -71,6 +73,8 @@ describe('demo config', () => {
     expect(c.collector['influx']).toEqual({ url: 'http://127.0.0.1:8086' });
     expect(c.collector['presence']).toMatchObject({ rebuildFromInflux: true });
     expect(c.agent.mqtt.url).toBe('mqtt://127.0.0.1:1883');
+    expect(c.collector['http']).toMatchObject({ host: '0.0.0.0', auth: { readTokens: ['a'.repeat(32)] } });
+    expect(demoConfig(settings()).collector).not.toHaveProperty('http.auth');
   });
 
   it("adds this machine's school to the registry", () => {
