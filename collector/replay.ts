@@ -25,7 +25,11 @@ export interface ReplayResult {
   written: number;
   refused: { line: number; text: string; error: string }[];
   refusedCount: number;
+  /** Points InfluxDB dropped as older than the retention policy's duration. */
+  tooOld: number;
 }
+
+const BEYOND_RETENTION = /^partial write: points beyond retention policy dropped=(\d+)$/;
 
 const MAX_ATTEMPTS = 8;
 const SHOWN_REFUSALS = 5;
@@ -57,7 +61,7 @@ export async function replayFile(
     gzip: true,
     timeoutMs: 30_000,
   });
-  const result: ReplayResult = { lines: 0, written: 0, refused: [], refusedCount: 0 };
+  const result: ReplayResult = { lines: 0, written: 0, refused: [], refusedCount: 0, tooOld: 0 };
   const prepare = async () => {
     if (opts.manage) await applyRetention(http, opts.database, { ...retention, manage: true });
   };
@@ -82,6 +86,11 @@ export async function replayFile(
           `${result.written} points loaded so far, from line ${first} on nothing was; running the same command again is harmless (points are idempotent)`,
       );
     if (lines.length === 1) {
+      // Only alone is a point's fate certain: InfluxDB 1.x names the retention drop and hides a parse error.
+      if (BEYOND_RETENTION.test(outcome.message)) {
+        result.tooOld++;
+        return;
+      }
       result.refusedCount++;
       if (result.refused.length < SHOWN_REFUSALS)
         result.refused.push({ line: first, text: lines[0]!.slice(0, 200), error: outcome.message });
@@ -100,6 +109,9 @@ export async function replayFile(
         `cannot prepare database ${opts.database} at ${opts.influx}: ${(err as Error).message}`,
       );
     }
+    // Points the policy no longer keeps are counted here rather than found by splitting refused batches.
+    const keepsMs = await policyDurationMs(http, opts.database, opts.rp).catch(() => null);
+    const oldest = keepsMs === null ? Number.NEGATIVE_INFINITY : Date.now() - keepsMs;
     const reader = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
     let batch: string[] = [];
     let batchStart = 1;
@@ -107,9 +119,13 @@ export async function replayFile(
     for await (const line of reader) {
       lineNo++;
       if (line.trim() === '' || line.startsWith('#')) continue;
+      result.lines++;
+      if (timestampMs(line) < oldest) {
+        result.tooOld++;
+        continue;
+      }
       if (batch.length === 0) batchStart = lineNo;
       batch.push(line);
-      result.lines++;
       if (batch.length >= batchPoints) {
         await write(batchStart, batch);
         batch = [];
@@ -121,6 +137,27 @@ export async function replayFile(
   } finally {
     await http.close();
   }
+}
+
+/** The policy's duration in ms (null: keeps forever, or unknown). InfluxDB writes it as Go does: 2160h0m0s. */
+export async function policyDurationMs(
+  http: Pick<InfluxHttp, 'query'>,
+  database: string,
+  rp: string,
+): Promise<number | null> {
+  const res = await http.query(`SHOW RETENTION POLICIES ON "${database.replace(/["\\]/g, '\\$&')}"`);
+  const series = res.results[0]?.series?.[0];
+  const row = series?.values.find((v) => v[0] === rp);
+  const m = /^(\d+)h(\d+)m(\d+)s$/.exec(String(row?.[series!.columns.indexOf('duration')] ?? ''));
+  if (!m) return null;
+  const ms = ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000;
+  return ms > 0 ? ms : null;
+}
+
+/** A line's timestamp (ms, the collector's precision); +Infinity when it has none, so it is sent as is. */
+export function timestampMs(line: string): number {
+  const t = Number(line.slice(line.lastIndexOf(' ') + 1));
+  return Number.isInteger(t) ? t : Number.POSITIVE_INFINITY;
 }
 
 export async function runReplayCommand(
@@ -147,6 +184,10 @@ export async function runReplayCommand(
     `loaded ${result.written} of ${result.lines} points from ${file} into database "${opts.database}" ` +
       `(retention policy "${opts.rp}") at ${opts.influx} in ${seconds} s`,
   );
+  if (result.tooOld)
+    out(
+      `${result.tooOld} points were older than retention policy "${opts.rp}" keeps: left out (InfluxDB would drop them)`,
+    );
   if (result.refusedCount === 0) return 0;
   out(`InfluxDB refused ${result.refusedCount} lines; the first ones:`);
   for (const r of result.refused) out(`  line ${r.line}: ${r.error}\n    ${r.text}`);

@@ -220,13 +220,16 @@ describe('npm start on a fresh machine', () => {
 
     // A damaged line is refused with its number; every other point still loads.
     const damaged = join(dataDir, 'damaged.lp');
+    // And a point from 2001, past the raw policy's 90 days: InfluxDB drops it, the replay says so.
+    const ancient = 'ping,uai=0690001B,agent=sim-1,target=anchor loss_pct=0 1000000000000';
     writeFileSync(
       damaged,
-      [...lines.slice(0, 50), 'ping,uai=broken loss_pct=', ...lines.slice(50)].join('\n'),
+      [...lines.slice(0, 50), 'ping,uai=broken loss_pct=', ...lines.slice(50), ancient].join('\n'),
     );
     const bad = await replay(damaged, 'quickstart_damaged');
     expect(bad.code).toBe(1);
-    expect(bad.out).toContain(`loaded ${lines.length} of ${lines.length + 1} points`);
+    expect(bad.out).toContain(`loaded ${lines.length} of ${lines.length + 2} points`);
+    expect(bad.out).toContain('1 points were older than retention policy "raw" keeps');
     expect(bad.out).toMatch(/refused 1 lines[\s\S]*line 51:/);
   });
 
