@@ -289,6 +289,8 @@ describe('npm start on a fresh machine', () => {
         'demo',
         '--influx',
         db.url,
+        '--interval',
+        '4',
         '--data',
         run.dataDir,
         '--http-port',
