@@ -65,9 +65,12 @@ export function demoRegistryCsv(registryCsv: string): string {
   return `${registryCsv.trimEnd()}\n${row.join(',')}\n`;
 }
 
+/** The address this machine's own clients use: a wildcard listener answers on loopback. */
+export const localAddress = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+
 export function demoConfig(s: DemoSettings): { collector: object; agent: object } {
   const paths = demoPaths(s.dataDir);
-  const loopback = s.host === '0.0.0.0' ? '127.0.0.1' : s.host;
+  const loopback = localAddress(s.host);
   const api = `http://${loopback}:${s.httpPort}`;
   return {
     collector: {

@@ -18,6 +18,7 @@ import {
   demoConfig,
   demoPaths,
   demoRegistryCsv,
+  localAddress,
 } from './config.ts';
 import { type DnsResponder, startDnsResponder } from './dns-responder.ts';
 import { changes, fleetLine, promCounter, type SchoolBrief } from './status.ts';
@@ -219,7 +220,7 @@ export async function runDemoCommand(
     `# Written by \`vigie demo\` at each start (edit the command's options, not this file).\n${stringify(demoConfig(settings))}`,
   );
 
-  const loopback = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
+  const loopback = localAddress(settings.host);
   const api = `http://${loopback}:${settings.httpPort}`;
   const broker = `mqtt://${loopback}:${settings.brokerPort}`;
   const sink = settings.influxUrl ? `InfluxDB ${settings.influxUrl}` : shown(paths.points);
