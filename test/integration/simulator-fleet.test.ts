@@ -54,7 +54,10 @@ class Observer {
 
   school(uai: string): Seen {
     let seen = this.bySchool.get(uai);
-    if (!seen) this.bySchool.set(uai, (seen = { statuses: [], batches: [], events: [] }));
+    if (!seen) {
+      seen = { statuses: [], batches: [], events: [] };
+      this.bySchool.set(uai, seen);
+    }
     return seen;
   }
 }
