@@ -232,7 +232,9 @@ export class Publisher {
     this.generation++;
     this.inflight.clear();
     clearTimeout(this.paceTimer);
-    client.end(true);
+    // Deferred: this runs inside mqtt.js's own loop over pending publishes (on 'close' or from a
+    // publish callback); ending the client there deletes entries under that loop, which then throws.
+    setImmediate(() => client.end(true));
     if (wasConnected) {
       this.opts.log.warn({ spooled: this.opts.spool.stats.batches }, 'connection to the broker lost');
     }

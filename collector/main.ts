@@ -42,6 +42,7 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
   const log = createLogger('collector');
   let handle: CollectorHandle;
   let http: HttpHandle | undefined;
+  const started: { presence?: PresenceAndAlerts } = {};
   try {
     const { config, overrides } = loadVigieConfig(opts.config);
     if (!config.collector) {
@@ -50,7 +51,7 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     }
     if (overrides.length) log.info({ overrides }, 'config values taken from the environment');
     const front = new HttpFrontend();
-    const started: { presence?: PresenceAndAlerts } = {};
+
     handle = await startCollector(config.collector, {
       logger: log,
       observers: collectorObservers(config.collector, log, front, started),
@@ -91,6 +92,8 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
   log.info({ signal }, 'stopping');
   await http?.close();
   await handle.stop();
+  // After ingest stopped: alerts already queued still go out (up to 5 s), none is lost to the restart.
+  await started.presence?.stop();
   log.info(handle.counters(), 'collector stopped');
   return 0;
 }

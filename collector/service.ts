@@ -4,8 +4,10 @@
 // Ack timing: mqtt.js handles one incoming packet at a time and sends the PUBACK when handleMessage
 // calls back. We call back as soon as the message is in the write-ahead log, so the stream never waits
 // for InfluxDB; only a full log holds the callback (back-pressure: the broker keeps the rest).
+import { readFileSync } from 'node:fs';
 import type { IPublishPacket } from 'mqtt';
 import mqtt, { type MqttClient } from 'mqtt';
+import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { loadRegistry, type School } from '../shared/registry.ts';
 import { topicFilter } from '../shared/topics.ts';
@@ -258,6 +260,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   }
   const mq = config.mqtt;
   const protocolVersion = broker ? 4 : (mq?.protocolVersion ?? 5);
+  const ca = mq?.ca ? readCa(mq.ca) : undefined;
   const client: MqttClient = mqtt.connect(brokerUrl, {
     clientId: mq?.clientId ?? 'vigie-collector',
     clean: false,
@@ -267,6 +270,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     reconnectPeriod: (mq?.reconnectS ?? 2) * 1000,
     username: mq?.username,
     password: mq?.password,
+    ...(ca ? { ca, rejectUnauthorized: true } : {}),
     queueQoSZero: false,
     resubscribe: true,
   });
@@ -351,4 +355,19 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
       return stopping;
     },
   };
+}
+
+/** The broker's CA for mqtts://: a missing file is a configuration error, said before connecting. */
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError('collector config', [
+      {
+        path: 'collector.mqtt.ca',
+        expected: 'a readable PEM file',
+        found: `${path} (${(err as Error).message})`,
+      },
+    ]);
+  }
 }

@@ -34,7 +34,11 @@ export function tcpAnswers(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<MosquittoHandle> {
   const dir = tempDir('mosquitto');
   const port = opts.port ?? (await freePort());
+  // As root, Mosquitto drops to the `mosquitto` user, which cannot write into our 0700 temp dir:
+  // persistence would silently fail. Tests run as root in CI, so stay root there.
+  const asRoot = process.getuid?.() === 0 && !/^user /m.test(opts.extraConfig ?? '');
   const conf = [
+    ...(asRoot ? ['user root'] : []),
     'persistence true',
     `persistence_location ${dir}/`,
     'autosave_interval 1',

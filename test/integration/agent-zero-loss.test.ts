@@ -45,9 +45,7 @@ const nextSeq = () => JSON.parse(readFileSync(join(dir, 'spool', 'state.json'), 
 const missingBelow = (n: number) => [...Array(n).keys()].filter((s) => !firstT.has(s));
 
 beforeAll(async () => {
-  // The harness's temp dir is root's (0700); Mosquitto drops to its own user and could not write
-  // its persistence file there, losing sessions on restart. Staying root keeps persistence real.
-  broker = await startMosquitto({ extraConfig: 'user root' });
+  broker = await startMosquitto();
   dir = tempDir('agent-zero-loss');
   sub = await mqtt.connectAsync(broker.url, {
     clientId: 'zero-loss-subscriber',
