@@ -113,8 +113,8 @@ function startAgent(): Daemon {
       mqtt: {
         url: `mqtt://${WAN_HOST_ADDR}:${brokerPort}`,
         // Longer than a cut: the TCP session survives it (the collector sees silence, not a will) and
-        // the batches spooled meanwhile are replayed when the link is back. With a short keepalive the
-        // agent (mqtt 5.16) crashes on its keepalive timeout during the cut: reported.
+        // the batches spooled meanwhile are replayed when the link is back. A keepalive shorter
+        // than the cut is covered by agent-frozen-link.test.ts.
         keepaliveS: 60,
         connectTimeoutS: 3,
         reconnectMinS: 0.5,
