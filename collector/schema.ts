@@ -137,6 +137,21 @@ export const COLLECTOR_MEASUREMENTS = {
     tags: ['uai', 'commune', 'isp', 'cause'],
     fields: { duration_s: 'float', end_ms: 'integer', school_hours_s: 'float' } as Record<string, FieldType>,
   },
+  school: {
+    measurement: 'school',
+    description:
+      'the registry entry of one school, written at start and daily (InfluxQL cannot read the registry); time = when written',
+    // label = "UAI name": one tag the dashboards' school picker splits into value (UAI) and text.
+    tags: ['uai', 'commune', 'isp', 'label'],
+    fields: {
+      name: 'string',
+      lat: 'float',
+      lon: 'float',
+      contracted_down_bps: 'float',
+      contracted_up_bps: 'float',
+      hours: 'string',
+    } as Record<string, FieldType>,
+  },
 } as const;
 
 export const PRESENCE_STATE_CODES = { online: 2, degraded: 1, offline: 0, unknown: -1 } as const;

@@ -21,6 +21,7 @@ import { LineProtocolError, toLines } from './line-protocol.ts';
 import type { CollectorObserver } from './observer.ts';
 import type { Point, PointSink } from './point.ts';
 import { applyRetention } from './retention.ts';
+import { schoolInfoPoints } from './school-points.ts';
 import { Shipper } from './shipper.ts';
 import { WriteAheadLog } from './wal.ts';
 
@@ -71,6 +72,8 @@ export interface CollectorHandle {
 
 const STOP_GRACE_MS = 3000;
 const STATS_EVERY_MS = 60_000;
+/** The registry as `school` points, daily: the latest one per school stays inside the raw retention. */
+const SCHOOLS_EVERY_MS = 24 * 3600_000;
 
 interface HeldMessage {
   record: Buffer;
@@ -180,6 +183,12 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     },
   };
   for (const o of opts.observers ?? []) observers.push(typeof o === 'function' ? o(points) : o);
+  const writeSchools = () => {
+    if (schools?.size) points.write(schoolInfoPoints(schools.values(), now()));
+  };
+  writeSchools();
+  const schoolsTimer = setInterval(writeSchools, SCHOOLS_EVERY_MS);
+  schoolsTimer.unref();
 
   function handleMessage(packet: IPublishPacket, done: () => void): void {
     const at = now();
@@ -336,6 +345,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     stop: () => {
       stopping ??= (async () => {
         clearInterval(statsTimer);
+        clearInterval(schoolsTimer);
         await client.endAsync(true);
         // A short grace for writes under way; what InfluxDB has not taken stays in the log for the next start.
         let grace: NodeJS.Timeout | undefined;

@@ -20,7 +20,6 @@ import {
 import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../collector/schema.ts';
 import type { Thresholds } from '../collector/thresholds.ts';
 import { INFLUX_DATASOURCE, id, influxql } from './influxql.ts';
-import { SCHOOL_INFO } from './school-info.ts';
 
 export type Lang = 'fr' | 'en';
 export const LANGS: readonly Lang[] = ['fr', 'en'];
@@ -44,7 +43,7 @@ for (const spec of Object.values(SAMPLE_MEASUREMENTS)) {
     fields: new Set(Object.keys(spec.fields)),
   };
 }
-for (const spec of [...Object.values(COLLECTOR_MEASUREMENTS), SCHOOL_INFO]) {
+for (const spec of Object.values(COLLECTOR_MEASUREMENTS)) {
   KNOWN[spec.measurement] = { tags: new Set(spec.tags), fields: new Set(Object.keys(spec.fields)) };
 }
 

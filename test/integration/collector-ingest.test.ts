@@ -122,6 +122,26 @@ describe('collector ingest against Mosquitto and InfluxDB', () => {
     expect(tagValues.map((r) => r['value']).sort()).toEqual([...targets].sort());
   });
 
+  it('writes the registry as `school` points at start, for the dashboards (names, places, contract)', async () => {
+    let rows: Record<string, unknown>[] = [];
+    await waitFor('the school point', async () => {
+      rows = await influx.rows(`SELECT * FROM school WHERE uai = '${SCHOOL}'`, DB);
+      return rows.length > 0;
+    });
+    expect(rows[0]).toMatchObject({
+      uai: SCHOOL,
+      commune: COMMUNE,
+      isp: ISP,
+      label: `${SCHOOL} École Saint-Exupéry`,
+      name: 'École Saint-Exupéry',
+      lat: 45.52,
+      lon: 4.87,
+      contracted_down_bps: 100e6,
+      contracted_up_bps: 20e6,
+      hours: 'school',
+    });
+  });
+
   it('refuses bad input with a reason each, stays up, and stores every good message around it', async () => {
     const t = Date.now() - 40_000;
     const good = (seq: number) =>

@@ -12,6 +12,7 @@ import { type PresenceAndAlerts, startPresenceAndAlerts } from '../../collector/
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { outagePoint, transitionPoint } from '../../collector/presence/points.ts';
 import type { PresenceState } from '../../collector/presence/state.ts';
+import { schoolInfoPoints } from '../../collector/school-points.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
 import {
@@ -25,7 +26,6 @@ import {
   type TimeRange,
   variableDefs,
 } from '../../dashboards/queries.ts';
-import { schoolInfoPoints } from '../../dashboards/school-info.ts';
 import { createLogger } from '../../shared/log.ts';
 import { parseRegistry } from '../../shared/registry.ts';
 import type { Sample, StatusMessage } from '../../shared/schemas.ts';

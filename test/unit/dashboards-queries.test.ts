@@ -1,5 +1,6 @@
 // Grafana's substitution of InfluxQL template variables, reproduced: what the integration test runs.
 import { describe, expect, it } from 'vitest';
+import { schoolLabel } from '../../collector/school-points.ts';
 import {
   escapeRegex,
   formatInterval,
@@ -9,7 +10,7 @@ import {
   type VariableDef,
   variableOptions,
 } from '../../dashboards/queries.ts';
-import { SCHOOL_LABEL_REGEX, schoolLabel } from '../../dashboards/school-info.ts';
+import { SCHOOL_LABEL_REGEX } from '../../dashboards/school-info.ts';
 
 const multi: VariableDef = { name: 'commune', query: '', multi: true, includeAll: true, allValue: '.*' };
 const single: VariableDef = { name: 'uai', query: '', multi: false, includeAll: false };

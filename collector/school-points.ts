@@ -1,0 +1,25 @@
+// The registry as InfluxDB points, so Grafana can draw schools on a map, name them in the school
+// picker and compare the WAN with the contract: InfluxQL cannot read the registry file. Written at
+// start and daily, so the latest point of every school stays inside the raw retention policy.
+import type { School } from '../shared/registry.ts';
+import type { Point } from './point.ts';
+import { COLLECTOR_MEASUREMENTS } from './schema.ts';
+
+export const schoolLabel = (school: Pick<School, 'uai' | 'name'>): string =>
+  `${school.uai} ${school.name.replace(/\s+/g, ' ').trim()}`;
+
+export function schoolInfoPoints(schools: Iterable<School>, now: number): Point[] {
+  return [...schools].map((s) => ({
+    measurement: COLLECTOR_MEASUREMENTS.school.measurement,
+    tags: { uai: s.uai, commune: s.commune, isp: s.isp, label: schoolLabel(s) },
+    fields: {
+      name: s.name,
+      lat: s.lat,
+      lon: s.lon,
+      contracted_down_bps: s.contractedDownMbps * 1e6,
+      contracted_up_bps: s.contractedUpMbps * 1e6,
+      hours: s.hours,
+    },
+    time: now,
+  }));
+}
