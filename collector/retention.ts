@@ -10,7 +10,18 @@ export interface Rollup {
   measurement: string;
   select: string;
   where?: string;
+  /** Recompute this far back at each run: for points written long after their time. */
+  resample?: { every: string; for: string };
 }
+
+/**
+ * An outage point is stamped with its start but written when it ends: a plain CQ, which only looks
+ * at the last interval, would never roll up an outage longer than that, and the yearly figures
+ * would lose exactly the outages that matter. So the outage rollup looks back 35 days, every 30
+ * minutes (measured: 2 s of InfluxDB per run with 1,000 schools × 30 outages in those 35 days).
+ * A longer outage is still in the raw policy for its 90 days, not in the long one.
+ */
+export const OUTAGE_RESAMPLE = { every: '30m', for: '35d' };
 
 const q = (name: string) => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
@@ -53,18 +64,26 @@ export function rollups(): Rollup[] {
       select: Object.keys(m.fields)
         .map((f) => `first(${q(f)}) AS ${q(f)}`)
         .join(', '),
+      ...(m === COLLECTOR_MEASUREMENTS.outage ? { resample: OUTAGE_RESAMPLE } : {}),
     });
   }
   return out;
 }
 
-export function continuousQuery(db: string, cfg: RetentionConfig, r: Rollup): string {
-  const where = r.where ? ` WHERE ${r.where}` : '';
+/** The rollup as one InfluxQL statement over a time range: what the CQ runs, and what a backfill runs. */
+export function rollupStatement(db: string, cfg: RetentionConfig, r: Rollup, timeRange?: string): string {
+  const conditions = [r.where, timeRange].filter(Boolean);
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   return (
-    `CREATE CONTINUOUS QUERY ${q(r.name)} ON ${q(db)} BEGIN SELECT ${r.select} ` +
+    `SELECT ${r.select} ` +
     `INTO ${q(db)}.${q(cfg.rollup.name)}.${q(r.measurement)} FROM ${q(db)}.${q(cfg.raw.name)}.${q(r.measurement)}` +
-    `${where} GROUP BY time(${cfg.rollup.interval}), * END`
+    `${where} GROUP BY time(${cfg.rollup.interval}), *`
   );
+}
+
+export function continuousQuery(db: string, cfg: RetentionConfig, r: Rollup): string {
+  const resample = r.resample ? ` RESAMPLE EVERY ${r.resample.every} FOR ${r.resample.for}` : '';
+  return `CREATE CONTINUOUS QUERY ${q(r.name)} ON ${q(db)}${resample} BEGIN ${rollupStatement(db, cfg, r)} END`;
 }
 
 const durationSql = (d: string) => (d === 'INF' ? 'INF' : d);

@@ -11,7 +11,7 @@ import {
   finish,
   fleetFilter,
   fleetVariables,
-  m,
+  mLong,
   outageAnnotations,
   ROW_UAI,
   schoolLink,
@@ -23,7 +23,9 @@ import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 
 export const CONTINUITY_UID = 'vigie-continuity';
 
-const outages = (where = '') => `${m('outage')} WHERE ${fleetFilter('outage')}${where} AND $timeFilter`;
+// From the long policy: a school year is longer than the raw policy keeps (collector/retention.ts
+// rolls every outage up within 30 minutes of its end).
+const outages = (where = '') => `${mLong('outage')} WHERE ${fleetFilter('outage')}${where} AND $timeFilter`;
 const duration = f('outage', 'duration_s');
 const schoolHours = f('outage', 'school_hours_s');
 
@@ -57,7 +59,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
     .readonly()
     .variables(fleetVariables(ctx))
     .link(vigieLinks(ctx))
-    .annotation(outageAnnotations(ctx, fleetFilter('outage')))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage'), mLong('outage')))
     .withPanel(
       figure(
         ctx,

@@ -17,6 +17,7 @@ import {
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
+import { resolveCollectorConfig } from '../collector/config.ts';
 import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../collector/schema.ts';
 import type { Thresholds } from '../collector/thresholds.ts';
 import { INFLUX_DATASOURCE, id, influxql } from './influxql.ts';
@@ -58,6 +59,16 @@ export function m(measurement: string): string {
   known(measurement);
   return id(measurement);
 }
+
+/**
+ * The rollup policy's copy of a measurement, for figures over a school year: the raw policy keeps
+ * only months. Named as the collector's default config names it.
+ */
+export function mLong(measurement: string): string {
+  known(measurement);
+  return `${id(ROLLUP_POLICY)}.${id(measurement)}`;
+}
+const ROLLUP_POLICY = resolveCollectorConfig({}).retention.rollup.name;
 
 /** A field of a measurement, quoted; throws at build time if the schema has no such field. */
 export function f(measurement: string, field: string): string {
@@ -148,7 +159,7 @@ export function schoolLink(ctx: BuildContext, uai: string) {
 }
 
 /** Outages drawn over every graph: start to end, the cause as text. */
-export function outageAnnotations(ctx: BuildContext, where: string) {
+export function outageAnnotations(ctx: BuildContext, where: string, source = m('outage')) {
   return new AnnotationQueryBuilder()
     .name(tr(ctx, { fr: 'Coupures', en: 'Outages' }))
     .datasource(INFLUX_DATASOURCE)
@@ -157,7 +168,7 @@ export function outageAnnotations(ctx: BuildContext, where: string) {
     .target(
       influxql(
         `SELECT ${f('outage', 'end_ms')} AS "end_ms", ${f('outage', 'duration_s')} AS "duration_s"
-         FROM ${m('outage')} WHERE ${where} AND $timeFilter GROUP BY "uai", "cause"`,
+         FROM ${source} WHERE ${where} AND $timeFilter GROUP BY "uai", "cause"`,
         'Anno',
       ).table(),
     )

@@ -12,6 +12,7 @@ import { type PresenceAndAlerts, startPresenceAndAlerts } from '../../collector/
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { outagePoint, transitionPoint } from '../../collector/presence/points.ts';
 import type { PresenceState } from '../../collector/presence/state.ts';
+import { rollupStatement, rollups } from '../../collector/retention.ts';
 import { schoolInfoPoints } from '../../collector/school-points.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
@@ -317,6 +318,10 @@ async function fill(now: number): Promise<void> {
     return rows[0]?.['n'] === schools.size * BATCHES + 3;
   });
   await collector.drained();
+  // What the outage rollup query does every 30 minutes, done now: continuity reads the long policy.
+  const outageRollup = rollups().find((r) => r.measurement === 'outage')!;
+  const retention = resolveCollectorConfig({}).retention;
+  await influx.query(rollupStatement(DB, retention, outageRollup, 'time > now() - 35d'), DB);
 }
 
 beforeAll(async () => {

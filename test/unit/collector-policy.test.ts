@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { LOG_EVERY_MS, shouldLog } from '../../collector/dead-letters.ts';
-import { continuousQuery, rollups } from '../../collector/retention.ts';
+import { continuousQuery, rollupStatement, rollups } from '../../collector/retention.ts';
 import { SAMPLE_MEASUREMENTS } from '../../collector/schema.ts';
 import { renderSchemaDoc } from '../../collector/schema-doc.ts';
 import { backoffMs } from '../../collector/shipper.ts';
@@ -31,6 +31,18 @@ describe('collector policies', () => {
     expect(continuousQuery('vigie', cfg, wifiUp)).toBe(
       'CREATE CONTINUOUS QUERY "vigie_wifi_up_true" ON "vigie" BEGIN SELECT count("up") AS "up_true" ' +
         'INTO "vigie"."long"."wifi" FROM "vigie"."raw"."wifi" WHERE "up" = true GROUP BY time(5m), * END',
+    );
+    // Outages are written at their end, stamped at their start: the rollup looks back.
+    const outage = all.find((r) => r.name === 'vigie_outage')!;
+    expect(continuousQuery('vigie', cfg, outage)).toMatch(
+      /^CREATE CONTINUOUS QUERY "vigie_outage" ON "vigie" RESAMPLE EVERY 30m FOR 35d BEGIN SELECT first\("duration_s"\)/,
+    );
+    expect(continuousQuery('vigie', cfg, all.find((r) => r.name === 'vigie_presence')!)).not.toContain(
+      'RESAMPLE',
+    );
+    expect(rollupStatement('vigie', cfg, wifiUp, 'time >= 0')).toBe(
+      'SELECT count("up") AS "up_true" INTO "vigie"."long"."wifi" FROM "vigie"."raw"."wifi" ' +
+        'WHERE "up" = true AND time >= 0 GROUP BY time(5m), *',
     );
     const ping = all.find((r) => r.name === 'vigie_ping')!;
     expect(ping.select).toContain('mean("loss_pct") AS "loss_pct"');
