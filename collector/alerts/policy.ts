@@ -110,6 +110,8 @@ export type PolicyEvent =
       bad: boolean;
       severity: Severity;
       value?: number;
+      /** When the agent measured it (its clock): a round from before the school's last recovery is ignored. */
+      t?: number;
     };
 
 interface Series {
@@ -124,6 +126,8 @@ const BROKER_KEY = 'collector_broker';
 export class AlertPolicy {
   readonly alerts = new Map<string, Alert>();
   private readonly series = new Map<string, Series>();
+  /** When each school last came back from offline or degraded: rounds measured before describe the outage. */
+  private readonly recoveredAt = new Map<string, number>();
   private brokerDownSince: number | null = null;
   private brokerUpAt = Number.NEGATIVE_INFINITY;
   readonly mutedCount: Record<MuteReason, number> = {
@@ -173,6 +177,15 @@ export class AlertPolicy {
     const out: Notification[] = [];
     const offKey = schoolAlertKey('school_offline', ev.uai);
     const degKey = schoolAlertKey('school_degraded', ev.uai);
+    // The school's own state explains its loss and latency: streaks start afresh on each side of it.
+    if (ev.state !== 'online' || this.alerts.has(offKey) || this.alerts.has(degKey))
+      this.forgetUnsentMetrics(ev.uai);
+    if (ev.state === 'online' && (this.alerts.has(offKey) || this.alerts.has(degKey))) {
+      this.recoveredAt.delete(ev.uai);
+      this.recoveredAt.set(ev.uai, now);
+      if (this.recoveredAt.size > this.rules.maxTrackedSeries)
+        this.recoveredAt.delete(this.recoveredAt.keys().next().value!);
+    }
     if (ev.state === 'offline') {
       out.push(...this.resolve(degKey, now));
       if (!this.alerts.has(offKey)) {
@@ -207,7 +220,17 @@ export class AlertPolicy {
     return out;
   }
 
+  /** Metric streaks of a school and its metric alerts nobody has heard of yet. */
+  private forgetUnsentMetrics(uai: string): void {
+    for (const key of this.series.keys()) if (key.split('/', 2)[1] === uai) this.series.delete(key);
+    for (const [key, a] of this.alerts)
+      if (a.uai === uai && a.subject !== undefined && a.notifiedAt === null) this.alerts.delete(key);
+  }
+
   private onRound(ev: Extract<PolicyEvent, { kind: 'round' }>, now: number): Notification[] {
+    // Replayed or late rounds from an outage the school alert already covered: no second page for it.
+    if (ev.bad && ev.t !== undefined && ev.t < (this.recoveredAt.get(ev.uai) ?? Number.NEGATIVE_INFINITY))
+      return [];
     const key = metricKey(ev.metric, ev.uai, ev.subject);
     let s = this.series.get(key);
     if (!s) {

@@ -25,6 +25,7 @@ export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
           uai,
           metric: 'loss',
           subject: s.target,
+          t: s.t,
           ...level(s.lossPct, th.lossPct),
         });
         // A round with no answer has no latency: it says nothing either way about it.
@@ -34,6 +35,7 @@ export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
             uai,
             metric: 'latency',
             subject: s.target,
+            t: s.t,
             ...level(s.medianMs, th.latencyMs),
           });
         break;
@@ -43,6 +45,7 @@ export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
           uai,
           metric: 'ap_down',
           subject: s.ap,
+          t: s.t,
           bad: !s.up || !s.reachable,
           severity: 'critical',
         });
@@ -55,6 +58,7 @@ export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
             uai,
             metric: 'wan_saturation',
             subject: s.iface,
+            t: s.t,
             ...level(pct, th.wanSaturationPct),
           });
         break;

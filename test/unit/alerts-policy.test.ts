@@ -267,6 +267,39 @@ describe('alert policy: mass outages, the collector, parents and children', () =
     ]);
   });
 
+  it('pages nobody for the loss an outage caused, replayed after it, yet still pages loss measured after', () => {
+    const p = policy();
+    p.broker(true, TUE_10H - 10 * MIN);
+    const loss = (t: number) =>
+      ({
+        kind: 'round',
+        uai: A,
+        metric: 'loss',
+        subject: 'anchor',
+        bad: true,
+        severity: 'critical',
+        value: 100,
+        t,
+      }) as const;
+    // A bad streak begun before the cut does not carry over it.
+    p.handle(loss(TUE_10H - 10 * S), TUE_10H - 10 * S);
+    p.handle(loss(TUE_10H - 5 * S), TUE_10H - 5 * S);
+    p.handle(offline(A, TUE_10H), TUE_10H);
+    // Back within the grace: the rounds measured during the cut arrive with the spool, after the recovery.
+    p.handle(online(A, TUE_10H + 20 * S), TUE_10H + 20 * S);
+    for (const t of [2, 7, 12, 17]) p.handle(loss(TUE_10H + t * S), TUE_10H + 21 * S);
+    expect(run(p, TUE_10H + 21 * S, TUE_10H + 5 * MIN)).toEqual([]);
+    expect(p.open()).toEqual([]);
+    // Loss measured after the recovery is the school's real problem: three rounds (not one more
+    // added to the streak from before the cut), one page.
+    p.handle(loss(TUE_10H + 30 * S), TUE_10H + 31 * S);
+    expect(p.tick(TUE_10H + 31 * S).notifications).toEqual([]);
+    for (const t of [35, 40]) p.handle(loss(TUE_10H + t * S), TUE_10H + (t + 1) * S);
+    expect(p.tick(TUE_10H + 41 * S).notifications.map((n) => [n.type, n.alert.kind])).toEqual([
+      ['firing', 'loss'],
+    ]);
+  });
+
   it('holds alerts in a maintenance window or a silence and sends them after, if still open', () => {
     const p = policy(
       { reminderMs: 0 },
