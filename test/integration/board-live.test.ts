@@ -182,16 +182,18 @@ beforeAll(async () => {
     presence: pa,
     log: silent,
   });
-  const t = Date.now();
   await Promise.all(
     uais
       .filter((u) => u !== SILENT)
       .map(async (u, i) => {
         const client = await startAgent(u);
+        // Measured after the birth, as a live agent's rounds are: presence ignores rounds from
+        // before an agent's current state began (the tail of a replay).
+        const t = Date.now();
         const rounds = u === DEGRADED ? 3 : 1;
         for (let r = 0; r < rounds; r++) {
           const lossPct = u === DEGRADED ? 100 : 0;
-          const b = batch(u, r, t - (rounds - r) * 1000, i, lossPct);
+          const b = batch(u, r, t + r, i, lossPct);
           await client.publishAsync(metricsTopic(u, 'box'), JSON.stringify(b), { qos: 1 });
         }
       }),
