@@ -13,6 +13,11 @@ export const MqttClientConfig = Type.Object(
     ca: Type.Optional(Type.String()),
     /** Defaults to vigie-{uai}-{id}: a fixed id lets the broker replace a half-open session at once. */
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /**
+     * MQTT 5 lets the broker say when it refuses a publish (ACL): 3.1.1 acknowledges and drops it.
+     * A broker that speaks 3.1.1 only (the collector's embedded one) is detected and answered in 3.1.1.
+     */
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 5 }),
     keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
     connectTimeoutS: Type.Integer({ minimum: 1, maximum: 300, default: 15 }),
     /** Reconnect backoff: doubles from min to max after each failed attempt, with jitter. */

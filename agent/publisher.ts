@@ -10,6 +10,11 @@ import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
 import type { MqttClientConfig } from './config.ts';
 import type { Spool } from './spool.ts';
 
+/** CONNACK return code of a 3.1.1-only broker answering an MQTT 5 CONNECT. */
+const UNACCEPTABLE_PROTOCOL_V3 = 1;
+/** MQTT 5 PUBACK reason code: the broker's ACL refuses the topic. */
+const NOT_AUTHORIZED = 0x87;
+
 /** Events waiting for a connection, at most; older ones go first (counted). */
 export const MAX_QUEUED_EVENTS = 100;
 
@@ -41,6 +46,8 @@ export interface PublisherStats {
   connected: boolean;
   published: number;
   acked: number;
+  /** Batches the broker refused (MQTT 5 reason code: not authorized). */
+  refused: number;
   connects: number;
   eventsDropped: number;
 }
@@ -58,6 +65,9 @@ export class Publisher {
   /** Highest sequence number handed to the current connection. */
   private cursor = -1;
   private readonly inflight = new Set<number>();
+  private protocol: 4 | 5;
+  /** Batches the broker refused in a row: reconnects back off instead of retrying every second. */
+  private refusedInARow = 0;
   private pumping = false;
   private pumpAgain = false;
   private readonly events: EventMessage[] = [];
@@ -68,6 +78,7 @@ export class Publisher {
     connected: false,
     published: 0,
     acked: 0,
+    refused: 0,
     connects: 0,
     eventsDropped: 0,
   };
@@ -75,6 +86,7 @@ export class Publisher {
   constructor(private readonly opts: PublisherOptions) {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    this.protocol = opts.mqtt.protocolVersion;
     this.topics = {
       metrics: metricsTopic(opts.uai, opts.agent),
       status: statusTopic(opts.uai, opts.agent),
@@ -159,7 +171,7 @@ export class Publisher {
     return {
       clientId: m.clientId ?? `vigie-${this.opts.uai}-${this.opts.agent}`,
       clean: true,
-      protocolVersion: 4,
+      protocolVersion: this.protocol,
       keepalive: m.keepaliveS,
       connectTimeout: m.connectTimeoutS * 1000,
       // Reconnection is ours (capped backoff, fresh client): mqtt.js retries at a fixed period only.
@@ -197,6 +209,14 @@ export class Publisher {
     });
     client.on('error', (err) => {
       if (gen !== this.generation) return;
+      if (this.protocol === 5 && (err as { code?: number }).code === UNACCEPTABLE_PROTOCOL_V3) {
+        this.protocol = 4;
+        this.opts.log.warn(
+          { url: this.opts.mqtt.url },
+          'the broker speaks MQTT 3.1.1 only: using it (a publish the broker refuses then goes unnoticed)',
+        );
+        return;
+      }
       this.opts.log.warn({ err: err.message, url: this.opts.mqtt.url }, 'MQTT error');
     });
     client.on('close', () => {
@@ -209,7 +229,7 @@ export class Publisher {
     this.connected = true;
     this.stats.connected = true;
     this.stats.connects++;
-    this.attempt = 0;
+    this.attempt = this.refusedInARow;
     this.inflight.clear();
     this.cursor = -1;
     this.opts.log.info(
@@ -309,10 +329,19 @@ export class Publisher {
         this.inflight.delete(seq);
         if (err) {
           // Still connected but refused: start over on a fresh connection, replaying from the spool.
-          this.opts.log.warn({ err: err.message, seq }, 'batch not acknowledged, reconnecting');
+          const code = (err as { code?: number }).code;
+          if (code === NOT_AUTHORIZED) {
+            this.refusedInARow++;
+            this.stats.refused++;
+            this.opts.log.error(
+              { seq, topic: this.topics.metrics, spooled: this.opts.spool.stats.batches },
+              'the broker refuses this agent on its topic (not authorized): check that the UAI and id in the config match its broker account; batches stay in the spool',
+            );
+          } else this.opts.log.warn({ err: err.message, seq }, 'batch not acknowledged, reconnecting');
           this.onClosed(client);
           return;
         }
+        this.refusedInARow = 0;
         this.stats.acked++;
         this.opts.log.debug({ seq }, 'batch acknowledged');
         this.opts.spool

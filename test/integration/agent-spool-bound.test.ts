@@ -47,8 +47,6 @@ const bulky: Probe = {
 };
 
 beforeAll(async () => {
-  // The harness's temp dir is root's (0700); Mosquitto drops to its own user and could not write
-  // its persistence file there, losing sessions on restart. Staying root keeps persistence real.
   broker = await startMosquitto();
   dir = tempDir('agent-spool-bound');
   sub = await mqtt.connectAsync(broker.url, { clientId: 'bounded-sub', clean: false, reconnectPeriod: 300 });
