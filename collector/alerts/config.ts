@@ -131,6 +131,15 @@ export const AlertsConfig = Type.Object(
           fri: ['08:00-17:00'],
           holidays: [],
         },
+        // The four-and-a-half-day week some communes keep: class on Wednesday morning too.
+        'school-wednesday': {
+          mon: ['08:00-17:00'],
+          tue: ['08:00-17:00'],
+          wed: ['08:00-12:00'],
+          thu: ['08:00-17:00'],
+          fri: ['08:00-17:00'],
+          holidays: [],
+        },
       },
     }),
     /** Holiday calendars: name → closed periods (first and last closed day, inclusive). */

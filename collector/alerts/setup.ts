@@ -56,6 +56,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
     const s = registry.get(uai);
     return s ? { uai, name: s.name, commune: s.commune, isp: s.isp, hours: s.hours ?? 'school' } : undefined;
   };
+  warnUnknownHours(registry, opts.alerts, log);
   // With a registry, a box under an unlisted UAI is a setup mistake (ingest counts it): recorded, not paged.
   const alertable = (uai: string) => registry.size === 0 || registry.has(uai);
   const thresholds = mergeThresholds(opts.alerts.thresholds);
@@ -161,4 +162,19 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
       await alerting.stop();
     },
   };
+}
+
+/** A registry naming an hours profile the config lacks: those schools are paged at any hour. Said once. */
+function warnUnknownHours(registry: ReadonlyMap<string, School>, alerts: AlertsConfig, log: Logger): void {
+  const unknown = new Map<string, string[]>();
+  for (const s of registry.values()) {
+    const name = s.hours ?? 'school';
+    if (alerts.hours[name]) continue;
+    unknown.set(name, [...(unknown.get(name) ?? []), s.uai]);
+  }
+  for (const [profile, uais] of unknown)
+    log.warn(
+      { profile, schools: uais.length, uais: uais.slice(0, 10), defined: Object.keys(alerts.hours) },
+      `hours profile "${profile}" is not in collector.alerts.hours: these schools count as always open (paged at any hour)`,
+    );
 }
