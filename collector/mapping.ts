@@ -89,7 +89,8 @@ interface LineSpec {
   prefix: string;
   /** Every tag in sorted order: common ones read from the batch's tags, the others from the sample. */
   tags: { tag: string; escapedTag: string; key: string; common: boolean }[];
-  fields: { escaped: string; key: string; type: FieldType }[];
+  /** `first` opens the field set (` key=`), `next` continues it (`,key=`). */
+  fields: { first: string; next: string; key: string; type: FieldType }[];
 }
 
 const LINE_SPECS = Object.fromEntries(
@@ -100,30 +101,36 @@ const LINE_SPECS = Object.fromEntries(
     ]
       .sort((a, b) => (a.tag < b.tag ? -1 : 1))
       .map((t) => ({ ...t, escapedTag: escapeKey(t.tag) }));
-    const fields = spec.fields.map(([field, key, type]) => ({ escaped: escapeKey(field), key, type }));
+    const fields = spec.fields.map(([field, key, type]) => ({
+      first: ` ${escapeKey(field)}=`,
+      next: `,${escapeKey(field)}=`,
+      key,
+      type,
+    }));
     return [kind, { prefix: escapeMeasurement(spec.measurement), tags, fields }];
   }),
 ) as Record<ProbeKind, LineSpec>;
 
-function fieldText(escaped: string, key: string, value: unknown, type: FieldType): string | null {
+/** A field's value as line protocol, null when the sample lacks it (or it has another type). */
+function fieldText(key: string, value: unknown, type: FieldType): string | null {
   switch (type) {
     case 'float':
       if (typeof value !== 'number') return null;
       if (!Number.isFinite(value)) throw new LineProtocolError(`field ${key}: ${value} is not finite`);
-      return `${escaped}=${value}`;
+      return String(value);
     case 'integer': {
       if (typeof value !== 'number') return null;
       const n = Math.trunc(value);
       if (!Number.isSafeInteger(n)) throw new LineProtocolError(`field ${key}: ${value} is not an integer`);
-      return `${escaped}=${n}i`;
+      return `${n}i`;
     }
     case 'boolean':
-      return typeof value === 'boolean' ? `${escaped}=${value}` : null;
+      return typeof value === 'boolean' ? (value ? 'true' : 'false') : null;
     case 'string': {
       if (typeof value !== 'string') return null;
       const problem = stringFieldProblem(value);
       if (problem) throw new LineProtocolError(`field ${key} ${problem}`);
-      return `${escaped}="${escapeString(value)}"`;
+      return `"${escapeString(value)}"`;
     }
   }
 }
@@ -135,36 +142,44 @@ function fieldText(escaped: string, key: string, value: unknown, type: FieldType
 export function batchToLines(batch: MetricsBatch, school: School | undefined, receivedAt: number): string {
   const common: Record<string, string> = schoolTags(batch, school);
   const escapedCommon: Record<string, string> = {};
-  for (const [tag, value] of Object.entries(common)) {
-    if (value !== '') escapedCommon[tag] = escapeTagValue(tag, value);
+  for (const tag of COMMON_TAGS) {
+    const value = common[tag];
+    if (value !== undefined && value !== '') escapedCommon[tag] = escapeTagValue(tag, value);
   }
   let out = '';
+  // Samples of one batch mostly share their time: its text is made once.
+  let lastT = Number.NaN;
+  let lastTText = '';
   for (const sample of batch.samples) {
     const spec = LINE_SPECS[sample.probe];
     const record = sample as unknown as Record<string, unknown>;
-    let line = spec.prefix;
+    out += spec.prefix;
     for (const t of spec.tags) {
-      if (t.common) {
-        const v = escapedCommon[t.tag];
-        if (v !== undefined) line += `,${t.escapedTag}=${v}`;
-      } else {
-        const v = record[t.key];
-        if (typeof v === 'string' && v !== '') line += `,${t.escapedTag}=${escapeTagValue(t.tag, v)}`;
-      }
+      const v = t.common ? escapedCommon[t.tag] : record[t.key];
+      if (v === undefined) continue;
+      if (t.common) out += `,${t.escapedTag}=${v}`;
+      else if (typeof v === 'string' && v !== '') out += `,${t.escapedTag}=${escapeTagValue(t.tag, v)}`;
     }
-    let sep = ' ';
+    let first = true;
     for (const f of spec.fields) {
-      const text = fieldText(f.escaped, f.escaped, record[f.key], f.type);
+      const text = fieldText(f.key, record[f.key], f.type);
       if (text === null) continue;
-      line += sep + text;
-      sep = ',';
+      out += (first ? f.first : f.next) + text;
+      first = false;
     }
-    if (sep === ' ') throw new LineProtocolError(`point ${spec.prefix} has no field`);
-    out += `${line} ${sample.t}\n`;
+    if (first) throw new LineProtocolError(`point ${spec.prefix} has no field`);
+    if (sample.t !== lastT) {
+      lastT = sample.t;
+      lastTText = ` ${sample.t}\n`;
+    }
+    out += lastTText;
   }
-  const tags = COMMON_TAGS.filter((t) => escapedCommon[t] !== undefined)
-    .sort()
-    .map((t) => `,${t}=${escapedCommon[t]}`)
-    .join('');
+  let tags = '';
+  for (const t of SORTED_COMMON_TAGS) {
+    const v = escapedCommon[t];
+    if (v !== undefined) tags += `,${t}=${v}`;
+  }
   return `${out}${COLLECTOR_MEASUREMENTS.batch.measurement}${tags} seq=${batch.seq}i,samples=${batch.samples.length}i,clock_offset_ms=${receivedAt - batch.t} ${batch.t}\n`;
 }
+
+const SORTED_COMMON_TAGS = [...COMMON_TAGS].sort();

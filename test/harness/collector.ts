@@ -77,8 +77,12 @@ export interface CollectorProcess {
   dir: string;
 }
 
-/** The collector as its own process; ready once it logged its broker connection. */
-export function collectorProcess(cfg: TestCollectorConfig, env: NodeJS.ProcessEnv = {}): CollectorProcess {
+/** The collector as its own process; ready once it logged its broker connection. `nodeArgs`: --cpu-prof, say. */
+export function collectorProcess(
+  cfg: TestCollectorConfig,
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): CollectorProcess {
   const dir = tempDir('collector-proc');
   const configFile = join(dir, 'vigie.yaml');
   writeFileSync(configFile, stringify({ collector: collectorSection({ walDir: join(dir, 'wal'), ...cfg }) }));
@@ -93,7 +97,7 @@ export function collectorProcess(cfg: TestCollectorConfig, env: NodeJS.ProcessEn
   const daemon = new Daemon({
     name: 'collector',
     binary: 'node',
-    args: [join(ROOT, 'bin/vigie.js'), 'collector', '--config', configFile],
+    args: [...nodeArgs, join(ROOT, 'bin/vigie.js'), 'collector', '--config', configFile],
     dir,
     env: { VIGIE_LOG_LEVEL: 'info', ...env },
     ready: async () => countConnections() >= wanted,
