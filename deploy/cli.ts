@@ -6,7 +6,7 @@ export function registerDeployCommands(program: Command): void {
   program
     .command('enroll')
     .description(
-      'issue MQTT credentials for every school in the registry: broker password file and ACL, collector credential, one agent config per school (existing credentials are kept)',
+      "issue MQTT credentials for every school in the registry: broker password file and ACL, the collector's credential and speed-test secret, one agent config per school with its speed-test token (existing credentials are kept)",
     )
     .requiredOption('--schools <file>', 'school registry, CSV or YAML')
     .requiredOption(
@@ -22,13 +22,24 @@ export function registerDeployCommands(program: Command): void {
       'path of the CA certificate on the agent box (remembered; default /etc/vigie/ca.crt)',
     )
     .option(
+      '--speedtest-url <url>',
+      "the collector's speed test as agents reach it through the TLS proxy, e.g. https://vigie.example.org/speedtest (remembered)",
+    )
+    .option(
       '--rotate <uai>',
-      'issue a new credential for this school (or `collector`); repeatable',
+      "issue a new credential for this school, `collector`, or `speedtest` (the secret of every school's speed-test token); repeatable",
       collect,
       [],
     )
     .action(
-      async (opts: { schools: string; out: string; broker?: string; ca?: string; rotate: string[] }) => {
+      async (opts: {
+        schools: string;
+        out: string;
+        broker?: string;
+        ca?: string;
+        speedtestUrl?: string;
+        rotate: string[];
+      }) => {
         const { runEnroll } = await import('./enroll-command.ts');
         process.exitCode = runEnroll(opts);
       },

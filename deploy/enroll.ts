@@ -1,9 +1,8 @@
 // `vigie enroll`: reads the school registry and the previous run's state in OUT, writes the broker's
 // password file and ACL, the collector's credential and one agent config per school.
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import Type from 'typebox';
 import { VigieConfig } from '../cli/config-file.ts';
 import { parseConfigText } from '../shared/config.ts';
@@ -13,9 +12,11 @@ import {
   type Credential,
   type EnrollmentChanges,
   EnrollmentError,
-  type EnrollmentState,
   planEnrollment,
+  randomSecret,
+  type SecretChange,
   STATE_VERSION,
+  type StoredState,
 } from './enrollment.ts';
 import { hashPassword, verifyPassword } from './mosquitto-passwd.ts';
 
@@ -25,36 +26,53 @@ const CredentialSchema = Type.Object({
   hash: Type.String({ pattern: '^\\$7\\$' }),
   issuedAt: Type.String(),
 });
-const StateSchema = Type.Object({
-  version: Type.Literal(STATE_VERSION),
+const V1 = {
   broker: Type.String({ minLength: 1 }),
   ca: Type.String({ minLength: 1 }),
   collector: CredentialSchema,
   schools: Type.Record(Type.String(), CredentialSchema),
-});
-const validateState = new Ajv({ strict: false }).compile(StateSchema);
+};
+const ajv = new Ajv({ strict: false });
+/** Every version this one reads; older ones gain what they lack in planEnrollment. */
+const stateValidators: Record<number, ValidateFunction> = {
+  1: ajv.compile(Type.Object({ version: Type.Literal(1), ...V1 })),
+  [STATE_VERSION]: ajv.compile(
+    Type.Object({
+      version: Type.Literal(STATE_VERSION),
+      ...V1,
+      speedtestUrl: Type.Optional(Type.String({ pattern: '^https://' })),
+      speedtest: Type.Object({ secret: Type.String({ minLength: 32 }), issuedAt: Type.String() }),
+    }),
+  ),
+};
 
 export interface EnrollOptions {
   schools: string;
   out: string;
   broker?: string;
   ca?: string;
+  speedtestUrl?: string;
   rotate?: string[];
   now?: Date;
 }
 
 export interface EnrollResult {
   changes: EnrollmentChanges;
+  speedtest: SecretChange;
+  /** Remembered from an earlier run when not given this time. */
+  speedtestUrl?: string;
+  /** The state file was written by an older version and upgraded. */
+  migratedFrom?: number;
   written: string[];
 }
 
-/** 256 random bits, URL-safe base64: no character that needs quoting in YAML, env files or shells. */
+/** URL-safe base64: no character that needs quoting in YAML, env files or shells. */
 export function issueCredential(username: string, now: Date): Credential {
-  const password = randomBytes(32).toString('base64url');
+  const password = randomSecret();
   return { username, password, hash: hashPassword(password), issuedAt: now.toISOString() };
 }
 
-function readState(out: string): EnrollmentState | undefined {
+function readState(out: string): StoredState | undefined {
   const file = join(out, STATE_FILE);
   if (!existsSync(file)) return undefined;
   let data: unknown;
@@ -65,13 +83,20 @@ function readState(out: string): EnrollmentState | undefined {
       `${file}: not valid JSON (${(err as Error).message}); fix or restore it, it holds every issued credential`,
     );
   }
-  if (!validateState(data)) {
-    const e = validateState.errors?.[0];
+  const version = (data as { version?: unknown } | null)?.version;
+  const validate = typeof version === 'number' ? stateValidators[version] : undefined;
+  if (!validate) {
+    throw new EnrollmentError(
+      `${file}: version ${JSON.stringify(version)}, this vigie reads versions ${Object.keys(stateValidators).join(' and ')}; use the vigie that wrote it, or restore it`,
+    );
+  }
+  if (!validate(data)) {
+    const e = validate.errors?.[0];
     throw new EnrollmentError(
       `${file}: ${e?.instancePath || '(top level)'} ${e?.message}; fix or restore it, it holds every issued credential`,
     );
   }
-  const state = data as EnrollmentState;
+  const state = data as StoredState;
   for (const cred of [state.collector, ...Object.values(state.schools)]) {
     if (!verifyPassword(cred.password, cred.hash)) cred.hash = hashPassword(cred.password);
   }
@@ -96,10 +121,10 @@ export function enroll(opts: EnrollOptions): EnrollResult {
   const registry = loadRegistry(opts.schools);
   if (registry.size === 0) throw new EnrollmentError(`${opts.schools}: no school in the registry`);
   const previous = readState(opts.out);
-  const { state, changes } = planEnrollment(
+  const { state, changes, speedtest } = planEnrollment(
     previous,
     [...registry.keys()],
-    { broker: opts.broker, ca: opts.ca, rotate: opts.rotate ?? [] },
+    { broker: opts.broker, ca: opts.ca, speedtestUrl: opts.speedtestUrl, rotate: opts.rotate ?? [] },
     issueCredential,
     opts.now ?? new Date(),
   );
@@ -112,5 +137,11 @@ export function enroll(opts: EnrollOptions): EnrollResult {
   // The state goes first: if a later write fails, a re-run renders the same credentials again.
   for (const f of files) writeAtomically(join(opts.out, f.path), f.content, f.mode);
   for (const uai of changes.revoked) rmSync(join(opts.out, agentConfigFile(uai)), { force: true });
-  return { changes, written: files.map((f) => f.path) };
+  return {
+    changes,
+    speedtest,
+    ...(state.speedtestUrl ? { speedtestUrl: state.speedtestUrl } : {}),
+    ...(previous && previous.version !== STATE_VERSION ? { migratedFrom: previous.version } : {}),
+    written: files.map((f) => f.path),
+  };
 }
