@@ -2,20 +2,20 @@
 // when its ACL refuses a batch (3.1.1 would acknowledge and drop it), so a misenrolled box keeps its
 // batches and says why; against a broker that speaks 3.1.1 only (the collector's embedded aedes)
 // the agent notices and delivers anyway.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../collector/embedded-broker.ts';
 import { metricsTopic } from '../../shared/topics.ts';
 import { decodeMetrics } from '../../shared/validate.ts';
+import { agentCli } from '../harness/agent-cli.ts';
 import { sleep, tempDir, waitFor } from '../harness/daemon.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 
 const UAI = '0690003D';
 const AGENT = 'protocol';
-const ROOT = join(import.meta.dirname, '..', '..');
 
 let agent: ChildProcess | null = null;
 let mosquitto: MosquittoHandle | null = null;
@@ -35,41 +35,10 @@ afterEach(async () => {
 function startAgent(url: string) {
   const dir = tempDir('agent-protocol');
   dirs.push(dir);
-  const off = { enabled: false };
-  const configFile = join(dir, 'agent.yaml');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      agent: {
-        uai: UAI,
-        id: AGENT,
-        mqtt: { url, reconnectMinS: 0.2, reconnectMaxS: 1 },
-        spool: { dir: join(dir, 'spool') },
-        batchIntervalS: 1,
-        probes: {
-          self: { intervalS: 1, timeoutS: 1, jitter: 0 },
-          ping: off,
-          dns: off,
-          http: off,
-          wan: off,
-          wifi: off,
-          speedtest: off,
-        },
-      },
-    }),
-  );
-  const logFile = join(dir, 'agent.log');
-  agent = spawn(process.execPath, [join(ROOT, 'bin/vigie.js'), 'agent', '--config', configFile], {
-    cwd: ROOT,
-    env: { ...process.env, VIGIE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logFile);
-  agent.stdout?.pipe(log);
-  agent.stderr?.pipe(log);
+  const cli = agentCli(dir, { uai: UAI, id: AGENT, mqtt: { url, reconnectMinS: 0.2, reconnectMaxS: 1 } });
+  agent = cli.start();
   return {
-    log: () => readFileSync(logFile, 'utf8'),
-    nextSeq: () => JSON.parse(readFileSync(join(dir, 'spool', 'state.json'), 'utf8')).nextSeq as number,
+    ...cli,
     /** Batch files waiting in the spool. */
     spooled: () => readdirSync(join(dir, 'spool')).filter((n) => /^\d+\.json$/.test(n)).length,
   };

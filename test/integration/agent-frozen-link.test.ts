@@ -2,20 +2,19 @@
 // common case in the field. The agent's keepalive must notice, drop the connection, keep measuring
 // into the spool and replay it once the link answers again, without ever crashing. A loopback TCP
 // relay between the real agent and the real Mosquitto stalls both ways to play the silent link.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsTopic } from '../../shared/topics.ts';
 import { decodeMetrics } from '../../shared/validate.ts';
+import { agentCli } from '../harness/agent-cli.ts';
 import { freePort, sleep, tempDir, waitFor } from '../harness/daemon.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 
 const UAI = '0690002C';
 const AGENT = 'frozen-link';
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Relays TCP to the broker; `stall()` stops passing bytes both ways while keeping sockets open. */
 class StallingRelay {
@@ -71,7 +70,6 @@ let sub: MqttClient;
 let agent: ChildProcess | null = null;
 const seen = new Set<number>();
 
-const nextSeq = () => JSON.parse(readFileSync(join(dir, 'spool', 'state.json'), 'utf8')).nextSeq as number;
 const missingBelow = (n: number) => [...Array(n).keys()].filter((s) => !seen.has(s));
 
 beforeAll(async () => {
@@ -98,46 +96,20 @@ afterAll(async () => {
 
 describe('agent on a link that goes silent', () => {
   it('notices by keepalive, stays up, spools and replays every batch once the link answers', async () => {
-    const configFile = join(dir, 'agent.yaml');
-    const logFile = join(dir, 'agent.log');
-    const off = { enabled: false };
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        agent: {
-          uai: UAI,
-          id: AGENT,
-          mqtt: {
-            url: `mqtt://127.0.0.1:${relay.port}`,
-            keepaliveS: 5,
-            connectTimeoutS: 3,
-            reconnectMinS: 0.5,
-            reconnectMaxS: 2,
-          },
-          spool: { dir: join(dir, 'spool') },
-          batchIntervalS: 1,
-          probes: {
-            self: { intervalS: 1, timeoutS: 1, jitter: 0 },
-            ping: off,
-            dns: off,
-            http: off,
-            wan: off,
-            wifi: off,
-            speedtest: off,
-          },
-        },
-      }),
-    );
-    agent = spawn(process.execPath, [join(ROOT, 'bin/vigie.js'), 'agent', '--config', configFile], {
-      cwd: ROOT,
-      env: { ...process.env, VIGIE_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const cli = agentCli(dir, {
+      uai: UAI,
+      id: AGENT,
+      mqtt: {
+        url: `mqtt://127.0.0.1:${relay.port}`,
+        keepaliveS: 5,
+        connectTimeoutS: 3,
+        reconnectMinS: 0.5,
+        reconnectMaxS: 2,
+      },
     });
-    const log = createWriteStream(logFile, { flags: 'a' });
-    agent.stdout?.pipe(log);
-    agent.stderr?.pipe(log);
-    const logText = () => readFileSync(logFile, 'utf8');
-    const logTail = () => logText().split('\n').slice(-30).join('\n');
+    const { nextSeq, logTail } = cli;
+    const logText = cli.log;
+    agent = cli.start();
 
     await waitFor('the first batches', async () => seen.size >= 3, 30_000);
     relay.stall(true);

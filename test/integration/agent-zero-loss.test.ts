@@ -1,19 +1,18 @@
 // Zero loss across a broker outage and a kill -9 of the agent: the real CLI publishes a batch a
 // second to the real Mosquitto (persistence on); a persistent QoS 1 subscriber must end up with
 // every sequence number the agent ever assigned, each with the time it was first given.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsTopic, statusTopic } from '../../shared/topics.ts';
 import { decodeMetrics, decodeStatus } from '../../shared/validate.ts';
+import { agentCli, exited } from '../harness/agent-cli.ts';
 import { sleep, tempDir, waitFor } from '../harness/daemon.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 
 const UAI = '0690001B';
 const AGENT = 'zero-loss';
-const ROOT = join(import.meta.dirname, '..', '..');
 
 let broker: MosquittoHandle;
 let dir: string;
@@ -23,25 +22,6 @@ const firstT = new Map<number, number>();
 const mismatchedReplays: string[] = [];
 const statuses: Array<{ state: string; reason?: string | undefined }> = [];
 
-function startAgent(configFile: string, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/vigie.js'), 'agent', '--config', configFile], {
-    cwd: ROOT,
-    env: { ...process.env, VIGIE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return child;
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-
-const nextSeq = () => JSON.parse(readFileSync(join(dir, 'spool', 'state.json'), 'utf8')).nextSeq as number;
 const missingBelow = (n: number) => [...Array(n).keys()].filter((s) => !firstT.has(s));
 
 beforeAll(async () => {
@@ -77,33 +57,14 @@ afterAll(async () => {
 
 describe('agent zero loss', () => {
   it('delivers every sequence number across a 60 s broker outage and a kill -9', async () => {
-    const configFile = join(dir, 'agent.yaml');
-    const logFile = join(dir, 'agent.log');
-    const off = { enabled: false };
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        agent: {
-          uai: UAI,
-          id: AGENT,
-          mqtt: { url: broker.url, reconnectMinS: 0.2, reconnectMaxS: 2, keepaliveS: 5 },
-          spool: { dir: join(dir, 'spool') },
-          batchIntervalS: 1,
-          probes: {
-            self: { intervalS: 1, timeoutS: 1, jitter: 0 },
-            ping: off,
-            dns: off,
-            http: off,
-            wan: off,
-            wifi: off,
-            speedtest: off,
-          },
-        },
-      }),
-    );
-    const logTail = () => readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
+    const cli = agentCli(dir, {
+      uai: UAI,
+      id: AGENT,
+      mqtt: { url: broker.url, reconnectMinS: 0.2, reconnectMaxS: 2, keepaliveS: 5 },
+    });
+    const { logTail, nextSeq } = cli;
 
-    agent = startAgent(configFile, logFile);
+    agent = cli.start();
     await waitFor('the first batches', async () => firstT.size >= 5, 30_000).catch((err) => {
       throw new Error(`${err.message}\n${logTail()}`);
     });
@@ -127,7 +88,7 @@ describe('agent zero loss', () => {
     agent.kill('SIGKILL');
     await exited(agent);
     const beforeRestart = nextSeq();
-    agent = startAgent(configFile, logFile);
+    agent = cli.start();
     await waitFor('batches after the restart', async () => nextSeq() >= beforeRestart + 5, 30_000);
     agent.kill('SIGTERM');
     expect(await exited(agent)).toBe(0);
