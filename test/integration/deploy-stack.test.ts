@@ -1,21 +1,26 @@
 // The secure chain end to end, as the compose stack wires it: the bundled agent with its enrolled
 // config → Mosquitto (stack mosquitto.conf, TLS, password file, ACL) → the collector started from
-// deploy/collector.yaml with its enrolled credential in the environment → InfluxDB.
+// deploy/collector.yaml with its enrolled credential in the environment → InfluxDB. And the agents'
+// speed test: the bundled agent's probe, with the URL and token enroll wrote, against that collector.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { enroll } from '../../deploy/enroll.ts';
 import { Daemon, freePort, tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { enrollSchools, makePki, REPO, stackMosquittoConfig, UAI_A } from './deploy-pki.ts';
+import { enrollSchools, makePki, REPO, stackMosquittoConfig, UAI_A, UAI_B } from './deploy-pki.ts';
 
 let dir: string;
 let broker: MosquittoHandle;
 let influx: InfluxHandle;
 let collector: Daemon;
 let agent: ChildProcess | undefined;
+/** Where the collector's HTTP server listens here; in the stack, the TLS proxy forwards to it. */
+let httpOrigin: string;
+const SPEEDTEST_URL = 'https://vigie.example.org/speedtest';
 
 /** collector.env as docker compose's env_file reads it. */
 function envFile(file: string): Record<string, string> {
@@ -35,9 +40,12 @@ beforeAll(async () => {
     stdio: 'pipe',
   });
   makePki(join(dir, 'pki'), 'localhost');
-  const [tlsPort, healthPort] = [await freePort(), await freePort()];
+  const [tlsPort, healthPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const tlsUrl = `mqtts://localhost:${tlsPort}`;
   enrollSchools(dir, tlsUrl, join(dir, 'pki/ca.crt'));
+  // The speed-test URL given on a later run, as an operator would once the proxy is up.
+  enroll({ schools: join(dir, 'schools.yaml'), out: join(dir, 'enroll'), speedtestUrl: SPEEDTEST_URL });
+  httpOrigin = `http://127.0.0.1:${httpPort}`;
   [broker, influx] = await Promise.all([
     startMosquitto({
       listener: false,
@@ -62,6 +70,7 @@ beforeAll(async () => {
   c.influx.flushMs = 50;
   c.wal.dir = join(dir, 'wal');
   c.schools = join(dir, 'schools.yaml');
+  c.http = { ...c.http, host: '127.0.0.1', port: httpPort };
   writeFileSync(join(dir, 'collector.yaml'), stringify(doc));
   // The environment docker-compose.yml gives the collector, secrets and container paths moved here.
   const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'));
@@ -119,5 +128,54 @@ describe('the secured stack, end to end', () => {
     );
     const rows = await influx.rows(`SELECT * FROM ping WHERE uai = '${UAI_A}'`, database);
     expect(rows[0]).toMatchObject({ target: 'loopback' });
+  }, 90_000);
+
+  it("runs the bundled agent's speed test with the URL and token enroll wrote; the collector refuses a forged token", async () => {
+    const conf = parse(readFileSync(join(dir, `enroll/agents/${UAI_A}.yaml`), 'utf8'));
+    const enrolled = conf.agent.probes.speedtest as { url: string; token: string };
+    expect(enrolled.url).toBe(SPEEDTEST_URL);
+    // The proxy's public origin swapped for the collector's address here; the path goes through as is.
+    const url = `${httpOrigin}${new URL(enrolled.url).pathname}`;
+    // One object each: YAML would write a shared one as an alias, which the config's defaults then fill for all.
+    const off = () => ({ enabled: false });
+    conf.agent.probes = {
+      ping: off(),
+      dns: off(),
+      http: off(),
+      wan: off(),
+      wifi: off(),
+      self: off(),
+      speedtest: { ...enrolled, url, durationS: 2, warmupS: 0, maxBytes: 4 * 1024 * 1024 },
+    };
+    writeFileSync(join(dir, 'agent-speedtest.yaml'), stringify(conf));
+    const out = execFileSync(
+      process.execPath,
+      [
+        join(dir, 'vigie-agent.mjs'),
+        'agent',
+        '--config',
+        join(dir, 'agent-speedtest.yaml'),
+        '--once',
+        '--json',
+      ],
+      { cwd: dir, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const report = JSON.parse(String(out));
+    const sample = report.results.find((r: { probe: string }) => r.probe === 'speedtest').samples[0];
+    expect(sample).toMatchObject({ probe: 'speedtest', ok: true });
+    expect(sample.downBytes).toBeGreaterThan(0);
+    expect(sample.upBytes).toBeGreaterThan(0);
+
+    const other = parse(readFileSync(join(dir, `enroll/agents/${UAI_B}.yaml`), 'utf8')).agent.probes
+      .speedtest;
+    const forged = `${UAI_A}.${String(other.token).split('.')[1]}`;
+    const refused = await fetch(`${url}/download?bytes=1024`, {
+      headers: { authorization: `Bearer ${forged}` },
+    });
+    expect(refused.status).toBe(401);
+    const log = readFileSync(collector.logFile, 'utf8');
+    expect(log).toMatch(/speed test refused: unknown token/);
+    const secret = envFile(join(dir, 'enroll/collector.env'))['VIGIE_COLLECTOR__HTTP__SPEEDTEST__SECRET']!;
+    for (const s of [secret, enrolled.token, forged]) expect(log).not.toContain(s);
   }, 90_000);
 });
