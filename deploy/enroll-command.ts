@@ -17,10 +17,15 @@ function speedtestLines(result: EnrollResult, given: string | undefined): string
     lines.push(
       `speed test: no --speedtest-url known, the agent configs carry none; add the collector's speed test as agents reach it through your TLS proxy, e.g. --speedtest-url https://vigie.example.org${SPEEDTEST_MOUNT} (remembered)`,
     );
-  } else if (given !== undefined && !new URL(result.speedtestUrl).pathname.endsWith(SPEEDTEST_MOUNT)) {
-    lines.push(
-      `speed test: agents will fetch ${result.speedtestUrl}/download and /upload; the collector serves them under ${SPEEDTEST_MOUNT}, make sure your proxy maps that`,
-    );
+  } else {
+    if (result.speedtestUrlChanged && result.speedtest !== 'rotated')
+      lines.push(
+        `speed test: the agent configs now use ${result.speedtestUrl}: copy each agents/<UAI>.yaml to its box`,
+      );
+    if (given !== undefined && !new URL(result.speedtestUrl).pathname.endsWith(SPEEDTEST_MOUNT))
+      lines.push(
+        `speed test: agents will fetch ${result.speedtestUrl}/download and /upload; the collector serves them under ${SPEEDTEST_MOUNT}, make sure your proxy maps that`,
+      );
   }
   return lines.map((l) => `${l}\n`).join('');
 }

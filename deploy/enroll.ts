@@ -61,6 +61,8 @@ export interface EnrollResult {
   speedtest: SecretChange;
   /** Remembered from an earlier run when not given this time. */
   speedtestUrl?: string;
+  /** The agent configs' speed-test URL differs from the previous run's. */
+  speedtestUrlChanged: boolean;
   /** The state file was written by an older version and upgraded. */
   migratedFrom?: number;
   written: string[];
@@ -141,6 +143,7 @@ export function enroll(opts: EnrollOptions): EnrollResult {
     changes,
     speedtest,
     ...(state.speedtestUrl ? { speedtestUrl: state.speedtestUrl } : {}),
+    speedtestUrlChanged: state.speedtestUrl !== previous?.speedtestUrl,
     ...(previous && previous.version !== STATE_VERSION ? { migratedFrom: previous.version } : {}),
     written: files.map((f) => f.path),
   };

@@ -277,6 +277,9 @@ describe('vigie enroll: the speed test', () => {
     const res = await run('--speedtest-url', `${URL_}/`);
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).not.toMatch(/--speedtest-url|speed-test secret/);
+    expect(res.stdout).toMatch(
+      new RegExp(`the agent configs now use ${URL_}: copy each agents/<UAI>\\.yaml to its box`),
+    );
     expect(at('collector.env')).toBe(before.env);
     expect(JSON.parse(at('credentials.json')).speedtest).toEqual(JSON.parse(before.creds).speedtest);
     const app = await stackCollectorHttp(st);
