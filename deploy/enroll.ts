@@ -1,5 +1,5 @@
 // `vigie enroll`: reads the school registry and the previous run's state in OUT, writes the broker's
-// password file and ACL, the collector's credential and one agent config per school.
+// password file and ACL, the collector's credential and speed-test secret and one agent config per school.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
