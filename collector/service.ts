@@ -72,6 +72,8 @@ export interface CollectorHandle {
 
 const STOP_GRACE_MS = 3000;
 const STATS_EVERY_MS = 60_000;
+/** Messages handled in one turn of the event loop (a few ms) before other I/O gets its turn. */
+const INTAKE_TURN = 64;
 /** The registry as `school` points, daily: the latest one per school stays inside the raw retention. */
 const SCHOOLS_EVERY_MS = 24 * 3600_000;
 
@@ -283,9 +285,24 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     queueQoSZero: false,
     resubscribe: true,
   });
+  // mqtt.js hands over every packet it has read before the event loop turns again: up to 2 MB (libuv
+  // reads 32 × 64 KiB at once), some 600 messages and 70 ms, during which the shipper's writes to
+  // InfluxDB wait. So after INTAKE_TURN messages the ack, and with it the next message, waits for the
+  // next turn. And as mqtt.js uncorks its socket after every packet, the socket stays corked for the
+  // turn: the PUBACKs leave in one write (one wake-up of the broker), each after its message is in the log.
+  let turn = 0;
   client.handleMessage = (packet, callback) => {
+    if (turn === 0) {
+      const stream = client.stream;
+      stream.cork();
+      setImmediate(() => {
+        turn = 0;
+        stream.uncork();
+      });
+    }
+    const ack = ++turn >= INTAKE_TURN ? () => setImmediate(() => callback()) : () => callback();
     try {
-      handleMessage(packet, () => callback());
+      handleMessage(packet, ack);
     } catch (err) {
       // Appending failed (disk full?): no ack, the broker redelivers once the session comes back.
       log.error({ err }, 'could not make a message durable; dropping the connection without acking');

@@ -33,6 +33,9 @@ interface InFlight {
   done: boolean;
 }
 
+/** Written batches may wait this many times `concurrency` for an earlier one before the checkpoint moves. */
+const UNCONFIRMED_FACTOR = 4;
+
 /** Capped exponential backoff with ±20 % jitter so several collectors do not retry in step. */
 export function backoffMs(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
@@ -49,7 +52,11 @@ export class Shipper {
     influxUp: true,
   };
   private readPos: number;
+  /** Batches not yet confirmed, in log order: the checkpoint moves only past a done prefix. */
   private readonly inflight: InFlight[] = [];
+  /** Batches being written now. A slot frees when its write ends, not when the batches before it end:
+   *  otherwise the writes go in convoys and InfluxDB idles between them. */
+  private writing = 0;
   private pendingSince: number | null = null;
   private pendingLines = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -107,7 +114,7 @@ export class Shipper {
   /** Start whatever batches are due; `force` sends a partial batch now. */
   pump(force = false): void {
     if (this.stopped) return;
-    while (this.inflight.length < this.opts.concurrency && this.readPos < this.wal.end) {
+    while (this.hasSlot() && this.readPos < this.wal.end) {
       const due =
         force ||
         this.pendingLines >= this.opts.batchPoints ||
@@ -123,18 +130,27 @@ export class Shipper {
       this.pendingSince = this.readPos < this.wal.end ? Date.now() : null;
       const entry: InFlight = { end: next, done: false };
       this.inflight.push(entry);
+      this.writing++;
       void this.ship(data).then((taken) => {
+        this.writing--;
         if (!taken) return; // stopping: the batch stays unconfirmed and is replayed at next start
         entry.done = true;
         this.settle();
       });
     }
-    if (this.readPos < this.wal.end && !this.timer && this.inflight.length < this.opts.concurrency) {
+    if (this.readPos < this.wal.end && !this.timer && this.hasSlot()) {
       this.timer = setTimeout(() => {
         this.timer = null;
         this.pump();
       }, this.opts.flushMs);
     }
+  }
+
+  private hasSlot(): boolean {
+    return (
+      this.writing < this.opts.concurrency &&
+      this.inflight.length < this.opts.concurrency * UNCONFIRMED_FACTOR
+    );
   }
 
   private settle(): void {
