@@ -1,18 +1,27 @@
 // Ingest benchmark: points/s from a publisher through Mosquitto and the collector into InfluxDB,
 // printed beside the two ceilings measured in the same run on the same machine:
-//  (a) InfluxDB alone: the same line protocol, pre-built, posted directly with the same batch size;
+//  (a) InfluxDB alone: the same line protocol, pre-built, posted directly with the same batch size,
+//      gzip and concurrency (measured before and after the collector runs, averaged);
 //  (b) MQTT alone: a bare mqtt.js subscriber's receive rate under the same publisher.
 // Also: the `influx` package's writePoints against the collector's own writer, same points.
 // Goal: the collector sustains ≥ 85 % of the lower ceiling. Run: npm run bench:ingest [-- messages]
 //
 // Fairness on a small box: unpinned, InfluxDB has every core to itself while its ceiling is measured,
-// but shares them with the publisher, Mosquitto and the collector in the collector run, so the ratio
+// but shares them with the publishers, Mosquitto and the collector in the collector run, so the ratio
 // measured CPU contention more than the collector. So by default every phase runs pinned: InfluxDB on
 // core 0 (GOMAXPROCS=1), this process (publishers, ceiling poster), Mosquitto and the collector on the
-// other cores. The ceiling is then "InfluxDB on one core", and the ratio asks whether the collector,
-// beside its broker and its publishers, keeps that InfluxDB fed. The busy share of each core during the
-// collector run is printed: InfluxDB's core near 100 % means the collector keeps up.
-// VIGIE_BENCH_PIN=0 runs unpinned (every process on every core), as before.
+// other cores. The ceiling is then "InfluxDB on one core", and the ratio asks whether the collector
+// keeps that InfluxDB fed. The busy share of each core is printed: InfluxDB's near 100 % means it does.
+// The collector is measured twice, warm (a first run of other agents' messages JIT-compiles it):
+//  - live: the publishers race it. On 2 cores they share its core, which agents in schools never do;
+//  - backlog: the same messages queued in Mosquitto while the collector is stopped (SIGSTOP: connection,
+//    session and JIT state kept), then drained: broker → collector → InfluxDB with no publisher running.
+//    This is the sustained rate of a deployed collector, and the figure held to the goal. (b) is higher
+//    still for a backlog; the lower ceiling is InfluxDB's either way.
+// A run ends when the collector's checkpoint (what InfluxDB accepted) reaches the end of its log for
+// good, confirmed by a count query; the last partial batch waits for the flush timer (flushMs), which a
+// longer run amortises.
+// VIGIE_BENCH_PIN=0 runs unpinned (every process on every core); VIGIE_BENCH_GZIP=0 without compression;
 // VIGIE_BENCH_PROFILE=DIR writes the collector's CPU profile (node --cpu-prof) into DIR.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -340,7 +349,7 @@ async function main() {
           ['backlog, queued while it stopped', backlog],
         ] as const
       ).flatMap(([name, r]) => [
-        `collector ${name}           : ${fmt(r.rate)} points/s = ${((100 * r.rate) / lower).toFixed(1)} % of the lower ceiling (goal ≥ 85 %); ${fmt(MESSAGES / r.elapsed)} msg/s, stored in ${r.elapsed.toFixed(1)} s${r === live ? `, publishers done in ${(r.publishMs / 1000).toFixed(1)} s` : ''}`,
+        `collector ${name}           : ${fmt(r.rate)} points/s = ${((100 * r.rate) / lower).toFixed(1)} % of the lower ceiling${r === backlog ? ' (goal ≥ 85 %)' : ''}; ${fmt(MESSAGES / r.elapsed)} msg/s, stored in ${r.elapsed.toFixed(1)} s${r === live ? `, publishers done in ${(r.publishMs / 1000).toFixed(1)} s` : ''}`,
         `  collector CPU ${r.cpuS.toFixed(1)} s (${((100 * r.cpuS) / r.elapsed).toFixed(0)} % of a core); Mosquitto ${r.mosquittoS.toFixed(1)} s, InfluxDB ${r.influxS.toFixed(1)} s CPU; cores busy ${r.coresBusy.join(', ')}`,
       ]),
       `collector peak RSS ${peakRss.toFixed(0)} MB`,
