@@ -78,20 +78,31 @@ export function describeAjvError(e: ErrorObject | undefined, prefix = ''): strin
 }
 
 /** JSON has no NaN or Infinity, but 1e999 parses to Infinity: refuse it by name. */
-function findNonFinite(value: unknown, path = ''): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : path || '/';
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNonFinite(value[i], `${path}/${i}`);
-      if (found) return found;
+/**
+ * JSON.parse turns an overflowing literal (1e999) into Infinity: the path of the first one, or null.
+ * The path is built only on the way back from a find: building it for every value cost ~9 % of the
+ * collector's time per message (bench/ingest profile).
+ */
+function findNonFinite(value: unknown): string | null {
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'number') return !Number.isFinite(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++)
+        if (walk(v[i])) {
+          path.push(i);
+          return true;
+        }
+    } else if (v && typeof v === 'object') {
+      for (const k of Object.keys(v))
+        if (walk((v as Record<string, unknown>)[k])) {
+          path.push(k);
+          return true;
+        }
     }
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = findNonFinite(v, `${path}/${k}`);
-      if (found) return found;
-    }
-  }
-  return null;
+    return false;
+  };
+  return walk(value) ? `/${path.reverse().join('/')}` : null;
 }
 
 function parseJson(payload: Buffer | string, maxBytes: number): Decoded<unknown> {
