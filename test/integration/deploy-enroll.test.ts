@@ -16,7 +16,7 @@ import { StatusPresence } from '../../collector/http/status-presence.ts';
 import { verifyPassword } from '../../deploy/mosquitto-passwd.ts';
 import { createLogger } from '../../shared/log.ts';
 import { tempDir } from '../harness/daemon.ts';
-import { REPO, SCHOOLS_YAML, UAI_A, UAI_B } from './deploy-pki.ts';
+import { envFile, REPO, SCHOOLS_YAML, UAI_A, UAI_B } from './deploy-pki.ts';
 
 let dir: string;
 let schools: string;
@@ -197,16 +197,6 @@ describe('vigie enroll', () => {
     expect(verifyPassword('a password with spaces', hash)).toBe(true);
   });
 });
-
-/** collector.env as docker compose's env_file reads it. */
-function envFile(file: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
 
 /**
  * The collector's HTTP server with the config the stack gives it: deploy/collector.yaml read by the

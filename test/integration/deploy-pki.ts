@@ -60,3 +60,13 @@ export function stackMosquittoConfig(opts: {
     )
     .join('\n');
 }
+
+/** collector.env as docker compose's env_file reads it. */
+export function envFile(file: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}

@@ -11,7 +11,7 @@ import { enroll } from '../../deploy/enroll.ts';
 import { Daemon, freePort, tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { enrollSchools, makePki, REPO, stackMosquittoConfig, UAI_A, UAI_B } from './deploy-pki.ts';
+import { enrollSchools, envFile, makePki, REPO, stackMosquittoConfig, UAI_A, UAI_B } from './deploy-pki.ts';
 
 let dir: string;
 let broker: MosquittoHandle;
@@ -21,16 +21,6 @@ let agent: ChildProcess | undefined;
 /** Where the collector's HTTP server listens here; in the stack, the TLS proxy forwards to it. */
 let httpOrigin: string;
 const SPEEDTEST_URL = 'https://vigie.example.org/speedtest';
-
-/** collector.env as docker compose's env_file reads it. */
-function envFile(file: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
 
 beforeAll(async () => {
   dir = tempDir('deploy-stack');

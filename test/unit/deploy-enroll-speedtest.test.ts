@@ -7,7 +7,6 @@ import { VigieConfig } from '../../cli/config-file.ts';
 import { speedtestToken, verifySpeedtestToken } from '../../collector/http/auth.ts';
 import { agentConfig, collectorEnv } from '../../deploy/enroll-files.ts';
 import {
-  type Credential,
   EnrollmentError,
   planEnrollment,
   randomSecret,
@@ -18,18 +17,13 @@ import {
 import { parseConfigText } from '../../shared/config.ts';
 import type { School } from '../../shared/registry.ts';
 import type { Uai } from '../../shared/uai.ts';
+import { fakeIssuer } from '../harness/enroll-fakes.ts';
 
 const A = '0690001B' as Uai;
 const B = '0380042P' as Uai;
 const NOW = new Date('2026-09-01T08:00:00Z');
 const LATER = new Date('2026-10-01T08:00:00Z');
-let serial = 0;
-const issue = (username: string, now: Date): Credential => ({
-  username,
-  password: `pw-${username}-${++serial}`,
-  hash: `$7$101$x$${serial}`,
-  issuedAt: now.toISOString(),
-});
+const issue = fakeIssuer();
 const secrets = () => {
   let n = 0;
   return () => `secret-${++n}-${'x'.repeat(40)}`;

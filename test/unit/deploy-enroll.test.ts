@@ -5,7 +5,6 @@ import { buildAcl } from '../../deploy/acl.ts';
 import { agentConfig, passwordFile, renderEnrollment } from '../../deploy/enroll-files.ts';
 import {
   COLLECTOR_USER,
-  type Credential,
   DEFAULT_AGENT_CA,
   EnrollmentError,
   planEnrollment,
@@ -14,6 +13,7 @@ import { hashPassword, passwordFileLine, verifyPassword } from '../../deploy/mos
 import { parseConfigText } from '../../shared/config.ts';
 import type { School } from '../../shared/registry.ts';
 import type { Uai } from '../../shared/uai.ts';
+import { fakeIssuer } from '../harness/enroll-fakes.ts';
 
 // Written by Debian's mosquitto_passwd 2.0.11 for the password "secret".
 const MOSQUITTO_PASSWD_SECRET =
@@ -22,13 +22,7 @@ const MOSQUITTO_PASSWD_SECRET =
 const A = '0690001B' as Uai;
 const B = '0380042P' as Uai;
 const NOW = new Date('2026-09-01T08:00:00Z');
-let serial = 0;
-const issue = (username: string, now: Date): Credential => ({
-  username,
-  password: `pw-${username}-${++serial}`,
-  hash: `$7$101$x$${serial}`,
-  issuedAt: now.toISOString(),
-});
+const issue = fakeIssuer();
 const school = (uai: Uai, name = 'École du Centre'): School => ({
   uai,
   name,
