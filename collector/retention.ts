@@ -21,7 +21,7 @@ export interface Rollup {
  * minutes (measured: 2 s of InfluxDB per run with 1,000 schools × 30 outages in those 35 days).
  * A longer outage is still in the raw policy for its 90 days, not in the long one.
  */
-export const OUTAGE_RESAMPLE = { every: '30m', for: '35d' };
+const OUTAGE_RESAMPLE = { every: '30m', for: '35d' };
 
 const q = (name: string) => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 

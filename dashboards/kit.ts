@@ -60,6 +60,8 @@ export function m(measurement: string): string {
   return id(measurement);
 }
 
+const ROLLUP_POLICY = resolveCollectorConfig({}).retention.rollup.name;
+
 /**
  * The rollup policy's copy of a measurement, for figures over a school year: the raw policy keeps
  * only months. Named as the collector's default config names it.
@@ -68,7 +70,6 @@ export function mLong(measurement: string): string {
   known(measurement);
   return `${id(ROLLUP_POLICY)}.${id(measurement)}`;
 }
-const ROLLUP_POLICY = resolveCollectorConfig({}).retention.rollup.name;
 
 /** A field of a measurement, quoted; throws at build time if the schema has no such field. */
 export function f(measurement: string, field: string): string {
