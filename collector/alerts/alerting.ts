@@ -37,9 +37,6 @@ export class Alerting {
     private readonly log: Logger,
     extraMuted?: PolicyContext['muted'],
   ) {
-    for (const w of [...cfg.maintenance, ...cfg.silences])
-      if (Number.isNaN(Date.parse(w.from)) || Number.isNaN(Date.parse(w.to)))
-        throw new Error(`alerts: maintenance or silence window ${w.from} → ${w.to} is not a valid date-time`);
     this.policy = new AlertPolicy(
       {
         graceMs: cfg.graceSeconds * 1000,

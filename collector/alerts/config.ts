@@ -24,11 +24,17 @@ export const HoursProfileConfig = Type.Object(
   { additionalProperties: false },
 );
 
-/** Matches schools and alerts; every given field must match. Times are ISO 8601 with an offset. */
+/** RFC 3339; without an offset, local to `timezone` (schedule.ts reads it with shared/time.ts). */
+const WindowTime = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T',
+  description: 'RFC 3339 date-time, e.g. 2026-02-10T20:00:00+01:00 (no offset: local to alerts.timezone)',
+});
+
+/** Matches schools and alerts; every given field must match. */
 export const Window = Type.Object(
   {
-    from: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T', description: 'ISO 8601 date-time with offset' }),
-    to: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T', description: 'ISO 8601 date-time with offset' }),
+    from: WindowTime,
+    to: WindowTime,
     uai: Type.Optional(Type.Array(Type.String())),
     commune: Type.Optional(Type.Array(Type.String())),
     isp: Type.Optional(Type.Array(Type.String())),

@@ -1,4 +1,5 @@
 // The policy's view of time: opening hours and holidays per school, maintenance windows and silences.
+import { parseInstant, parseLocalDate } from '../../shared/time.ts';
 import type { AlertsConfig, Window } from './config.ts';
 import { type HoursProfile, isOpen, type SchoolCalendar } from './hours.ts';
 import type { Alert, PolicyContext, SchoolInfo } from './policy.ts';
@@ -18,8 +19,24 @@ interface ParsedWindow {
   w: Window;
 }
 
-const parseWindows = (ws: Window[]): ParsedWindow[] =>
-  ws.map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to), w }));
+/**
+ * Reads each window's times with shared/time.ts; a time without offset is local to `timeZone`.
+ * @throws Error naming the key (`collector.alerts.maintenance[0].from: …`) of a time that cannot be read
+ */
+function parseWindows(ws: Window[], key: string, timeZone: string): ParsedWindow[] {
+  return ws.map((w, i) => {
+    const at = (field: 'from' | 'to') => {
+      const r = parseInstant(w[field], { timeZone });
+      if (!r.ok) throw new Error(`collector.alerts.${key}[${i}].${field}: ${r.problem}`);
+      return r.ms;
+    };
+    const from = at('from');
+    const to = at('to');
+    if (to <= from)
+      throw new Error(`collector.alerts.${key}[${i}].to: ${w.to} is not after from (${w.from})`);
+    return { from, to, w };
+  });
+}
 
 function matches(p: ParsedWindow, a: Alert, school: SchoolInfo | undefined, now: number): boolean {
   if (now < p.from || now >= p.to) return false;
@@ -45,8 +62,9 @@ export function policyContext(
   extraMuted?: PolicyContext['muted'],
 ): PolicyContext {
   const cal = calendarFrom(cfg);
-  const maintenance = parseWindows(cfg.maintenance);
-  const silences = parseWindows(cfg.silences);
+  checkHolidays(cfg.calendars);
+  const maintenance = parseWindows(cfg.maintenance, 'maintenance', cfg.timezone);
+  const silences = parseWindows(cfg.silences, 'silences', cfg.timezone);
   return {
     school: schools,
     isOpen: (uai, now) => isOpen(cal, schools(uai)?.hours ?? 'school', now),
@@ -56,4 +74,23 @@ export function policyContext(
       return extraMuted?.(a, school, now) ?? null;
     },
   };
+}
+
+/**
+ * Holidays are compared as text (YYYY-MM-DD): an impossible date or a reversed range would silently
+ * close a school for the wrong days, or none.
+ * @throws Error naming the key (`collector.alerts.calendars.zone-a[3].to: …`)
+ */
+function checkHolidays(calendars: AlertsConfig['calendars']): void {
+  for (const [name, list] of Object.entries(calendars))
+    list.forEach((h, i) => {
+      const day = (key: 'from' | 'to') => {
+        const r = parseLocalDate(h[key]);
+        if (!r.ok) throw new Error(`collector.alerts.calendars.${name}[${i}].${key}: ${r.problem}`);
+        return r.ms;
+      };
+      const from = day('from');
+      if (day('to') < from)
+        throw new Error(`collector.alerts.calendars.${name}[${i}].to: ${h.to} is before from (${h.from})`);
+    });
 }

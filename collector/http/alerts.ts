@@ -1,5 +1,6 @@
 // Alerts (read), silences and maintenance windows (read, and write with the admin token).
 import type { FastifyInstance } from 'fastify';
+import { parseInstant } from '../../shared/time.ts';
 import type { App, HttpContext } from './context.ts';
 import { sendError } from './errors.ts';
 import type { MaintenanceStore, Scope, SilenceStore } from './ports.ts';
@@ -19,21 +20,22 @@ const MAX_SPAN_MS = 366 * 86_400_000;
 
 type Period = { startsAt: string; endsAt: string };
 
-/** The period in ms, or the reason it is not acceptable. */
+/**
+ * Reads and checks the period of a new silence or maintenance window (shared/time.ts parseInstant).
+ * @param now ms since the epoch
+ * @returns both ends in ms since the epoch, or the reason it is refused, naming the field
+ *   (`body/startsAt: "2026-12-31T23:59:60Z": second 60 (a leap second) is not accepted…`).
+ */
 export function checkPeriod(p: Period, now: number): { startsAt: number; endsAt: number } | string {
-  const startsAt = Date.parse(p.startsAt);
-  const endsAt = Date.parse(p.endsAt);
-  if (endsAt <= startsAt) return 'body/endsAt: must be after startsAt';
-  if (endsAt <= now) return 'body/endsAt: is already past';
-  if (endsAt - startsAt > MAX_SPAN_MS) return 'body: a period lasts at most 366 days';
-  return { startsAt, endsAt };
+  const startsAt = parseInstant(p.startsAt);
+  if (!startsAt.ok) return `body/startsAt: ${startsAt.problem}`;
+  const endsAt = parseInstant(p.endsAt);
+  if (!endsAt.ok) return `body/endsAt: ${endsAt.problem}`;
+  if (endsAt.ms <= startsAt.ms) return 'body/endsAt: must be after startsAt';
+  if (endsAt.ms <= now) return 'body/endsAt: is already past';
+  if (endsAt.ms - startsAt.ms > MAX_SPAN_MS) return 'body: a period lasts at most 366 days';
+  return { startsAt: startsAt.ms, endsAt: endsAt.ms };
 }
-
-const cleanScope = (s: Scope): Scope => ({
-  ...(s.uai?.length ? { uai: s.uai } : {}),
-  ...(s.commune?.length ? { commune: s.commune } : {}),
-  ...(s.isp?.length ? { isp: s.isp } : {}),
-});
 
 export async function alertRoutes(app: App, ctx: HttpContext): Promise<void> {
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody };
@@ -108,7 +110,7 @@ export async function alertRoutes(app: App, ctx: HttpContext): Promise<void> {
         };
         const period = checkPeriod(b, now);
         if (typeof period === 'string') return sendError(reply, 400, period);
-        const created = await s.create({ ...b, ...period, scope: cleanScope(b.scope) } as never);
+        const created = await s.create({ ...b, ...period } as never);
         request.log.info(
           { id: (created as { id?: string }).id, what, createdBy: b.createdBy },
           `${what} created`,

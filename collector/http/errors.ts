@@ -1,7 +1,9 @@
 // Every error leaves as JSON with a message that says what was wrong; a 5xx says no more than that
-// it failed (the details go to the log), so no internal detail or secret reaches a client.
+// it failed and under which request id the log has the details, so no internal detail (InfluxDB's
+// text, a statement, a stack, a secret) reaches a client.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifySchemaValidationError } from 'fastify';
+import { instantProblem } from '../../shared/time.ts';
 import { uaiProblem } from '../../shared/uai.ts';
 import { InfluxQueryError } from './influxql.ts';
 
@@ -14,7 +16,10 @@ export function sendError(reply: FastifyReply, statusCode: number, message: stri
   return reply.code(statusCode).type('application/json').send(errorBody(statusCode, message));
 }
 
-/** "querystring/from: must match format "date-time"", and for a UAI, what is wrong with it. */
+/**
+ * "querystring/hours: must be number"; for a UAI or a date-time, what is wrong with it in words
+ * (shared/uai.ts, shared/time.ts), e.g. `querystring/from: "2026-02-30T10:00:00Z": February 2026 has…`.
+ */
 export function formatValidation(errors: FastifySchemaValidationError[], dataVar: string): Error {
   const e = errors[0];
   const where = `${dataVar}${e?.instancePath ?? ''}`;
@@ -26,6 +31,10 @@ export function formatValidation(errors: FastifySchemaValidationError[], dataVar
     (e as { parentSchema?: { format?: string } }).parentSchema?.format === 'uai'
   )
     message = `${where}: ${uaiProblem((e as { data?: unknown }).data) ?? 'not a UAI'}`;
+  else if (e.keyword === 'format' && params['format'] === 'date-time')
+    message = `${where}: ${instantProblem((e as { data?: unknown }).data) ?? e.message}`;
+  else if (e.keyword === 'minItems' && /\/scope\/\w+$/.test(e.instancePath))
+    message = `${where}: an empty list would match every school; leave it out, or send the scope {} for every school`;
   else if (e.keyword === 'additionalProperties')
     message = `${where}: unknown parameter "${params['additionalProperty']}"`;
   else if (e.keyword === 'required') message = `${where}: missing "${params['missingProperty']}"`;
@@ -36,13 +45,21 @@ export function formatValidation(errors: FastifySchemaValidationError[], dataVar
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof InfluxQueryError) {
-      request.log.warn({ err: err.message }, 'InfluxDB query failed');
-      return sendError(reply, 502, err.message);
+      request.log.warn({ err: err.message, reqId: request.id }, 'InfluxDB query failed');
+      if (err.unreachable) {
+        reply.header('retry-after', '30');
+        return sendError(reply, 503, `InfluxDB does not answer (request ${request.id}): try again later`);
+      }
+      return sendError(
+        reply,
+        502,
+        `InfluxDB failed the query (request ${request.id}): see the collector log`,
+      );
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
-      request.log.error({ err }, 'request failed');
-      return sendError(reply, status, 'internal error: see the collector log');
+      request.log.error({ err, reqId: request.id }, 'request failed');
+      return sendError(reply, status, `internal error (request ${request.id}): see the collector log`);
     }
     return sendError(reply, status, err.message);
   });

@@ -95,7 +95,7 @@ export class HttpFrontend {
     const alerts = opts.presence
       ? new AlertHistory(opts.presence.alerting.policy, (uai) => schools.get(uai)?.commune, now)
       : undefined;
-    const windows = new MuteWindows({ file: opts.http.windowsFile, max: opts.http.maxWindows, now });
+    const windows = new MuteWindows({ file: opts.http.windowsFile, max: opts.http.maxWindows, now, log });
     this.windows = windows;
     const app = await buildHttpServer(
       opts.http,
@@ -104,7 +104,10 @@ export class HttpFrontend {
         presence,
         readings: this.readings,
         ...(alerts ? { alerts, silences: windows.silences, maintenance: windows.maintenance } : {}),
-        stats: () => statsFrom(opts.collector.counters(), opts.presence?.alerting),
+        stats: () => ({
+          ...statsFrom(opts.collector.counters(), opts.presence?.alerting),
+          windowsUnreadable: windows.unreadable,
+        }),
         readiness: { brokerConnected: () => opts.collector.counters().brokerConnected },
         influx: influxReader({ ...opts.influx, timeoutMs: opts.http.queryTimeoutMs }),
         now,

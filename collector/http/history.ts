@@ -3,6 +3,7 @@
 // written into the statement; anything a caller typed travels as a bound parameter.
 
 import type { Type } from 'typebox';
+import { parseInstant } from '../../shared/time.ts';
 import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../schema.ts';
 import { rowsOf } from './influxql.ts';
 import type { InfluxQuery, InfluxRows, PresenceSource, RegistrySource } from './ports.ts';
@@ -11,6 +12,31 @@ import type { Outage, Series, Transition } from './schemas.ts';
 type OutageRow = Type.Static<typeof Outage>;
 type SeriesOut = Type.Static<typeof Series>;
 type TransitionOut = Type.Static<typeof Transition>;
+
+const DAY = 86_400_000;
+/** The widest outage query: a school year and a bit. */
+export const MAX_OUTAGE_WINDOW_MS = 400 * DAY;
+
+/**
+ * The window of an outage query from its `from` and `to` parameters (RFC 3339 text, read by
+ * shared/time.ts parseInstant; absent: `to` now, `from` 7 days before `to`).
+ * @param now ms since the epoch
+ * @returns [from, to) in ms since the epoch, or why it is refused, naming the parameter
+ *   (`querystring/from: "…T23:59:60Z": second 60 (a leap second) is not accepted…`).
+ */
+export function outageWindow(
+  q: { from?: string; to?: string },
+  now: number,
+): { from: number; to: number } | string {
+  const to = q.to === undefined ? { ok: true as const, ms: now } : parseInstant(q.to);
+  if (!to.ok) return `querystring/to: ${to.problem}`;
+  const from = q.from === undefined ? { ok: true as const, ms: to.ms - 7 * DAY } : parseInstant(q.from);
+  if (!from.ok) return `querystring/from: ${from.problem}`;
+  if (from.ms >= to.ms) return 'querystring: "from" must be before "to"';
+  if (to.ms - from.ms > MAX_OUTAGE_WINDOW_MS)
+    return `querystring: the window from "from" to "to" is at most ${MAX_OUTAGE_WINDOW_MS / DAY} days`;
+  return { from: from.ms, to: to.ms };
+}
 
 /** Points per series stay in the hundreds whatever the window. */
 export function bucketFor(windowMs: number): string {

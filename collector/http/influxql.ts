@@ -10,8 +10,16 @@ export interface InfluxReadConfig {
   timeoutMs: number;
 }
 
+/** InfluxDB's own words, for the log only (collector/http/errors.ts keeps them from clients). */
 export class InfluxQueryError extends Error {
   override name = 'InfluxQueryError';
+  constructor(
+    message: string,
+    /** No answer at all (refused connection, timeout), rather than an answer that is an error. */
+    readonly unreachable = false,
+  ) {
+    super(message);
+  }
 }
 
 function authHeader(cfg: InfluxReadConfig): Record<string, string> {
@@ -30,6 +38,7 @@ export function influxReader(cfg: InfluxReadConfig): {
     const body = new URLSearchParams({ q, db: cfg.database, epoch: 'ms' });
     if (params && Object.keys(params).length) body.set('params', JSON.stringify(params));
     let res: Response;
+    let text: string;
     try {
       res = await fetch(`${base}/query`, {
         method: 'POST',
@@ -37,10 +46,14 @@ export function influxReader(cfg: InfluxReadConfig): {
         headers: authHeader(cfg),
         signal: AbortSignal.timeout(cfg.timeoutMs),
       });
+      text = await res.text();
     } catch (err) {
-      throw new InfluxQueryError(`InfluxDB unreachable: ${(err as Error).message}`);
+      const cause = (err as Error & { cause?: Error }).cause?.message;
+      throw new InfluxQueryError(
+        `InfluxDB unreachable: ${(err as Error).message}${cause ? ` (${cause})` : ''}`,
+        true,
+      );
     }
-    const text = await res.text();
     let json: { error?: string; results?: { error?: string; series?: InfluxRows[] }[] };
     try {
       json = JSON.parse(text);
@@ -50,7 +63,10 @@ export function influxReader(cfg: InfluxReadConfig): {
     const error = json.error ?? json.results?.find((r) => r.error)?.error;
     // Before the first write the database may not exist yet: nothing stored is an empty answer.
     if (error?.startsWith('database not found')) return [];
-    if (!res.ok || error) throw new InfluxQueryError(`InfluxDB query failed: ${error ?? res.status}`);
+    if (!res.ok || error)
+      throw new InfluxQueryError(
+        `InfluxDB query failed: ${error ?? res.status} (statement: ${q.slice(0, 300)})`,
+      );
     return json.results?.[0]?.series ?? [];
   };
   const ping = async () => {

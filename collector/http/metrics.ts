@@ -108,6 +108,12 @@ export function createMetrics(opts: {
       'counter',
       () => byLabel('channel', stats()?.alertsFailed),
     ),
+    scraped(
+      'vigie_collector_windows_unreadable',
+      'Silences and maintenance windows in the windows file that cannot be read, so not applied',
+      'gauge',
+      () => single(stats()?.windowsUnreadable),
+    ),
     scraped('vigie_schools', 'Schools by presence state', 'gauge', () =>
       byLabel('state', opts.schoolCounts()),
     ),

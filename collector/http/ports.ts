@@ -76,7 +76,11 @@ export interface AlertsSource {
   past(limit: number): AlertView[];
 }
 
-/** What a silence or maintenance window applies to; an empty scope matches every school. */
+/**
+ * What a silence or maintenance window applies to: every list given must hold the school's value.
+ * `{}` matches every school; a given but empty list matches none (a list that came out empty must
+ * never widen a window to the whole fleet). The API refuses empty lists.
+ */
 export interface Scope {
   uai?: string[];
   commune?: string[];
@@ -138,6 +142,8 @@ export interface CollectorStats {
   alertsSent: Record<string, number>;
   /** Alert deliveries that failed after their retries, by channel. */
   alertsFailed?: Record<string, number>;
+  /** Entries of the windows file not applied because they cannot be read (collector/http/windows.ts). */
+  windowsUnreadable?: number;
 }
 
 export interface Readiness {

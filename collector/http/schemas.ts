@@ -1,12 +1,25 @@
 // Route schemas: they validate requests, shape responses and generate the OpenAPI document.
 import Type from 'typebox';
 import { UaiSchema } from '../../shared/schemas.ts';
+import { MAX_INSTANT_MS, MAX_YEAR, MIN_INSTANT_MS, MIN_YEAR } from '../../shared/time.ts';
 
 /** `type: [T, "null"]` rather than anyOf: the serializer writes it without trying each branch. */
 const Nullable = <T extends Type.TString | Type.TNumber | Type.TInteger>(t: T) =>
   Type.Unsafe<Type.Static<T> | null>({ ...t, type: [(t as { type: string }).type, 'null'] });
 const Ms = (description: string) =>
   Type.Integer({ minimum: 0, description: `${description} (ms since epoch)` });
+
+/**
+ * A date-time in a request. The `date-time` format is a first sieve (and says so in the OpenAPI
+ * document); the handlers read the value with shared/time.ts parseInstant, which also refuses what
+ * the format lets by (a leap second, years past MAX_YEAR) and says why.
+ */
+const Instant = (description: string) =>
+  Type.String({
+    format: 'date-time',
+    maxLength: 64,
+    description: `${description}; RFC 3339 with Z or an offset, e.g. 2026-02-10T20:00:00+01:00, years ${MIN_YEAR}–${MAX_YEAR}`,
+  });
 
 export const State = Type.Union(
   [Type.Literal('online'), Type.Literal('degraded'), Type.Literal('offline'), Type.Literal('unknown')],
@@ -114,8 +127,8 @@ export const SchoolDetail = Type.Object({
 
 export const OutagesQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601; default 7 days ago' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601; default now' })),
+    from: Type.Optional(Instant('default 7 days before `to`')),
+    to: Type.Optional(Instant('default now')),
     uai: Type.Optional(UaiSchema),
   },
   { additionalProperties: false },
@@ -146,18 +159,25 @@ export const AlertsQuery = Type.Object(
 
 export const AlertList = Type.Object({ open: Type.Array(Alert), past: Type.Array(Alert) });
 
+// An empty list would match every school: `{}` says that, a list that came out empty says nothing.
+const ScopeList = <T extends Type.TSchema>(item: T, maxItems: number) =>
+  Type.Optional(Type.Array(item, { minItems: 1, maxItems }));
+
 export const Scope = Type.Object(
   {
-    uai: Type.Optional(Type.Array(UaiSchema, { maxItems: 10_000 })),
-    commune: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
-    isp: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
+    uai: ScopeList(UaiSchema, 10_000),
+    commune: ScopeList(Type.String({ minLength: 1 }), 1000),
+    isp: ScopeList(Type.String({ minLength: 1 }), 1000),
   },
-  { additionalProperties: false, description: 'schools it applies to; empty: every school' },
+  {
+    additionalProperties: false,
+    description: 'schools it applies to (every given list must match); {} written out: every school',
+  },
 );
 
 const Period = {
-  startsAt: Type.String({ format: 'date-time' }),
-  endsAt: Type.String({ format: 'date-time' }),
+  startsAt: Instant('start'),
+  endsAt: Instant('end, after the start and not yet past; at most 366 days after the start'),
   comment: Type.String({ minLength: 1, maxLength: 1000 }),
   createdBy: Type.String({ minLength: 1, maxLength: 100 }),
 };
@@ -185,6 +205,23 @@ const Stored = {
 };
 export const SilenceOut = Type.Object({ ...Stored, kinds: Type.Array(Type.String()) });
 export const MaintenanceOut = Type.Object(Stored);
+
+/** Entries of the windows file (collector/http/windows.ts), checked one by one when it is read. */
+const StoredMs = Type.Integer({ minimum: MIN_INSTANT_MS, maximum: MAX_INSTANT_MS });
+const { active: _active, ...storedFields } = Stored;
+const storedWindow = {
+  ...storedFields,
+  startsAt: StoredMs,
+  endsAt: StoredMs,
+  createdAt: StoredMs,
+  comment: Type.String({ maxLength: 1000 }),
+  createdBy: Type.String({ maxLength: 100 }),
+};
+export const StoredSilence = Type.Object(
+  { ...storedWindow, kinds: Type.Array(Type.String({ minLength: 1 })) },
+  { additionalProperties: false },
+);
+export const StoredMaintenance = Type.Object(storedWindow, { additionalProperties: false });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 

@@ -1,7 +1,7 @@
 // Read routes about schools: the fleet, one school with its history, outages, the live stream.
 import type { App, HttpContext } from './context.ts';
 import { sendError } from './errors.ts';
-import { ongoingOutages, outagesBetween, schoolHistory, withNames } from './history.ts';
+import { ongoingOutages, outagesBetween, outageWindow, schoolHistory, withNames } from './history.ts';
 import {
   ErrorBody,
   HistoryQuery,
@@ -13,17 +13,9 @@ import {
 } from './schemas.ts';
 import { allViews, countByState, viewOf } from './school-view.ts';
 
-const DAY = 86_400_000;
-/** The widest outage query: a school year and a bit. */
-const MAX_OUTAGE_WINDOW_MS = 400 * DAY;
-
 export function schoolList(ctx: HttpContext) {
   const schools = allViews(ctx.views);
   return { now: ctx.now(), counts: countByState(schools), schools };
-}
-
-function parseTime(text: string | undefined, fallback: number): number {
-  return text === undefined ? fallback : Date.parse(text);
 }
 
 export async function schoolRoutes(app: App, ctx: HttpContext): Promise<void> {
@@ -49,7 +41,7 @@ export async function schoolRoutes(app: App, ctx: HttpContext): Promise<void> {
         tags: ['schools'],
         params: UaiParams,
         querystring: HistoryQuery,
-        response: { 200: SchoolDetail, 404: ErrorBody, 502: ErrorBody, ...errors },
+        response: { 200: SchoolDetail, 404: ErrorBody, 502: ErrorBody, 503: ErrorBody, ...errors },
       },
     },
     async (request, reply) => {
@@ -77,20 +69,14 @@ export async function schoolRoutes(app: App, ctx: HttpContext): Promise<void> {
         summary: 'Outages overlapping [from, to): finished ones from InfluxDB, ongoing ones from presence',
         tags: ['schools'],
         querystring: OutagesQuery,
-        response: { 200: OutageList, 502: ErrorBody, ...errors },
+        response: { 200: OutageList, 502: ErrorBody, 503: ErrorBody, ...errors },
       },
     },
     async (request, reply) => {
       const now = ctx.now();
-      const to = parseTime(request.query.to, now);
-      const from = parseTime(request.query.from, to - 7 * DAY);
-      if (from >= to) return sendError(reply, 400, 'querystring: "from" must be before "to"');
-      if (to - from > MAX_OUTAGE_WINDOW_MS)
-        return sendError(
-          reply,
-          400,
-          `querystring: the window from "from" to "to" is at most ${MAX_OUTAGE_WINDOW_MS / DAY} days`,
-        );
+      const window = outageWindow(request.query, now);
+      if (typeof window === 'string') return sendError(reply, 400, window);
+      const { from, to } = window;
       const uai = request.query.uai;
       const [finished, ongoing] = [
         await outagesBetween(ctx.deps.influx.query, from, to, uai),

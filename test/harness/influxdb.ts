@@ -24,7 +24,12 @@ export interface InfluxQueryResult {
   }[];
 }
 
-export async function startInfluxdb(): Promise<InfluxHandle> {
+export interface InfluxOptions {
+  /** `[http] auth-enabled`: with no user created, InfluxDB refuses every query (tests of that refusal). */
+  authEnabled?: boolean;
+}
+
+export async function startInfluxdb(opts: InfluxOptions = {}): Promise<InfluxHandle> {
   const dir = tempDir('influxdb');
   const port = await freePort();
   const rpcPort = await freePort();
@@ -48,6 +53,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${port}"
   log-enabled = false
   max-body-size = 0
+  auth-enabled = ${opts.authEnabled === true}
 [continuous_queries]
   enabled = true
   run-interval = "1s"
