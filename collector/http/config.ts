@@ -55,10 +55,10 @@ export const HttpTimeoutsConfig = Type.Object(
     /** A request body (silences, maintenance windows: a few hundred bytes), seconds; the speed-test upload has `speedtest.totalS`. */
     bodyS: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 30 }),
     /**
-     * A connection on which no byte moves either way, seconds (node `server.timeout`). Above the live
-     * board's 15 s heartbeat and `queryTimeoutMs`.
+     * A connection on which no byte moves either way is closed, seconds (node `server.timeout`). Above
+     * the live board's 15 s heartbeat, and longer than `queryTimeoutMs` (checked at start).
      */
-    idleS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 60 }),
+    idleS: Type.Number({ minimum: 20, maximum: 3600, default: 60 }),
   },
   { additionalProperties: false, default: {} },
 );

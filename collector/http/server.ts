@@ -41,6 +41,11 @@ export async function buildHttpServer(
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const t = config.timeouts;
+  if (t.idleS * 1000 <= config.queryTimeoutMs)
+    throw new Error(
+      `http.timeouts.idleS (${t.idleS} s) must be longer than http.queryTimeoutMs (${config.queryTimeoutMs} ms): ` +
+        'a reader waiting for a slow query would lose its connection',
+    );
   const app: App = Fastify({
     loggerInstance: opts.logger ?? createLogger('http'),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),

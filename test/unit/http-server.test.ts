@@ -129,6 +129,13 @@ describe('HTTP server', () => {
     expect(sampleValue(families, 'vigie_http_auth_throttled_total')).toBe(1);
   });
 
+  it('refuses at start a connection idle timeout shorter than the query timeout, naming both', async () => {
+    await expect(build({ timeouts: { idleS: 20 }, queryTimeoutMs: 30_000 })).rejects.toThrow(
+      'http.timeouts.idleS (20 s) must be longer than http.queryTimeoutMs (30000 ms)',
+    );
+    expect(() => config({ timeouts: { idleS: 10 } })).toThrow(/idleS/);
+  });
+
   it('says what is wrong with a UAI, and answers 404 for a school nobody knows', async () => {
     const a = await build();
     const bad = await a.inject({ url: '/api/schools/0690001A' });
