@@ -17,8 +17,20 @@ export const SpeedtestHttpConfig = Type.Object(
     windowS: Type.Integer({ minimum: 1, default: 3600 }),
     /** Transfers in flight across all schools; more get 503 with Retry-After. */
     maxConcurrent: Type.Integer({ minimum: 1, default: 4 }),
-    /** Largest download served and upload accepted, bytes. */
+    /**
+     * Transfers in flight for one school; more get 429 with Retry-After. 2, not 1: an agent's upload
+     * may arrive before the collector saw its download's connection close.
+     */
+    perSchoolConcurrent: Type.Integer({ minimum: 1, default: 2 }),
+    /** Largest download served and upload accepted, bytes; a larger declared upload gets 413 at once. */
     maxBytes: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
+    /** A transfer (either way) that moves no byte for this long is cut and its slot freed, seconds. */
+    idleS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 15 }),
+    /**
+     * A transfer is cut this long after it began, seconds. An agent measures up to 60 s, and its
+     * socket buffers may take half a minute more to drain over a slow uplink.
+     */
+    totalS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 120 }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -31,6 +43,32 @@ export const HttpAuthConfig = Type.Object(
     allowNetworks: Type.Array(Type.String({ minLength: 2 }), { default: ['127.0.0.0/8', '::1/128'] }),
     /** Needed for every write (silences, maintenance windows). Absent: writes are refused. */
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** How long a client may take to send its request; node and fastify have no limit by default. */
+export const HttpTimeoutsConfig = Type.Object(
+  {
+    /** Request line and headers, seconds (node `headersTimeout`). */
+    headersS: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 15 }),
+    /** A request body (silences, maintenance windows: a few hundred bytes), seconds; the speed-test upload has `speedtest.totalS`. */
+    bodyS: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 30 }),
+    /**
+     * A connection on which no byte moves either way is closed, seconds (node `server.timeout`). Above
+     * the live board's 15 s heartbeat, and longer than `queryTimeoutMs` (checked at start).
+     */
+    idleS: Type.Number({ minimum: 20, maximum: 3600, default: 60 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Wrong tokens (API or speed test) from one client address. */
+export const AuthThrottleConfig = Type.Object(
+  {
+    /** Refused tokens from one address within windowS before it gets 429 until the window ends. */
+    maxFailures: Type.Integer({ minimum: 1, default: 10 }),
+    windowS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -66,6 +104,8 @@ export const HttpConfig = Type.Object(
     windowsFile: Type.Optional(Type.String({ minLength: 1 })),
     maxWindows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
     auth: HttpAuthConfig,
+    timeouts: HttpTimeoutsConfig,
+    authThrottle: AuthThrottleConfig,
     board: BoardConfig,
     speedtest: SpeedtestHttpConfig,
   },
@@ -75,3 +115,4 @@ export type HttpConfig = Type.Static<typeof HttpConfig>;
 export type HttpAuthConfig = Type.Static<typeof HttpAuthConfig>;
 export type BoardConfig = Type.Static<typeof BoardConfig>;
 export type SpeedtestHttpConfig = Type.Static<typeof SpeedtestHttpConfig>;
+export type HttpTimeoutsConfig = Type.Static<typeof HttpTimeoutsConfig>;

@@ -29,6 +29,14 @@ const byLabel = (label: string, record: Record<string, number> | undefined) =>
 export interface HttpMetrics {
   registry: Registry;
   requests: Counter<'route' | 'method' | 'status'>;
+  /** Bearer tokens refused (API or speed test), and requests refused 429 for them. */
+  authFailures: Counter;
+  authThrottled: Counter;
+  /** Request bodies cut for arriving too slowly, by route. */
+  bodyTimeouts: Counter<'route'>;
+  /** Speed tests refused (busy, client_busy, too_large, rate_limited) and cut (idle, total, too_large). */
+  speedtestRefused: Counter<'reason'>;
+  speedtestCut: Counter<'reason'>;
 }
 
 export function createMetrics(opts: {
@@ -126,7 +134,26 @@ export function createMetrics(opts: {
     labelNames: ['route', 'method', 'status'] as const,
     registers: [registry],
   });
-  return { registry, requests };
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    requests,
+    authFailures: counter('vigie_http_auth_failures_total', 'Bearer tokens refused (API and speed test)'),
+    authThrottled: counter(
+      'vigie_http_auth_throttled_total',
+      'Requests refused 429 because their address sent too many wrong tokens',
+    ),
+    bodyTimeouts: counter('vigie_http_body_timeouts_total', 'Request bodies cut for arriving too slowly', [
+      'route',
+    ]),
+    speedtestRefused: counter('vigie_http_speedtest_refused_total', 'Speed tests refused, by reason', [
+      'reason',
+    ]),
+    speedtestCut: counter('vigie_http_speedtest_cut_total', 'Speed tests cut while running, by reason', [
+      'reason',
+    ]),
+  };
 }
 
 function single(value: number | undefined): MetricValue<string>[] {

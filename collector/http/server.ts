@@ -8,7 +8,9 @@ import { createLogger, type Logger } from '../../shared/log.ts';
 import { addVigieFormats } from '../../shared/validate.ts';
 import { alertRoutes } from './alerts.ts';
 import { adminDenial, networkAllowList, readDenial } from './auth.ts';
+import { createAuthThrottle } from './auth-throttle.ts';
 import { boardRoutes } from './board.ts';
+import { installBodyDeadline } from './body-deadline.ts';
 import type { HttpConfig } from './config.ts';
 import type { App, HttpContext } from './context.ts';
 import { formatValidation, installErrorHandlers, sendError } from './errors.ts';
@@ -38,9 +40,25 @@ export async function buildHttpServer(
 ): Promise<App> {
   const now = deps.now ?? Date.now;
   const startedAt = now();
+  const t = config.timeouts;
+  if (t.idleS * 1000 <= config.queryTimeoutMs)
+    throw new Error(
+      `http.timeouts.idleS (${t.idleS} s) must be longer than http.queryTimeoutMs (${config.queryTimeoutMs} ms): ` +
+        'a reader waiting for a slow query would lose its connection',
+    );
   const app: App = Fastify({
     loggerInstance: opts.logger ?? createLogger('http'),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    // A slow client holds a socket for no longer than these; routes bound their bodies (body-deadline.ts).
+    connectionTimeout: t.idleS * 1000,
+    // Backstop for a body nobody reads (the speed-test upload has the longest budget).
+    requestTimeout: (t.headersS + Math.max(t.bodyS, config.speedtest.totalS)) * 1000,
+    // Node checks header and request deadlines on this interval (30 s by default): a quarter of the
+    // header budget keeps a cut within 25 % of it.
+    http: {
+      headersTimeout: t.headersS * 1000,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, (t.headersS * 1000) / 4)),
+    },
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     ajv: { customOptions: { verbose: true, removeAdditional: false }, plugins: [addVigieFormats] },
     schemaErrorFormatter: formatValidation,
@@ -93,6 +111,25 @@ export async function buildHttpServer(
   });
 
   installErrorHandlers(app);
+  installBodyDeadline(app, {
+    bodyMs: t.bodyS * 1000,
+    onTimeout: (request, budgetMs) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.bodyTimeouts.inc({ route });
+      request.log.warn({ ip: request.ip, route, budgetS: budgetMs / 1000 }, 'request body too slow: cut');
+    },
+  });
+  const throttle = await createAuthThrottle(app, {
+    maxFailures: config.authThrottle.maxFailures,
+    windowS: config.authThrottle.windowS,
+    onFailure: () => metrics.authFailures.inc(),
+    onRefused: () => metrics.authThrottled.inc(),
+    onLockout: (request, retryAfterS) =>
+      request.log.warn(
+        { ip: request.ip, failures: config.authThrottle.maxFailures, retryAfterS },
+        'too many wrong tokens from this address: refused until the window ends',
+      ),
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({
       route: request.routeOptions.url ?? 'unmatched',
@@ -124,6 +161,8 @@ export async function buildHttpServer(
 
   await app.register(async (scope: App) => {
     scope.addHook('onRequest', async (request, reply) => {
+      const throttled = await throttle.check(request, reply);
+      if (throttled) return throttled;
       const admin = request.routeOptions.config.admin === true;
       const denial = admin
         ? adminDenial(ctx.access, request.headers.authorization)
@@ -133,6 +172,9 @@ export async function buildHttpServer(
         { ip: request.ip, route: request.routeOptions.url, status: denial.status },
         'access denied',
       );
+      // A token presented and refused; a missing one (the board's first try) or a 403 is no guess.
+      if (denial.status === 401 && request.headers.authorization !== undefined)
+        await throttle.failed(request);
       return sendError(reply, denial.status, denial.message);
     });
     await schoolRoutes(scope, ctx);
@@ -141,7 +183,16 @@ export async function buildHttpServer(
 
   const secret = config.speedtest.secret;
   if (secret && opts.speedtest) {
-    await mountSpeedtest(app, { config: { ...config.speedtest, secret }, plugin: opts.speedtest });
+    await mountSpeedtest(app, {
+      config: { ...config.speedtest, secret },
+      plugin: opts.speedtest,
+      throttle,
+      onLimited: () => metrics.speedtestRefused.inc({ reason: 'rate_limited' }),
+      onEvent: (event) =>
+        (event.kind === 'cut' ? metrics.speedtestCut : metrics.speedtestRefused).inc({
+          reason: event.reason,
+        }),
+    });
   }
   return app;
 }

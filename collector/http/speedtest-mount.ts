@@ -1,15 +1,17 @@
 // The agents' speed test (collector/http/speedtest.ts) mounted under /speedtest: each request needs
-// its school's token, each school gets a few tests per window, and few run at once, so one agent
-// looping on a bad config cannot eat the collector's link or CPU.
+// its school's token, each school gets a few tests per window, and few run at once (a school holds
+// at most perSchoolConcurrent of them), so one agent looping on a bad config or a link that stalls
+// cannot eat the collector's link or CPU, nor keep the other schools from testing.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyRequest, FastifySchema } from 'fastify';
 import Type from 'typebox';
 import { verifySpeedtestToken } from './auth.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import type { SpeedtestHttpConfig } from './config.ts';
 import type { App } from './context.ts';
 import { errorBody, sendError } from './errors.ts';
 import { ErrorBody } from './schemas.ts';
-import type { SpeedtestPluginOptions } from './speedtest.ts';
+import type { SpeedtestEvent, SpeedtestPluginOptions } from './speedtest.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,6 +42,10 @@ export interface SpeedtestMountOptions {
   config: SpeedtestHttpConfig & { secret: string };
   plugin: FastifyPluginAsync<SpeedtestPluginOptions>;
   onLimited?: (uai: string) => void;
+  /** Refusals and cuts of the plugin, for counters. */
+  onEvent?: (event: SpeedtestEvent) => void;
+  /** Wrong tokens count against their address, as on the API. */
+  throttle?: AuthThrottle;
 }
 
 export async function mountSpeedtest(app: App, opts: SpeedtestMountOptions): Promise<void> {
@@ -47,9 +53,12 @@ export async function mountSpeedtest(app: App, opts: SpeedtestMountOptions): Pro
   await app.register(
     async (scope) => {
       scope.addHook('onRequest', async (request, reply) => {
+        const throttled = await opts.throttle?.check(request, reply);
+        if (throttled) return throttled;
         const auth = verifySpeedtestToken(config.secret, config.revoked, request.headers.authorization);
         if (!auth.ok) {
           request.log.info({ ip: request.ip }, `speed test refused: ${auth.message}`);
+          if (request.headers.authorization !== undefined) await opts.throttle?.failed(request);
           return sendError(reply, 401, auth.message);
         }
         request.school = auth.uai;
@@ -73,7 +82,15 @@ export async function mountSpeedtest(app: App, opts: SpeedtestMountOptions): Pro
       scope.addHook('onRoute', (route) => {
         route.schema = { ...SPEEDTEST_SCHEMAS[route.url.replace(/^.*\//, '')], ...route.schema };
       });
-      await scope.register(opts.plugin, { maxConcurrent: config.maxConcurrent, maxBytes: config.maxBytes });
+      await scope.register(opts.plugin, {
+        maxConcurrent: config.maxConcurrent,
+        maxBytes: config.maxBytes,
+        maxPerClient: config.perSchoolConcurrent,
+        clientOf: (request) => request.school ?? request.ip,
+        idleTimeoutMs: config.idleS * 1000,
+        totalTimeoutMs: config.totalS * 1000,
+        onEvent: (event) => opts.onEvent?.(event),
+      });
     },
     { prefix: '/speedtest' },
   );

@@ -92,6 +92,50 @@ describe('HTTP server', () => {
     expect((await res('203.0.113.1')).statusCode).toBe(401);
   });
 
+  it('throttles wrong tokens by client address, the forwarded one behind a trusted proxy', async () => {
+    const READ = 'read-token-0123456789';
+    const a = await build({
+      trustProxy: ['127.0.0.1'],
+      auth: { readTokens: [READ], adminToken: 'admin-token-0123456789', allowNetworks: ['198.18.0.0/15'] },
+      authThrottle: { maxFailures: 3, windowS: 60 },
+    });
+    const from = (client: string, token?: string, method: 'GET' | 'POST' = 'GET') =>
+      a.inject({
+        method,
+        url: method === 'GET' ? '/api/schools' : '/api/silences',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': client, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        ...(method === 'POST' ? { payload: {} } : {}),
+      });
+    const guesser = '198.18.0.7';
+    // No token (the board's first try) and a read token on a write are no guesses.
+    for (let i = 0; i < 4; i++) {
+      expect((await from('203.0.113.9')).statusCode).toBe(401);
+      expect((await from(guesser, READ, 'POST')).statusCode).toBe(403);
+    }
+    for (let i = 0; i < 3; i++)
+      expect((await from(guesser, `wrong-token-${i}-0123456`)).statusCode).toBe(401);
+    const locked = await from(guesser, READ);
+    expect(locked.statusCode).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(55);
+    expect(locked.json().message).toMatch(/too many refused tokens from this address/);
+    // Another client behind the same proxy, and the guesser's own reads without a token, are unaffected.
+    expect((await from('203.0.113.8', READ)).statusCode).toBe(200);
+    expect((await from(guesser)).statusCode).toBe(200);
+    const families = parsePrometheusText(
+      (await a.inject({ url: '/metrics', remoteAddress: '198.18.0.1' })).body,
+    );
+    expect(sampleValue(families, 'vigie_http_auth_failures_total')).toBe(3);
+    expect(sampleValue(families, 'vigie_http_auth_throttled_total')).toBe(1);
+  });
+
+  it('refuses at start a connection idle timeout shorter than the query timeout, naming both', async () => {
+    await expect(build({ timeouts: { idleS: 20 }, queryTimeoutMs: 30_000 })).rejects.toThrow(
+      'http.timeouts.idleS (20 s) must be longer than http.queryTimeoutMs (30000 ms)',
+    );
+    expect(() => config({ timeouts: { idleS: 10 } })).toThrow(/idleS/);
+  });
+
   it('says what is wrong with a UAI, and answers 404 for a school nobody knows', async () => {
     const a = await build();
     const bad = await a.inject({ url: '/api/schools/0690001A' });

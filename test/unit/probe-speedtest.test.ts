@@ -1,9 +1,15 @@
+import http from 'node:http';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { resolveProbesConfig } from '../../agent/probes/config.ts';
 import { windowRate } from '../../agent/probes/speedtest.ts';
 import { inSchoolHours, localTime, speedtestDecision } from '../../agent/probes/speedtest-schedule.ts';
-import { speedtestPlugin, UploadMeter } from '../../collector/http/speedtest.ts';
+import {
+  LIMITS_HEADER,
+  parseSpeedtestLimits,
+  speedtestPlugin,
+  UploadMeter,
+} from '../../collector/http/speedtest.ts';
 import { waitFor } from '../harness/daemon.ts';
 
 const config = resolveProbesConfig({ speedtest: { url: 'http://198.18.0.1/speedtest' } }).speedtest;
@@ -174,6 +180,88 @@ describe('speed-test server plugin', () => {
       async () => (await fetch(`${url}/speedtest/download?bytes=10`)).status === 200,
       5000,
     );
+    await a.close();
+  });
+
+  it('gives back the slot of a client that left while its request was being authorized', async () => {
+    let leave: (() => void) | undefined;
+    const a = await app({
+      maxConcurrent: 1,
+      // The first request: its client leaves, and it is authorized once the server has seen that.
+      authorize: (request) => {
+        if (!leave) return true;
+        const left = new Promise<boolean>((resolve) => request.raw.socket.once('close', () => resolve(true)));
+        leave();
+        leave = undefined;
+        return left;
+      },
+    });
+    const url = new URL(await a.listen({ host: '127.0.0.1', port: 0 }));
+    const gone = http.get({
+      host: url.hostname,
+      port: url.port,
+      path: '/speedtest/download?bytes=10',
+      agent: false,
+    });
+    gone.on('error', () => {});
+    leave = () => gone.destroy();
+    await new Promise((resolve) => gone.once('close', resolve));
+    await waitFor('the first request authorized', async () => leave === undefined);
+    await waitFor(
+      'the slot given back',
+      async () => (await fetch(`${url.origin}/speedtest/download?bytes=10`)).status === 200,
+      2000,
+    );
+    await a.close();
+  });
+
+  it('cuts a chunked upload that passes maxBytes with 413, and closes its connection', async () => {
+    const a = await app({ maxBytes: 100_000 });
+    const url = new URL(await a.listen({ host: '127.0.0.1', port: 0 }));
+    const answer = await new Promise<{ status: number; connection?: string; closed: Promise<void> }>(
+      (resolve, reject) => {
+        const req = http.request(
+          { host: url.hostname, port: url.port, path: '/speedtest/upload', method: 'POST', agent: false },
+          (res) => {
+            res.resume();
+            resolve({
+              status: res.statusCode ?? 0,
+              connection: res.headers.connection,
+              closed: new Promise((done) => req.socket?.once('close', () => done())),
+            });
+          },
+        );
+        req.setHeader('content-type', 'application/octet-stream');
+        req.setHeader('transfer-encoding', 'chunked');
+        req.on('error', reject);
+        // 16 kB at a time, as long as the server reads: no length announced, the count must cut it.
+        const block = Buffer.alloc(16 * 1024, 3);
+        const pump = () => {
+          while (!req.destroyed && req.write(block));
+          if (!req.destroyed) req.once('drain', pump);
+        };
+        pump();
+        req.once('response', () => req.destroy());
+      },
+    );
+    expect(answer.status).toBe(413);
+    expect(answer.connection).toBe('close');
+    await answer.closed;
+    await a.close();
+  });
+
+  it('says its limits on every answer, in a header an agent can parse', async () => {
+    const a = await app({ maxBytes: 100_000, maxPerClient: 1, idleTimeoutMs: 1500, totalTimeoutMs: 30_000 });
+    const res = await a.inject({ url: '/speedtest/download?bytes=10' });
+    expect(res.headers[LIMITS_HEADER]).toBe('max-bytes=100000, idle-s=2, total-s=30, per-client=1');
+    expect(parseSpeedtestLimits(String(res.headers[LIMITS_HEADER]))).toEqual({
+      'max-bytes': 100_000,
+      'idle-s': 2,
+      'total-s': 30,
+      'per-client': 1,
+    });
+    expect(parseSpeedtestLimits('max-bytes=12, broken, x=1.5, =3')).toEqual({ 'max-bytes': 12 });
+    expect(parseSpeedtestLimits(undefined)).toEqual({});
     await a.close();
   });
 });
