@@ -239,6 +239,8 @@ async function main() {
         extra: {
           influx: { flushMs: defaults.influx.flushMs, gzip: GZIP },
           wal: { fsyncMs: defaults.wal.fsyncMs },
+          // One school stands for the fleet here: its box, warm and backlog publishers are 12 agents.
+          ingest: { cardinality: { maxAgentsPerSchool: 3 * PUBLISHERS } },
         },
       },
       {},

@@ -93,6 +93,28 @@ export const WalConfig = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * Series bounds per school (collector/cardinality.ts). Sized so that no valid agent config is refused
+ * (agent/probes/config.ts caps ping, DNS and HTTP lists at 64, WAN interfaces at 16 + 8 routers × 16,
+ * access points at 128) while a runaway agent adds 160 series per probe, not thousands per second.
+ */
+export const CardinalityConfig = Type.Object(
+  {
+    /** Agents a school may have at once: 1–3 boxes, plus a replacement while the old id ages out. */
+    maxAgentsPerSchool: Type.Integer({ minimum: 1, default: 4 }),
+    /** Distinct tag sets (targets, resolver × name, interfaces, access points) per agent and probe kind. */
+    maxSeriesPerProbe: Type.Integer({ minimum: 1, default: 160 }),
+    /** An agent or series unseen this long frees its place (a week: a renamed target waits at most that). */
+    forgetAfterMs: Type.Integer({ minimum: 60_000, default: 7 * 24 * 3600_000 }),
+    /**
+     * Schools tracked at once, as many as bench/scale.ts drives one collector to (≈ 200 B per tracked
+     * series: 60 MB for 10,000 ordinary schools); past it the least recently seen is forgotten.
+     */
+    maxSchools: Type.Integer({ minimum: 1, default: 10_000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const IngestConfig = Type.Object(
   {
     maxPayloadBytes: Type.Integer({ minimum: 1024, default: MAX_PAYLOAD_BYTES }),
@@ -104,6 +126,7 @@ export const IngestConfig = Type.Object(
     rejectUnknownSchools: Type.Boolean({ default: false }),
     /** Refused messages kept for inspection. */
     deadLetters: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
+    cardinality: CardinalityConfig,
   },
   { additionalProperties: false, default: {} },
 );
@@ -134,6 +157,7 @@ export type InfluxConfig = Type.Static<typeof InfluxConfig>;
 export type RetentionConfig = Type.Static<typeof RetentionConfig>;
 export type WalConfig = Type.Static<typeof WalConfig>;
 export type IngestConfig = Type.Static<typeof IngestConfig>;
+export type CardinalityConfig = Type.Static<typeof CardinalityConfig>;
 
 const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
 const validateCollectorConfig = configAjv.compile(CollectorConfig);

@@ -1,5 +1,6 @@
 // Renders docs/influx-schema.md from the schema table, so the document cannot drift from the code
 // (a unit test compares them; `npx tsx collector/schema-doc.ts > docs/influx-schema.md` rewrites it).
+import { formatWindow } from './cardinality.ts';
 import { resolveCollectorConfig } from './config.ts';
 import { continuousQuery, rollups } from './retention.ts';
 import { COLLECTOR_MEASUREMENTS, COMMON_TAGS, SAMPLE_MEASUREMENTS } from './schema.ts';
@@ -47,6 +48,7 @@ export function renderSchemaDoc(): string {
       out.push(`| ${head} | \`${field}\` | ${type} | ${i === 0 ? cell(m.description) : ''} |`);
     });
   }
+  out.push(...seriesBounds());
   out.push(
     '',
     '## Retention and rollups',
@@ -70,6 +72,50 @@ export function renderSchemaDoc(): string {
     '',
   );
   return out.join('\n');
+}
+
+/** What bounds the series count: the cardinality defaults, said with the tags they cover. */
+function seriesBounds(): string[] {
+  const b = resolveCollectorConfig({}).ingest.cardinality;
+  const key = (k: keyof typeof b) => `\`collector.ingest.cardinality.${k}\``;
+  const window = formatWindow(b.forgetAfterMs);
+  const specs = Object.values(SAMPLE_MEASUREMENTS);
+  const tagged = specs.filter((m) => Object.keys(m.tags).length > 0);
+  const untagged = specs.filter((m) => Object.keys(m.tags).length === 0).map((m) => `\`${m.measurement}\``);
+  // Per agent: its tagged sample measurements, its untagged ones, `batch` and `presence` (scope=agent).
+  const perAgent = `${tagged.length} × ${b.maxSeriesPerProbe} + ${untagged.length + 2}`;
+  const total = b.maxAgentsPerSchool * (tagged.length * b.maxSeriesPerProbe + untagged.length + 2);
+  return [
+    '',
+    '## What bounds the series count',
+    '',
+    'InfluxDB indexes every series (measurement + tag values) until the shards holding it are dropped. The',
+    'collector (collector/cardinality.ts) bounds what one school can add, per collector instance:',
+    '',
+    '- `uai`: one per school the broker lets publish (the ACL confines a credential to its own UAI);',
+    '  `commune`, `isp` and `label` come from the registry. `collector.ingest.rejectUnknownSchools` refuses',
+    '  schools the registry lacks.',
+    `- \`agent\`: at most ${b.maxAgentsPerSchool} per school (${key('maxAgentsPerSchool')}). A metrics batch, event or live`,
+    '  status from one more agent is refused (`too_many_agents`); a retained status replayed by the broker',
+    '  passes while a place is free, but takes none.',
+    `- Tags from samples: at most ${b.maxSeriesPerProbe} distinct tag sets per agent and probe kind (${key('maxSeriesPerProbe')}):`,
+    `  ${tagged.map((m) => `\`${m.measurement}\` ${Object.keys(m.tags).join(' × ')}`).join(', ')}.`,
+    '  A sample that would open one more is dropped (`too_many_series`, one dead letter per batch); the',
+    '  rest of its batch and its `batch` point are stored.',
+    `- Places are held by what was seen within ${window} (${key('forgetAfterMs')}): an agent or series unseen`,
+    '  that long frees its place, so a changed agent config gets its new targets at once while under the',
+    `  bound, within ${window} at worst.`,
+    '- The log warns once per school and bound; every refusal is counted on `/metrics` as',
+    '  `vigie_collector_rejected_total{reason="too_many_agents"}` or `{reason="too_many_series"}`.',
+    '',
+    `So a school's agents open at most ${b.maxAgentsPerSchool} × (${perAgent}) = ${total} series within ${window} (per`,
+    `agent: ${tagged.length} tagged sample measurements, ${[...untagged, '`batch`', '`presence`'].join(', ')}), plus a handful`,
+    'of its own (`presence`, `outage`, `school`). Churn can add as many again each window until the raw',
+    'retention drops the old shards, and a collector restart starts the count afresh (each agent may open',
+    'its bound again, and no more); with a shared subscription each collector counts what it sees. The',
+    `tracker holds at most ${b.maxSchools} schools (${key('maxSchools')}; about 200 B per tracked series); past that`,
+    'it forgets the least recently seen school and logs it.',
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(renderSchemaDoc());

@@ -11,6 +11,7 @@ import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { loadRegistry, type School } from '../shared/registry.ts';
 import { topicFilter } from '../shared/topics.ts';
+import { CardinalityGuard, type CardinalityStats } from './cardinality-guard.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { type DeadLetter, DeadLetters, shouldLog } from './dead-letters.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
@@ -54,6 +55,8 @@ export interface CollectorCounters {
   lastWriteError: string | null;
   brokerConnected: boolean;
   observerErrors: number;
+  /** Series bounds: what the tracker holds, samples dropped, schools forgotten at its own bound. */
+  cardinality: CardinalityStats;
 }
 
 export interface CollectorHandle {
@@ -89,6 +92,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   const now = opts.now ?? Date.now;
   const schools = opts.schools ?? (config.schools ? loadRegistry(config.schools) : null);
   const deadLetters = new DeadLetters(config.ingest.deadLetters, log);
+  const cardinality = new CardinalityGuard(config.ingest.cardinality, { schools, deadLetters, log });
   const observers: CollectorObserver[] = [];
   const counters = {
     received: { metrics: 0, status: 0, events: 0 },
@@ -195,7 +199,11 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   function handleMessage(packet: IPublishPacket, done: () => void): void {
     const at = now();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const result = intake(packet.topic, payload, { schools, config: config.ingest, now: at });
+    const result = cardinality.admit(
+      intake(packet.topic, payload, { schools, config: config.ingest, now: at }),
+      packet,
+      at,
+    );
     if (result.kind !== 'rejected' && !result.knownSchool) counters.unknownSchools++;
     switch (result.kind) {
       case 'rejected': {
@@ -347,6 +355,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     pointsWritten: shipper.stats.pointsWritten,
     writeRetries: shipper.stats.retries,
     lastWriteError: shipper.stats.lastError,
+    cardinality: cardinality.stats(),
   });
   const statsTimer = setInterval(() => log.info(snapshot(), 'collector counters'), STATS_EVERY_MS);
   statsTimer.unref();
