@@ -1,78 +1,45 @@
 // How a school's link behaves over a day: closed at night, busy in class, quiet at lunch; latency
 // grows when the link fills (queues in the box) and in the evening peak of the ISP's network.
+import { localTime, MINUTE_MS, type Weekday } from '../shared/local-time.ts';
+import {
+  DEFAULT_HOURS_PROFILE,
+  hoursProfile,
+  openAtWallClock,
+  schoolCalendar,
+} from '../shared/school-hours.ts';
 
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-export interface LocalTime {
+/** The simulator's view of the wall clock: weekday and hour of day. */
+export interface LocalHour {
   weekday: Weekday;
   /** Hours since local midnight, fractional (13.5 = 13:30). */
   hour: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const minuteCache = new Map<string, LocalTime>();
-
-/** Wall-clock time in `timeZone`; cached by minute since thousands of agents ask for the same one. */
-export function localTime(ms: number, timeZone: string): LocalTime {
-  const minute = Math.floor(ms / 60_000);
-  const key = `${timeZone}@${minute}`;
-  const cached = minuteCache.get(key);
-  if (cached) return { weekday: cached.weekday, hour: cached.hour + (ms % 60_000) / 3_600_000 };
-  let fmt = formatters.get(timeZone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      weekday: 'short',
-      hour: 'numeric',
-      minute: 'numeric',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, fmt);
-  }
-  const parts = fmt.formatToParts(new Date(minute * 60_000));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
-  const local: LocalTime = {
-    weekday: get('weekday').toLowerCase().slice(0, 3) as Weekday,
-    hour: Number(get('hour')) + Number(get('minute')) / 60,
-  };
-  if (minuteCache.size > 10_000) minuteCache.clear();
-  minuteCache.set(key, local);
-  return { weekday: local.weekday, hour: local.hour + (ms % 60_000) / 3_600_000 };
+/** Wall-clock weekday and fractional hour at `ms` in `timeZone` (the shared local time, to the ms). */
+export function localHour(ms: number, timeZone: string): LocalHour {
+  const local = localTime(ms, timeZone);
+  return { weekday: local.weekday, hour: (local.minute + (ms % MINUTE_MS) / MINUTE_MS) / 60 };
 }
 
-/** Opening hours by weekday, [from, to) in local hours. Unknown profile names fall back to `school`. */
-export const HOURS_PROFILES: Record<string, Partial<Record<Weekday, [number, number][]>>> = {
-  // The four-day week most French primary schools keep: no class on Wednesday.
-  school: {
-    mon: [[8.33, 16.5]],
-    tue: [[8.33, 16.5]],
-    thu: [[8.33, 16.5]],
-    fri: [[8.33, 16.5]],
-  },
-  'school-wednesday': {
-    mon: [[8.33, 16.5]],
-    tue: [[8.33, 16.5]],
-    wed: [[8.33, 11.5]],
-    thu: [[8.33, 16.5]],
-    fri: [[8.33, 16.5]],
-  },
-};
+// The shared default profiles: the simulated schools keep the hours the collector alerts on.
+const DEFAULTS = schoolCalendar({});
 
-export function isSchoolOpen(local: LocalTime, hours: string): boolean {
-  const profile = HOURS_PROFILES[hours] ?? HOURS_PROFILES['school']!;
-  return (profile[local.weekday] ?? []).some(([from, to]) => local.hour >= from && local.hour < to);
+/** Open by the school's profile? A name outside the default set falls back to `school` (no config here). */
+export function isSchoolOpen(local: LocalHour, hours: string): boolean {
+  const profile = hoursProfile(DEFAULTS, hours) ?? hoursProfile(DEFAULTS, DEFAULT_HOURS_PROFILE)!;
+  return openAtWallClock(profile, local.weekday, local.hour * 60);
 }
 
 /**
  * Mean share of the contracted downlink in use (0..1) before noise and the school's own appetite:
  * class time is busy, lunch (11:30-13:30) quiet, nights nearly idle but for the 02:00 updates.
  */
-export function baseWanLoad(local: LocalTime, hours: string): number {
+export function baseWanLoad(local: LocalHour, hours: string): number {
   if (isSchoolOpen(local, hours)) {
     const h = local.hour;
     if (h >= 11.5 && h < 13.5) return 0.12;
-    if (h < 9) return 0.15 + (0.2 * (h - 8.33)) / 0.67;
+    // Staff then pupils arriving over the first hour after the 08:00 opening.
+    if (h < 9) return 0.15 + 0.2 * Math.max(0, h - 8);
     if (h >= 15.75) return 0.2;
     return 0.38;
   }
@@ -84,7 +51,7 @@ export function baseWanLoad(local: LocalTime, hours: string): number {
 }
 
 /** Evening peak in the ISP's network (19:00-23:00): everybody streams at home. */
-export function ispPeakFactor(local: LocalTime): number {
+export function ispPeakFactor(local: LocalHour): number {
   const h = local.hour;
   if (h >= 19 && h < 23) return 1.25;
   if (h >= 18 && h < 19) return 1.1;

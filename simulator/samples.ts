@@ -11,7 +11,7 @@ import type {
   WanSample,
   WifiSample,
 } from '../shared/schemas.ts';
-import { baseWanLoad, ispPeakFactor, isSchoolOpen, localTime, queueingDelayMs } from './daily-profile.ts';
+import { baseWanLoad, ispPeakFactor, isSchoolOpen, localHour, queueingDelayMs } from './daily-profile.ts';
 import type { SimulatedSchool } from './fleet.ts';
 import type { Rng } from './random.ts';
 
@@ -135,7 +135,7 @@ export function measureRound(
   opts: RoundOptions = DEFAULT_ROUND_OPTIONS,
 ): Sample[] {
   const { school, traits } = sim;
-  const local = localTime(t, opts.timeZone);
+  const local = localHour(t, opts.timeZone);
   const open = isSchoolOpen(local, school.hours);
   const cut = link.kind === 'wan-cut';
   const degraded = link.kind === 'degraded' ? link : null;

@@ -4,6 +4,8 @@
 // site-specific and start empty.
 import { Ajv } from 'ajv';
 import Type from 'typebox';
+import { DEFAULT_TIMEZONE } from '../../shared/school-hours.ts';
+import { HolidayCalendarsConfig, HoursProfileConfig } from '../../shared/school-hours-config.ts';
 
 /** Keys every probe section shares: how the runtime schedules it. */
 function scheduling(defaults: { enabled?: boolean; intervalS: number; timeoutS: number }) {
@@ -198,15 +200,32 @@ export const SpeedtestConfig = Type.Object(
     maxBytes: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
     maxPerDay: Type.Integer({ minimum: 0, maximum: 24, default: 3 }),
     minGapS: Type.Integer({ minimum: 0, default: 7200 }),
-    schoolHours: Type.Object(
-      {
-        /** ISO weekdays, 1 = Monday. */
-        days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { default: [1, 2, 4, 5] }),
-        start: Type.String({ pattern: '^[0-2][0-9]:[0-5][0-9]$', default: '08:30' }),
-        end: Type.String({ pattern: '^[0-2][0-9]:[0-5][0-9]$', default: '16:30' }),
-        timeZone: Type.String({ default: 'Europe/Paris' }),
-      },
-      { additionalProperties: false, default: {} },
+    /**
+     * The school's hours profile (the registry's `hours` column; `vigie enroll` writes it when not
+     * `school`): a name from the default set (`school`, `school-wednesday`) or from `profiles`.
+     * Absent: `school`, the profile the collector's alerts default to.
+     */
+    hours: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** IANA time zone the hours and holidays are read in. */
+    timezone: Type.String({ default: DEFAULT_TIMEZONE }),
+    /** Profiles beside the default set, as in `collector.alerts.hours` (copy the school's from there). */
+    profiles: Type.Record(Type.String(), HoursProfileConfig, { default: {} }),
+    /** Holiday calendars the profiles name, as in `collector.alerts.calendars`. */
+    calendars: HolidayCalendarsConfig,
+    /**
+     * The old form (before hours profiles), still honoured: one daily range on ISO weekdays
+     * (1 = Monday), in its own time zone. Cannot be combined with `hours`.
+     */
+    schoolHours: Type.Optional(
+      Type.Object(
+        {
+          days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { default: [1, 2, 4, 5] }),
+          start: Type.String({ pattern: '^[0-2][0-9]:[0-5][0-9]$', default: '08:30' }),
+          end: Type.String({ pattern: '^[0-2][0-9]:[0-5][0-9]$', default: '16:30' }),
+          timeZone: Type.String({ default: DEFAULT_TIMEZONE }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     /** Skip when the WAN's latest rate (either way) is above this % of the contracted bandwidth. */
     busyPct: Type.Number({ minimum: 0, maximum: 100, default: 30 }),

@@ -3,7 +3,7 @@
 import type { SpeedtestSample } from '../../shared/schemas.ts';
 import type { SpeedtestConfig } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
-import { speedtestDecision } from './speedtest-schedule.ts';
+import { speedtestDecision, speedtestHours } from './speedtest-schedule.ts';
 import { errorCode } from './util.ts';
 import type { LinkLoad } from './wan.ts';
 
@@ -39,7 +39,10 @@ export class SpeedtestProbe implements Probe<SpeedtestConfig> {
   constructor(
     readonly config: SpeedtestConfig,
     private readonly deps: { linkLoad?: LinkLoad; wanIntervalS?: number; ignoreSchedule?: boolean } = {},
-  ) {}
+  ) {
+    // A profile the config does not define stops the agent at start, not at the first round.
+    speedtestHours(config);
+  }
 
   async run(ctx: ProbeContext): Promise<SpeedtestSample[]> {
     const now = ctx.now();

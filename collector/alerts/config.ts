@@ -1,28 +1,9 @@
 // The `collector.alerts` section: policy, school hours, holidays, maintenance, channels.
 import Type from 'typebox';
+import { DEFAULT_HOURS_PROFILES, DEFAULT_TIMEZONE } from '../../shared/school-hours.ts';
+import { HolidayCalendarsConfig, HoursProfileConfig } from '../../shared/school-hours-config.ts';
 
-const Range = Type.String({
-  pattern: '^\\d{1,2}:\\d{2}\\s*-\\s*\\d{1,2}:\\d{2}$',
-  description: 'HH:MM-HH:MM',
-});
-const Day = Type.Array(Range, { maxItems: 8 });
-const LocalDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
 const Level = Type.Object({ warn: Type.Number(), crit: Type.Number() }, { additionalProperties: false });
-
-export const HoursProfileConfig = Type.Object(
-  {
-    mon: Type.Optional(Day),
-    tue: Type.Optional(Day),
-    wed: Type.Optional(Day),
-    thu: Type.Optional(Day),
-    fri: Type.Optional(Day),
-    sat: Type.Optional(Day),
-    sun: Type.Optional(Day),
-    /** Holiday calendars (names under `calendars`) during which this profile is closed. */
-    holidays: Type.Optional(Type.Array(Type.String())),
-  },
-  { additionalProperties: false },
-);
 
 /** RFC 3339; without an offset, local to `timezone` (schedule.ts reads it with shared/time.ts). */
 const WindowTime = Type.String({
@@ -91,7 +72,7 @@ export type AlertmanagerConfig = Type.Static<typeof AlertmanagerConfig>;
 export const AlertsConfig = Type.Object(
   {
     language: Type.Union([Type.Literal('fr'), Type.Literal('en')], { default: 'fr' }),
-    timezone: Type.String({ default: 'Europe/Paris' }),
+    timezone: Type.String({ default: DEFAULT_TIMEZONE }),
     /** A school offline (or degraded) this long, counted from its last sign of life, before an alert. */
     graceSeconds: Type.Number({ minimum: 0, default: 120 }),
     /** Consecutive bad rounds before a metric alert (and good rounds before it resolves). */
@@ -127,35 +108,12 @@ export const AlertsConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    /** Opening-hours profiles by name; a school picks one in the registry (`hours`). */
-    hours: Type.Record(Type.String(), HoursProfileConfig, {
-      default: {
-        school: {
-          mon: ['08:00-17:00'],
-          tue: ['08:00-17:00'],
-          thu: ['08:00-17:00'],
-          fri: ['08:00-17:00'],
-          holidays: [],
-        },
-        // The four-and-a-half-day week some communes keep: class on Wednesday morning too.
-        'school-wednesday': {
-          mon: ['08:00-17:00'],
-          tue: ['08:00-17:00'],
-          wed: ['08:00-12:00'],
-          thu: ['08:00-17:00'],
-          fri: ['08:00-17:00'],
-          holidays: [],
-        },
-      },
-    }),
-    /** Holiday calendars: name → closed periods (first and last closed day, inclusive). */
-    calendars: Type.Record(
-      Type.String(),
-      Type.Array(
-        Type.Object({ name: Type.String(), from: LocalDate, to: LocalDate }, { additionalProperties: false }),
-      ),
-      { default: {} },
-    ),
+    /**
+     * Opening-hours profiles by name, added to the default set (shared/school-hours.ts: `school`,
+     * `school-wednesday`) or replacing one of it; a school picks one in the registry (`hours`).
+     */
+    hours: Type.Record(Type.String(), HoursProfileConfig, { default: DEFAULT_HOURS_PROFILES }),
+    calendars: HolidayCalendarsConfig,
     maintenance: Type.Array(Window, { default: [] }),
     silences: Type.Array(Window, { default: [] }),
     channels: Type.Object(

@@ -1,16 +1,17 @@
 // The policy's view of time: opening hours and holidays per school, maintenance windows and silences.
 import { parseInstant, parseLocalDate } from '../../shared/time.ts';
+import {
+  DEFAULT_HOURS_PROFILE,
+  isOpen,
+  type SchoolCalendar,
+  schoolCalendar,
+} from '../../shared/school-hours.ts';
 import type { AlertsConfig, Window } from './config.ts';
-import { type HoursProfile, isOpen, type SchoolCalendar } from './hours.ts';
 import type { Alert, PolicyContext, SchoolInfo } from './policy.ts';
 
+/** The alerts config's hours (`timezone`, `hours`, `calendars`) as the shared model; throws on a bad range. */
 export function calendarFrom(cfg: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars'>): SchoolCalendar {
-  const profiles: Record<string, HoursProfile> = {};
-  for (const [name, p] of Object.entries(cfg.hours)) {
-    const { holidays, ...days } = p;
-    profiles[name] = { days, holidays };
-  }
-  return { timezone: cfg.timezone, profiles, calendars: cfg.calendars };
+  return schoolCalendar({ timezone: cfg.timezone, profiles: cfg.hours, calendars: cfg.calendars });
 }
 
 interface ParsedWindow {
@@ -67,7 +68,7 @@ export function policyContext(
   const silences = parseWindows(cfg.silences, 'silences', cfg.timezone);
   return {
     school: schools,
-    isOpen: (uai, now) => isOpen(cal, schools(uai)?.hours ?? 'school', now),
+    isOpen: (uai, now) => isOpen(cal, schools(uai)?.hours ?? DEFAULT_HOURS_PROFILE, now),
     muted: (a, school, now) => {
       if (maintenance.some((p) => matches(p, a, school, now))) return 'maintenance';
       if (silences.some((p) => matches(p, a, school, now))) return 'silenced';

@@ -2,6 +2,12 @@
 // The only timer is the tick; everything it drives is deterministic in presence/ and alerts/policy.ts.
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { loadRegistry, type School } from '../../shared/registry.ts';
+import {
+  DEFAULT_HOURS_PROFILE,
+  hoursProfile,
+  openMsBetween,
+  type SchoolCalendar,
+} from '../../shared/school-hours.ts';
 import type { CollectorConfig } from '../config.ts';
 import { InfluxHttp } from '../influx-http.ts';
 import type { CollectorObserver } from '../observer.ts';
@@ -13,7 +19,6 @@ import { DEFAULT_THRESHOLDS, type Thresholds } from '../thresholds.ts';
 import { Alerting, channelsFrom } from './alerting.ts';
 import type { Channel } from './channels/channel.ts';
 import type { AlertsConfig } from './config.ts';
-import { openMsBetween } from './hours.ts';
 import type { PolicyContext, SchoolInfo } from './policy.ts';
 import { roundsOfBatch } from './rounds.ts';
 import { calendarFrom } from './schedule.ts';
@@ -54,13 +59,15 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
       : (opts.schools ?? new Map<string, School>());
   const info = (uai: string): SchoolInfo | undefined => {
     const s = registry.get(uai);
-    return s ? { uai, name: s.name, commune: s.commune, isp: s.isp, hours: s.hours ?? 'school' } : undefined;
+    return s
+      ? { uai, name: s.name, commune: s.commune, isp: s.isp, hours: s.hours ?? DEFAULT_HOURS_PROFILE }
+      : undefined;
   };
-  warnUnknownHours(registry, opts.alerts, log);
+  const calendar = calendarFrom(opts.alerts);
+  warnUnknownHours(registry, calendar, log);
   // With a registry, a box under an unlisted UAI is a setup mistake (ingest counts it): recorded, not paged.
   const alertable = (uai: string) => registry.size === 0 || registry.has(uai);
   const thresholds = mergeThresholds(opts.alerts.thresholds);
-  const calendar = calendarFrom(opts.alerts);
   const alerting = new Alerting(
     opts.alerts,
     info,
@@ -82,7 +89,8 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
     {
       points: opts.points,
       school: info,
-      schoolHoursMs: (uai, start, end) => openMsBetween(calendar, info(uai)?.hours ?? 'school', start, end),
+      schoolHoursMs: (uai, start, end) =>
+        openMsBetween(calendar, info(uai)?.hours ?? DEFAULT_HOURS_PROFILE, start, end),
       log,
       now,
       onEffect: (e) => {
@@ -165,16 +173,20 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
 }
 
 /** A registry naming an hours profile the config lacks: those schools are paged at any hour. Said once. */
-function warnUnknownHours(registry: ReadonlyMap<string, School>, alerts: AlertsConfig, log: Logger): void {
+function warnUnknownHours(
+  registry: ReadonlyMap<string, School>,
+  calendar: SchoolCalendar,
+  log: Logger,
+): void {
   const unknown = new Map<string, string[]>();
   for (const s of registry.values()) {
-    const name = s.hours ?? 'school';
-    if (alerts.hours[name]) continue;
+    const name = s.hours ?? DEFAULT_HOURS_PROFILE;
+    if (hoursProfile(calendar, name)) continue;
     unknown.set(name, [...(unknown.get(name) ?? []), s.uai]);
   }
   for (const [profile, uais] of unknown)
     log.warn(
-      { profile, schools: uais.length, uais: uais.slice(0, 10), defined: Object.keys(alerts.hours) },
-      `hours profile "${profile}" is not in collector.alerts.hours: these schools count as always open (paged at any hour)`,
+      { profile, schools: uais.length, uais: uais.slice(0, 10), defined: Object.keys(calendar.profiles) },
+      `hours profile "${profile}" is neither a default profile nor in collector.alerts.hours: these schools count as always open (paged at any hour)`,
     );
 }

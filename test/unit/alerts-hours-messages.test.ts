@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isOpen, openMsBetween, parseRange, type SchoolCalendar } from '../../collector/alerts/hours.ts';
 import { formatDuration, render } from '../../collector/alerts/messages.ts';
 import type { Notification, SchoolInfo } from '../../collector/alerts/policy.ts';
 import { roundsOfBatch } from '../../collector/alerts/rounds.ts';
 import { DEFAULT_THRESHOLDS } from '../../collector/thresholds.ts';
+import { isOpen, openMsBetween, parseRange, type SchoolCalendar } from '../../shared/school-hours.ts';
 
 const MIN = 60_000;
 const cal: SchoolCalendar = {

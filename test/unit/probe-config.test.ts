@@ -23,12 +23,10 @@ describe('ProbesConfig', () => {
       targets: [{ host: 'gateway', role: 'gateway' }],
     });
     expect(c.wan.interfaces).toEqual(['default']);
-    expect(c.speedtest.schoolHours).toEqual({
-      days: [1, 2, 4, 5],
-      start: '08:30',
-      end: '16:30',
-      timeZone: 'Europe/Paris',
-    });
+    // No profile named: the speed test follows `school`, the alerts' default (speedtest-hours.test.ts).
+    expect(c.speedtest).toMatchObject({ timezone: 'Europe/Paris', profiles: {}, calendars: {} });
+    expect(c.speedtest.hours).toBeUndefined();
+    expect(c.speedtest.schoolHours).toBeUndefined();
     const probes = createProbes(c, deps);
     expect(probes.map((p) => p.kind)).toEqual(['ping', 'dns', 'http', 'wan', 'wifi', 'speedtest', 'self']);
     for (const p of probes) {

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadRegistry } from '../../shared/registry.ts';
 import { isUai } from '../../shared/uai.ts';
-import { baseWanLoad, isSchoolOpen, localTime } from '../../simulator/daily-profile.ts';
+import { baseWanLoad, isSchoolOpen, localHour } from '../../simulator/daily-profile.ts';
 import { buildFleet, linkKind } from '../../simulator/fleet.ts';
 import { connectionBudgetProblem, localPortRange, openFilesLimit } from '../../simulator/limits.ts';
 import { linkStateAt, planOutage } from '../../simulator/outage.ts';
@@ -80,8 +80,8 @@ describe('outages', () => {
 describe('time of day', () => {
   it('follows Paris time across the DST change', () => {
     // 2026-03-29 01:30 UTC is 03:30 summer time (the clocks jumped at 02:00).
-    expect(localTime(Date.UTC(2026, 2, 29, 1, 30), 'Europe/Paris')).toEqual({ weekday: 'sun', hour: 3.5 });
-    expect(localTime(Date.UTC(2026, 0, 5, 9, 15), 'Europe/Paris')).toEqual({ weekday: 'mon', hour: 10.25 });
+    expect(localHour(Date.UTC(2026, 2, 29, 1, 30), 'Europe/Paris')).toEqual({ weekday: 'sun', hour: 3.5 });
+    expect(localHour(Date.UTC(2026, 0, 5, 9, 15), 'Europe/Paris')).toEqual({ weekday: 'mon', hour: 10.25 });
   });
 
   it('keeps schools closed on Wednesday unless their profile says otherwise', () => {
