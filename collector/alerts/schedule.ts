@@ -1,11 +1,12 @@
 // The policy's view of time: opening hours and holidays per school, maintenance windows and silences.
-import { parseInstant, parseLocalDate } from '../../shared/time.ts';
+
 import {
   DEFAULT_HOURS_PROFILE,
   isOpen,
   type SchoolCalendar,
   schoolCalendar,
 } from '../../shared/school-hours.ts';
+import { parseInstant, parseLocalDate } from '../../shared/time.ts';
 import type { AlertsConfig, Window } from './config.ts';
 import type { Alert, PolicyContext, SchoolInfo } from './policy.ts';
 
