@@ -235,8 +235,8 @@ function yamlProblem(err: unknown): ConfigProblem {
   if (/alias count/i.test((err as Error).message))
     return {
       path: '(file)',
-      expected: `YAML whose aliases (*name) expand to a sane size (at most ${MAX_YAML_ALIASES} expansions)`,
-      found: 'aliases that expand without end (a "billion laughs"): nothing was expanded',
+      expected: `YAML whose aliases (*name) expand to a reasonable size (at most ${MAX_YAML_ALIASES} expansions)`,
+      found: 'aliases that multiply far beyond that (a "billion laughs"): refused, nothing expanded',
     };
   return { path: '(file)', expected: 'valid YAML', found: (err as Error).message.split('\n')[0]! };
 }
@@ -274,9 +274,9 @@ export function parseConfigText<S extends TSchema>(
       { path: '(top level)', expected: 'a mapping of keys', found: describeValue(data) },
     ]);
   }
-  const env_ = applyEnvOverrides(data as Record<string, unknown>, schema, env);
+  const fromEnv = applyEnvOverrides(data as Record<string, unknown>, schema, env);
   const blame = (p: ConfigProblem): ConfigProblem => {
-    const source = envSource(env_.sources, p.path);
+    const source = envSource(fromEnv.sources, p.path);
     return source ? { ...p, source } : p;
   };
   const validate = ajv.compile(schema);
@@ -290,18 +290,21 @@ export function parseConfigText<S extends TSchema>(
       problems.length
         ? problems
         : [{ path: '(top level)', expected: 'a valid config', found: 'something else' }],
-      env_.warnings,
+      fromEnv.warnings,
     );
   }
   const config = data as Type.Static<S>;
   const checked = check?.(config) ?? {};
   if (checked.problems?.length)
-    throw new ConfigError(file, checked.problems.map(blame), [...env_.warnings, ...(checked.warnings ?? [])]);
+    throw new ConfigError(file, checked.problems.map(blame), [
+      ...fromEnv.warnings,
+      ...(checked.warnings ?? []),
+    ]);
   return {
     file,
     config,
-    overrides: env_.applied,
-    warnings: [...env_.warnings, ...(checked.warnings ?? [])],
+    overrides: fromEnv.applied,
+    warnings: [...fromEnv.warnings, ...(checked.warnings ?? [])],
   };
 }
 

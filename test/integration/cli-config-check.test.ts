@@ -64,7 +64,8 @@ const file = (name: string, content: string | Buffer) => {
 const AGENT = 'agent:\n  uai: "0690001B"\n';
 const HEADER = 'uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps';
 
-describe('vigie config check on what real users produce', () => {
+// Each vigie process starts in seconds on a busy machine: tests that run two or three get room.
+describe('vigie config check on what real users produce', { timeout: 120_000 }, () => {
   it('refuses an empty file (exit 2) instead of "valid (no section)", and a file with no section', () => {
     const empty = file('empty.yaml', '');
     const out = vigie(['config', 'check', empty]);
@@ -168,6 +169,29 @@ describe('vigie config check on what real users produce', () => {
     expect(allowed.stderr).toContain(
       'warning: agent.mqtt: the broker password goes to broker.example.org:1883 in clear',
     );
+  });
+
+  it('the collector and the agent refuse the same at start-up, exit 2, without the secret', () => {
+    const collector = file(
+      'collector.yaml',
+      'collector:\n  influx: { password: 8675309 }\n  http: { auth: { adminToken: adm1n } }\n',
+    );
+    const c = vigie(['collector', '--config', collector]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain(
+      'collector.http.auth.adminToken: expected a value that must NOT have fewer than 16 characters, found a string of 5 characters (hidden)',
+    );
+    expect(c.stdout + c.stderr).not.toMatch(/8675309|adm1n/);
+    const agent = file(
+      'agent.yaml',
+      `${AGENT}  mqtt:\n    url: mqtt://0690001B:hunter2@198.18.0.7:1883\n  spool: { dir: ${join(dir, 'spool')} }\n`,
+    );
+    const a = vigie(['agent', '--config', agent]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain(
+      'agent.mqtt.url: expected a TLS URL (mqtts:// or wss://) since a password is set',
+    );
+    expect(a.stdout + a.stderr).not.toContain('hunter2');
   });
 
   it("checks the registry as spreadsheets save it: Windows-1252 refused with the fix, ';' accepted, lost zeros and text in numbers named", () => {
