@@ -9,6 +9,8 @@ export const MqttClientConfig = Type.Object(
     url: Type.String({ pattern: '^(mqtts?|wss?|tcp|tls)://', description: 'broker URL, mqtts:// for TLS' }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    /** A password over plaintext mqtt:// to another host is refused unless this says the network is trusted. */
+    allowPlaintextPassword: Type.Optional(Type.Boolean()),
     /** PEM file of the CA that signed the broker's certificate. */
     ca: Type.Optional(Type.String()),
     /** Defaults to vigie-{uai}-{id}: a fixed id lets the broker replace a half-open session at once. */

@@ -1,6 +1,7 @@
 // `vigie agent`: load the config, then either measure once and print, or run until SIGTERM/SIGINT.
 // Exit codes: 0 ok, 2 bad config (the ConfigError is printed), 1 any other failure.
 import pino from 'pino';
+import { mqttCleartextCheck } from '../shared/cleartext.ts';
 import { ConfigError, loadConfigFile } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { Agent } from './agent.ts';
@@ -23,10 +24,14 @@ export interface AgentCommandOptions {
 export async function runAgentCommand(opts: AgentCommandOptions): Promise<number> {
   let config: AgentConfig;
   let overrides: string[];
+  let warnings: string[];
   try {
-    const loaded = loadConfigFile(opts.config, AgentFile);
+    const loaded = loadConfigFile(opts.config, AgentFile, process.env, (file) =>
+      mqttCleartextCheck('agent.mqtt', file.agent.mqtt),
+    );
     config = loaded.config.agent;
     overrides = loaded.overrides;
+    warnings = loaded.warnings;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -37,6 +42,7 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
   // With --once the table owns stdout: logs go to stderr.
   const log = createLogger('agent', undefined, opts.once ? pino.destination(2) : undefined);
   for (const o of overrides) log.info(`override from environment: ${o}`);
+  for (const w of warnings) log.warn(w);
   try {
     return opts.once ? await once(config, log, opts.json ?? false) : await run(config, log);
   } catch (err) {

@@ -4,7 +4,7 @@
 // window) and replayed from the spool after a capped, jittered backoff.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from '../shared/log.ts';
+import { type Logger, redactUrl } from '../shared/log.ts';
 import { type EventMessage, PROTOCOL_VERSION, type StatusMessage } from '../shared/schemas.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
 import type { MqttClientConfig } from './config.ts';
@@ -212,12 +212,12 @@ export class Publisher {
       if (this.protocol === 5 && (err as { code?: number }).code === UNACCEPTABLE_PROTOCOL_V3) {
         this.protocol = 4;
         this.opts.log.warn(
-          { url: this.opts.mqtt.url },
+          { url: redactUrl(this.opts.mqtt.url) },
           'the broker speaks MQTT 3.1.1 only: using it (a publish the broker refuses then goes unnoticed)',
         );
         return;
       }
-      this.opts.log.warn({ err: err.message, url: this.opts.mqtt.url }, 'MQTT error');
+      this.opts.log.warn({ err: err.message, url: redactUrl(this.opts.mqtt.url) }, 'MQTT error');
     });
     client.on('close', () => {
       if (gen !== this.generation) return;
@@ -233,7 +233,7 @@ export class Publisher {
     this.inflight.clear();
     this.cursor = -1;
     this.opts.log.info(
-      { url: this.opts.mqtt.url, spooled: this.opts.spool.stats.batches },
+      { url: redactUrl(this.opts.mqtt.url), spooled: this.opts.spool.stats.batches },
       'connected to the broker',
     );
     const birth = this.status('online', 'birth');

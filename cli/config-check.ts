@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../shared/config.ts';
 import { redactSecrets } from '../shared/log.ts';
 import { loadRegistry, RegistryError } from '../shared/registry.ts';
-import { loadVigieConfig } from './config-file.ts';
+import { loadVigieConfig, VigieConfig } from './config-file.ts';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('check and show configuration files');
@@ -13,12 +13,21 @@ export function registerConfigCommands(program: Command): void {
     .option('--print', 'print the effective config, secrets masked')
     .action((file: string, opts: { print?: boolean }) => {
       try {
-        const { config: cfg, overrides } = loadVigieConfig(file);
+        const { config: cfg, overrides, warnings } = loadVigieConfig(file);
+        const sections = Object.keys(cfg);
+        if (sections.length === 0)
+          throw new ConfigError(file, [
+            {
+              path: '(top level)',
+              expected: `at least one section (${Object.keys(VigieConfig.properties).join(', ')})`,
+              found: 'none',
+            },
+          ]);
         if (cfg.collector?.schools) loadRegistry(cfg.collector.schools);
         for (const o of overrides) process.stdout.write(`override from environment: ${o}\n`);
+        for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
         if (opts.print) process.stdout.write(`${JSON.stringify(redactSecrets(cfg), null, 2)}\n`);
-        const sections = Object.keys(cfg).join(', ') || 'no section';
-        process.stdout.write(`${file}: valid (${sections})\n`);
+        process.stdout.write(`${file}: valid (${sections.join(', ')})\n`);
       } catch (err) {
         if (err instanceof ConfigError || err instanceof RegistryError) {
           process.stderr.write(`${err.message}\n`);

@@ -14,6 +14,8 @@ export const CollectorMqttConfig = Type.Object(
     url: Type.String({ pattern: '^(mqtts?|wss?|tcp|tls)://' }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    /** A password over plaintext mqtt:// to another host is refused unless this says the network is trusted. */
+    allowPlaintextPassword: Type.Optional(Type.Boolean()),
     ca: Type.Optional(Type.String()),
     /** Fixed, so the broker keeps this collector's persistent session (clean = false) across restarts. */
     clientId: Type.String({ default: 'vigie-collector' }),

@@ -1,7 +1,7 @@
 // `vigie collector --config FILE`: load the config, run until SIGTERM or SIGINT, stop cleanly.
 import { loadVigieConfig } from '../cli/config-file.ts';
 import { ConfigError } from '../shared/config.ts';
-import { createLogger, type Logger } from '../shared/log.ts';
+import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { RegistryError } from '../shared/registry.ts';
 import { type PresenceAndAlerts, startPresenceAndAlerts } from './alerts/setup.ts';
 import type { CollectorConfig } from './config.ts';
@@ -44,12 +44,13 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
   let http: HttpHandle | undefined;
   const started: { presence?: PresenceAndAlerts } = {};
   try {
-    const { config, overrides } = loadVigieConfig(opts.config);
+    const { config, overrides, warnings } = loadVigieConfig(opts.config);
     if (!config.collector) {
       process.stderr.write(`vigie collector: ${opts.config} has no \`collector:\` section\n`);
       return 2;
     }
     if (overrides.length) log.info({ overrides }, 'config values taken from the environment');
+    for (const w of warnings) log.warn(w);
     const front = new HttpFrontend();
 
     handle = await startCollector(config.collector, {
@@ -84,7 +85,10 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     }
     throw err;
   }
-  log.info({ broker: handle.brokerUrl, influx: handle.config.influx.url }, 'collector running');
+  log.info(
+    { broker: redactUrl(handle.brokerUrl), influx: redactUrl(handle.config.influx.url) },
+    'collector running',
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

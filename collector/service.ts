@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { IPublishPacket } from 'mqtt';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ConfigError } from '../shared/config.ts';
-import { createLogger, type Logger } from '../shared/log.ts';
+import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { loadRegistry, type School } from '../shared/registry.ts';
 import { topicFilter } from '../shared/topics.ts';
 import { CardinalityGuard, type CardinalityStats } from './cardinality-guard.ts';
@@ -320,7 +320,10 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   const metricsFilter = mq?.group ? `$share/${mq.group}/${topicFilter('metrics')}` : topicFilter('metrics');
   client.on('connect', (connack) => {
     counters.brokerConnected = true;
-    log.info({ url: brokerUrl, sessionPresent: connack.sessionPresent }, 'connected to the MQTT broker');
+    log.info(
+      { url: redactUrl(brokerUrl), sessionPresent: connack.sessionPresent },
+      'connected to the MQTT broker',
+    );
     notify((o) => o.onBrokerConnection?.(true, now()));
     client.subscribe(
       {
@@ -336,7 +339,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   client.on('close', () => {
     if (!counters.brokerConnected || stopping) return;
     counters.brokerConnected = false;
-    log.warn({ url: brokerUrl }, 'lost the MQTT broker; reconnecting');
+    log.warn({ url: redactUrl(brokerUrl) }, 'lost the MQTT broker; reconnecting');
     notify((o) => o.onBrokerConnection?.(false, now()));
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));

@@ -1,5 +1,6 @@
 // The build command's body: check options, read thresholds from the config if given, write files.
 import { resolve } from 'node:path';
+import { outDirProblem } from '../cli/out-dir.ts';
 import { DEFAULT_THRESHOLDS } from '../collector/thresholds.ts';
 import { buildFiles, DEFAULT_BUILD, mergeThresholds, writeFiles } from './build.ts';
 import { LANGS, type Lang } from './kit.ts';
@@ -20,6 +21,8 @@ function fail(message: string): number {
 }
 
 export async function runBuild(cmd: BuildCommand): Promise<number> {
+  const badOut = outDirProblem(cmd.out);
+  if (badOut) return fail(badOut);
   if (!LANGS.includes(cmd.lang as Lang))
     return fail(`--lang must be one of ${LANGS.join(', ')}, not "${cmd.lang}"`);
   if (!/^https?:\/\/\S+$/.test(cmd.influxUrl))

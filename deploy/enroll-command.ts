@@ -1,3 +1,4 @@
+import { outDirProblem } from '../cli/out-dir.ts';
 import { ConfigError } from '../shared/config.ts';
 import { RegistryError } from '../shared/registry.ts';
 import { type EnrollOptions, type EnrollResult, enroll } from './enroll.ts';
@@ -32,6 +33,11 @@ function speedtestLines(result: EnrollResult, given: string | undefined): string
 
 /** Prints what changed, never a password or token. Exit 0, or 2 for a bad registry, state or request. */
 export function runEnroll(opts: EnrollOptions): number {
+  const badOut = outDirProblem(opts.out);
+  if (badOut) {
+    process.stderr.write(`vigie enroll: ${badOut}\n`);
+    return 2;
+  }
   try {
     const result = enroll(opts);
     const { changes, written } = result;

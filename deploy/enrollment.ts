@@ -2,6 +2,7 @@
 // the previous state, the registry and the requested rotations. Existing secrets are kept, so
 // re-running is harmless.
 import { randomBytes } from 'node:crypto';
+import { redactUrl, urlHasCredentials } from '../shared/secrets.ts';
 import type { Uai } from '../shared/uai.ts';
 
 export const COLLECTOR_USER = 'vigie-collector';
@@ -106,6 +107,11 @@ export function planEnrollment(
   const broker = request.broker ?? previous?.broker;
   if (!broker)
     throw new EnrollmentError('--broker is required on the first run (e.g. mqtts://mqtt.example.org:8883)');
+  // Each agent gets its own account: a user:password in the URL would be copied into every school's config.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(broker) || urlHasCredentials(broker))
+    throw new EnrollmentError(
+      `--broker ${redactUrl(broker)}: no user name or password in the URL; each school gets its own credential (written to agents/<UAI>.yaml)`,
+    );
   if (!/^(mqtts|wss):\/\//.test(broker)) {
     throw new EnrollmentError(
       `--broker ${broker}: use mqtts:// (or wss://), the passwords must not travel in clear`,

@@ -1,14 +1,15 @@
 // The school registry: which schools exist, where they are, what their link should deliver.
 // Loaded from CSV (one school a row, header names below) or YAML (a list under `schools:`).
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
+import { MAX_YAML_ALIASES } from './config.ts';
 import { UaiSchema } from './schemas.ts';
-import type { Uai } from './uai.ts';
-import { addVigieFormats, describeAjvError } from './validate.ts';
+import { readTextFile, TextFileError } from './text-file.ts';
+import { type Uai, uaiProblem } from './uai.ts';
+import { addVigieFormats } from './validate.ts';
 
 export const School = Type.Object(
   {
@@ -27,19 +28,26 @@ export const School = Type.Object(
 );
 export type School = Type.Static<typeof School> & { uai: Uai };
 
+/** Problems shown in a RegistryError's message, at most; the rest are counted ("and N more"). */
+export const MAX_SHOWN_PROBLEMS = 50;
+
 export class RegistryError extends Error {
   constructor(
     readonly file: string,
+    /** Each names its row and column: `line 4, column uai (A): …` (CSV) or `schools[2].lat: …` (YAML). */
     readonly problems: string[],
   ) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
+    const shown = problems.slice(0, MAX_SHOWN_PROBLEMS).map((p) => `${file}: ${p}`);
+    if (problems.length > MAX_SHOWN_PROBLEMS)
+      shown.push(`${file}: and ${problems.length - MAX_SHOWN_PROBLEMS} more problems`);
+    super(shown.join('\n'));
     this.name = 'RegistryError';
   }
 }
 
-const validateSchool = addVigieFormats(new Ajv({ strict: false, useDefaults: true, verbose: true })).compile(
-  School,
-);
+const validateSchool = addVigieFormats(
+  new Ajv({ strict: false, useDefaults: true, verbose: true, allErrors: true }),
+).compile(School);
 
 /** CSV header names, snake_case as a spreadsheet would have them, mapped to School keys. */
 const CSV_COLUMNS: Record<string, keyof School> = {
@@ -54,66 +62,170 @@ const CSV_COLUMNS: Record<string, keyof School> = {
   hours: 'hours',
 };
 const NUMERIC = new Set<keyof School>(['lat', 'lon', 'contractedDownMbps', 'contractedUpMbps']);
+/** A decimal number as people type it: 45.525, 45,525 (French decimal comma), -4, 1e3. */
+const DECIMAL = /^[+-]?(\d+([.,]\d*)?|[.,]\d+)(e[+-]?\d+)?$/i;
 
-function rowsFromCsv(text: string, problems: string[]): { where: string; row: Record<string, unknown> }[] {
-  const records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<
-    string,
-    string
-  >[];
-  return records.map((rec, i) => {
+type Row = {
+  where: (key?: string) => string;
+  row: Record<string, unknown>;
+  /** Keys already reported (not a number): their "missing" would say it twice. */
+  reported?: Set<string>;
+};
+
+/** Spreadsheet column letters: 0 → A, 25 → Z, 26 → AA. */
+function columnLetter(index: number): string {
+  let out = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26))
+    out = String.fromCharCode(65 + ((n - 1) % 26)) + out;
+  return out;
+}
+
+/**
+ * The field separator, read from the header line: French Excel writes `;` (the comma is its decimal
+ * mark), "Texte Unicode" writes tabs. The one found most often outside quotes wins; none → comma.
+ */
+export function detectDelimiter(text: string): ',' | ';' | '\t' {
+  const header = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of header) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch in counts) counts[ch as keyof typeof counts]++;
+  }
+  const best = (Object.entries(counts) as [keyof typeof counts, number][]).sort((a, b) => b[1] - a[1])[0]!;
+  return best[1] > 0 ? best[0] : ',';
+}
+
+function rowsFromCsv(text: string, problems: string[]): Row[] {
+  const records = parseCsv(text, {
+    columns: true,
+    skip_empty_lines: true,
+    trim: true,
+    bom: true,
+    info: true,
+    delimiter: detectDelimiter(text),
+  }) as { record: Record<string, string>; info: { lines: number; empty_lines: number } }[];
+  const header = Object.keys(records[0]?.record ?? {});
+  const where = new Map<keyof School, string>();
+  header.forEach((col, i) => {
+    const key = CSV_COLUMNS[col.toLowerCase()];
+    if (key) where.set(key, `column ${col} (${columnLetter(i)})`);
+    else
+      problems.push(
+        `line 1, column ${columnLetter(i)}: unknown column "${col}" (known: ${Object.keys(CSV_COLUMNS).join(', ')})`,
+      );
+  });
+  const needed = (key: keyof School) =>
+    (School.required ?? []).includes(key) &&
+    (School.properties[key] as { default?: unknown }).default === undefined;
+  const missing = Object.entries(CSV_COLUMNS).filter(([, key]) => needed(key) && !where.has(key));
+  if (records.length && missing.length) {
+    problems.push(`line 1: no column ${missing.map(([col]) => col).join(', ')} (every row needs it)`);
+    return [];
+  }
+  let previous = { lines: 1, empty: 0 };
+  return records.map(({ record, info }) => {
+    // info.lines is where the record ends; it starts after the previous one and any blank lines.
+    const line = previous.lines + 1 + (info.empty_lines - previous.empty);
+    previous = { lines: info.lines, empty: info.empty_lines };
+    const at = (key?: string) => {
+      const column = key ? where.get(key as keyof School) : undefined;
+      return column ? `line ${line}, ${column}` : `line ${line}`;
+    };
     const row: Record<string, unknown> = {};
-    for (const [col, value] of Object.entries(rec)) {
+    const reported = new Set<string>();
+    for (const [col, value] of Object.entries(record)) {
       const key = CSV_COLUMNS[col.toLowerCase()];
-      if (!key) {
-        if (i === 0) problems.push(`unknown column "${col}" (known: ${Object.keys(CSV_COLUMNS).join(', ')})`);
-        continue;
+      if (!key || value === '') continue;
+      if (!NUMERIC.has(key)) row[key] = value;
+      else if (DECIMAL.test(value) && Number.isFinite(Number(value.replace(',', '.'))))
+        row[key] = Number(value.replace(',', '.'));
+      else {
+        reported.add(key);
+        problems.push(`${at(key)}: "${value}" is not a number (write digits, e.g. 45.525 or 45,525)`);
       }
-      if (value === '') continue;
-      row[key] = NUMERIC.has(key) ? Number(value.replace(',', '.')) : value;
     }
-    return { where: `line ${i + 2}`, row };
+    return { where: at, row, reported };
   });
 }
 
-function rowsFromYaml(text: string): { where: string; row: Record<string, unknown> }[] {
-  const doc = parseYaml(text) as { schools?: unknown } | unknown[] | null;
+function rowsFromYaml(text: string): Row[] {
+  const doc = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES }) as
+    | { schools?: unknown }
+    | unknown[]
+    | null;
   const list = Array.isArray(doc) ? doc : (doc as { schools?: unknown })?.schools;
   if (!Array.isArray(list)) throw new Error('expected a list of schools (or a `schools:` key holding one)');
   return list.map((row, i) => {
     const r = { ...(row as Record<string, unknown>) };
     // YAML reads 0691234A as a string, but 12345678-like values could come back as numbers.
     if (typeof r['uai'] === 'number') r['uai'] = String(r['uai']).padStart(8, '0');
-    return { where: `schools[${i}]`, row: r };
+    return { where: (key?: string) => `schools[${i}]${key ? `.${key}` : ''}`, row: r };
   });
 }
 
+/** One row's schema errors, each at its column: the UAI's says what is wrong, not the regex. */
+function rowProblems(errors: ErrorObject[], row: Row): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    const params = e.params as Record<string, unknown>;
+    const key =
+      e.keyword === 'required'
+        ? String(params['missingProperty'])
+        : e.keyword === 'additionalProperties'
+          ? String(params['additionalProperty'])
+          : e.instancePath.split('/')[1];
+    if (e.keyword === 'pattern' && key === 'uai') continue; // the format error says what is wrong
+    if (key && row.reported?.has(key)) continue;
+    const what =
+      e.keyword === 'required'
+        ? 'missing (every school needs it)'
+        : e.keyword === 'additionalProperties'
+          ? 'unknown key'
+          : e.keyword === 'format' && params['format'] === 'uai'
+            ? uaiProblem(e.data)
+            : e.message;
+    out.push(`${row.where(key)}: ${what}`);
+  }
+  return out;
+}
+
+/**
+ * Parses a registry's text: CSV when `file` ends in .csv (delimiter from the header line, BOM and CRLF
+ * accepted), else YAML. Returns schools by UAI. Throws RegistryError listing every bad row and column.
+ */
 export function parseRegistry(file: string, text: string): Map<Uai, School> {
   const problems: string[] = [];
-  let rows: { where: string; row: Record<string, unknown> }[];
+  let rows: Row[];
   try {
     rows = extname(file).toLowerCase() === '.csv' ? rowsFromCsv(text, problems) : rowsFromYaml(text);
   } catch (err) {
-    throw new RegistryError(file, [(err as Error).message]);
+    throw new RegistryError(file, [(err as Error).message.split('\n')[0]!]);
   }
   const schools = new Map<Uai, School>();
-  for (const { where, row } of rows) {
-    if (!validateSchool(row)) {
-      problems.push(`${where}: ${describeAjvError(validateSchool.errors?.[0])}`);
+  const firstSeen = new Map<string, string>();
+  for (const r of rows) {
+    if (!validateSchool(r.row)) {
+      problems.push(...rowProblems(validateSchool.errors ?? [], r));
       continue;
     }
-    const school = row as unknown as School;
-    if (schools.has(school.uai)) problems.push(`${where}: UAI ${school.uai} is listed twice`);
+    const school = r.row as unknown as School;
+    const first = firstSeen.get(school.uai);
+    if (first) problems.push(`${r.where('uai')}: UAI ${school.uai} is listed twice (first at ${first})`);
+    else firstSeen.set(school.uai, r.where());
     schools.set(school.uai, school);
   }
   if (problems.length) throw new RegistryError(file, problems);
   return schools;
 }
 
+/** Reads and parses a registry file (UTF-8, or UTF-16 with a BOM). Throws RegistryError. */
 export function loadRegistry(file: string): Map<Uai, School> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, { quoteLine: true });
   } catch (err) {
+    if (err instanceof TextFileError) throw new RegistryError(file, [err.detail]);
     throw new RegistryError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`]);
   }
   return parseRegistry(file, text);

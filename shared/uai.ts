@@ -15,8 +15,14 @@ export function uaiCheckLetter(digits: string): string {
 /** Why `value` is not a valid UAI, or null when it is. */
 export function uaiProblem(value: unknown): string | null {
   if (typeof value !== 'string') return `a UAI must be a string, got ${typeof value}`;
-  if (value.length !== 8)
-    return `a UAI has 8 characters (7 digits + a letter), got ${value.length} in "${value}"`;
+  if (value.length !== 8) {
+    const problem = `a UAI has 8 characters (7 digits + a letter), got ${value.length} in "${value}"`;
+    // A spreadsheet reads 0690001B's digits as a number and drops the zeros in front.
+    const padded = /^[0-9]{1,6}[A-Z]$/i.test(value) ? value.toUpperCase().padStart(8, '0') : '';
+    return padded && isUai(padded)
+      ? `${problem}: a spreadsheet probably dropped its leading zero${value.length < 7 ? 's' : ''}; write "${padded}" (and format the column as text)`
+      : problem;
+  }
   const digits = value.slice(0, 7);
   if (!/^[0-9]{7}$/.test(digits)) return `a UAI starts with 7 digits, got "${digits}"`;
   const letter = value[7]!;
