@@ -265,7 +265,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt?.url;
   if (!brokerUrl) {
-    broker = await startEmbeddedBroker(config.broker.host, config.broker.port);
+    broker = await startEmbeddedBroker(config.broker, log);
     brokerUrl = broker.url;
     log.info({ url: broker.url }, 'no broker configured: running the embedded MQTT broker');
   }
@@ -273,14 +273,15 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   const protocolVersion = broker ? 4 : (mq?.protocolVersion ?? 5);
   const ca = mq?.ca ? readCa(mq.ca) : undefined;
   const client: MqttClient = mqtt.connect(brokerUrl, {
-    clientId: mq?.clientId ?? 'vigie-collector',
+    clientId: broker?.login.clientId ?? mq?.clientId ?? 'vigie-collector',
     clean: false,
     protocolVersion,
     ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: mq?.sessionExpiryS ?? 604800 } } : {}),
     keepalive: mq?.keepaliveS ?? 60,
     reconnectPeriod: (mq?.reconnectS ?? 2) * 1000,
-    username: mq?.username,
-    password: mq?.password,
+    // The embedded broker keeps the collector's client id for the login it drew for it.
+    username: broker?.login.username ?? mq?.username,
+    password: broker?.login.password ?? mq?.password,
     ...(ca ? { ca, rejectUnauthorized: true } : {}),
     queueQoSZero: false,
     resubscribe: true,
