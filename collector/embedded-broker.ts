@@ -18,10 +18,10 @@ import { createLogger, type Logger } from '../shared/log.ts';
 import { BrokerAccounts } from './broker-accounts.ts';
 import type { EmbeddedBrokerConfig } from './config.ts';
 import { shouldLog } from './dead-letters.ts';
-import { embeddedBrokerProblems, isLoopbackHost } from './embedded-broker-config.ts';
+import { embeddedBrokerProblems } from './embedded-broker-config.ts';
 
-/** The collector's own client id (service.ts): only its in-process login may use it. */
-export const COLLECTOR_CLIENT_ID = 'vigie-collector';
+/** The collector's own client id (service.ts's default too): only its in-process login may use it. */
+const COLLECTOR_CLIENT_ID = 'vigie-collector';
 
 export interface EmbeddedBroker {
   /** What the collector dials: plain MQTT on loopback (a second, loopback-only listener when the public one is TLS). */
@@ -125,6 +125,7 @@ export async function startEmbeddedBroker(
       refuse('connect_bad_login', client, { username }, 'unknown username or wrong password');
       throw refusal(4, 'bad username or password');
     }
+    // aedes keeps the CONNECT's will there until the session is set up; Mosquitto checks it on publishing.
     const will = (client as Client & { _will?: { topic: string } })._will;
     if (will && !mayPublish(username, will.topic)) {
       refuse('connect_will', client, { username, topic: will.topic }, 'a will outside its own topics');
@@ -196,10 +197,10 @@ export async function startEmbeddedBroker(
   try {
     const publicServer: Server = tls ? createTlsServer(tls, broker.handle) : createServer(broker.handle);
     const port = await open(publicServer, config.port, config.host);
-    const local = isLoopbackHost(config.host) && config.host !== 'localhost' ? config.host : '127.0.0.1';
-    // The collector dials plain MQTT on loopback: through the public listener unless that one is TLS.
+    // The collector dials plain MQTT on loopback: the public listener itself unless that one is TLS
+    // (without TLS it is on loopback, embeddedBrokerProblems saw to it).
     const internalPort = tls ? await open(createServer(broker.handle), 0, '127.0.0.1') : port;
-    const internalHost = tls ? '127.0.0.1' : local;
+    const internalHost = tls ? '127.0.0.1' : config.host;
     log.info(
       {
         listen: `${config.host}:${port}`,
