@@ -13,7 +13,7 @@ import { loadRegistry, type School } from '../shared/registry.ts';
 import { topicFilter } from '../shared/topics.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { type DeadLetter, DeadLetters, shouldLog } from './dead-letters.ts';
-import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
+import { type EmbeddedBroker, type EmbeddedBrokerStats, startEmbeddedBroker } from './embedded-broker.ts';
 import { PointsFile } from './file-sink.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { intake } from './intake.ts';
@@ -54,6 +54,8 @@ export interface CollectorCounters {
   lastWriteError: string | null;
   brokerConnected: boolean;
   observerErrors: number;
+  /** The embedded broker's refusals and password file, when it runs. */
+  embeddedBroker?: EmbeddedBrokerStats;
 }
 
 export interface CollectorHandle {
@@ -348,6 +350,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     pointsWritten: shipper.stats.pointsWritten,
     writeRetries: shipper.stats.retries,
     lastWriteError: shipper.stats.lastError,
+    ...(broker ? { embeddedBroker: broker.stats() } : {}),
   });
   const statsTimer = setInterval(() => log.info(snapshot(), 'collector counters'), STATS_EVERY_MS);
   statsTimer.unref();

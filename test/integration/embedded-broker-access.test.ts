@@ -220,6 +220,7 @@ describe('with the enrolled accounts, over TLS', () => {
     // B's own message, sent after A's forgery was refused: once it is in, the forgery would have been too.
     await delivered(await connect(tlsUrl, school(UAI_B)), UAI_B, 11, w.seen);
     expect(w.seen).not.toContain(`${UAI_B} 666`);
+    expect(collector.counters().embeddedBroker?.refused['publish_denied']).toBeGreaterThanOrEqual(1);
     expect(
       log.lines.some((l) => l.includes('publish_denied') && l.includes(metricsTopic(UAI_B, 'box'))),
     ).toBe(true);
@@ -296,6 +297,7 @@ describe('with the enrolled accounts, over TLS', () => {
     await delivered(await connect(tlsUrl, school(UAI_B)), UAI_B, 51, w.seen);
     const lines = readFileSync(join(dir, 'enroll/mosquitto/passwd'), 'utf8').trimEnd().split('\n').length;
     expect(log.lines.some((l) => l.includes(`passwd:${lines}: `) && l.includes('line ignored'))).toBe(true);
+    expect(collector.counters().embeddedBroker).toMatchObject({ accounts: 3, passwordFileProblems: 1 });
   });
 });
 
