@@ -16,12 +16,15 @@ export interface AclRule {
 export const ACCOUNT_PATTERNS: readonly AclRule[] = [{ access: 'write', topic: `${TOPIC_ROOT}/%u/#` }];
 
 /** Accounts with more (Mosquitto `user` blocks): the collector reads every school and the broker statistics. */
-export const ACCOUNT_RULES: Readonly<Record<string, readonly AclRule[]>> = {
-  [COLLECTOR_USER]: [
-    { access: 'read', topic: `${TOPIC_ROOT}/#` },
-    { access: 'read', topic: '$SYS/#' },
+export const ACCOUNT_RULES: ReadonlyMap<string, readonly AclRule[]> = new Map([
+  [
+    COLLECTOR_USER,
+    [
+      { access: 'read', topic: `${TOPIC_ROOT}/#` },
+      { access: 'read', topic: '$SYS/#' },
+    ],
   ],
-};
+]);
 
 /**
  * The health-check listener's one account (docker-compose.yml's healthcheck). Its password is public on
@@ -43,7 +46,7 @@ function rulesFor(username: string): AclRule[] {
   const patterns = confinableUsername(username)
     ? ACCOUNT_PATTERNS.map((r) => ({ ...r, topic: r.topic.replaceAll('%u', username) }))
     : [];
-  return [...patterns, ...(ACCOUNT_RULES[username] ?? [])];
+  return [...patterns, ...(ACCOUNT_RULES.get(username) ?? [])];
 }
 
 const isSys = (level: string | undefined) => level?.startsWith('$') ?? false;
@@ -94,7 +97,7 @@ export function buildAcl(): string {
     ...ACCOUNT_PATTERNS.map((r) => `pattern ${r.access} ${r.topic}`),
     '',
     '# The collector reads every school and the broker statistics; it publishes nothing.',
-    ...Object.entries(ACCOUNT_RULES).flatMap(([user, rules]) => [`user ${user}`, ...rules.map(render), '']),
+    ...[...ACCOUNT_RULES].flatMap(([user, rules]) => [`user ${user}`, ...rules.map(render), '']),
   ].join('\n');
 }
 

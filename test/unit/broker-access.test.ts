@@ -51,6 +51,11 @@ describe('what an account may do', () => {
   it('confines no name holding a level separator or a wildcard: it could reach into another school', () => {
     for (const name of [`${B}/box`, '+', '#', `${A}/#`, ''])
       expect(mayPublish(name, `vigie/v1/${B}/box/metrics`), name).toBe(false);
+    // Names that are also properties of every JavaScript object get the pattern, nothing more.
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      expect(mayPublish(name, `vigie/v1/${name}/box/metrics`), name).toBe(true);
+      expect(maySubscribe(name, 'vigie/v1/#'), name).toBe(false);
+    }
   });
 
   it('lets the collector read every school and publish nothing; schools read nothing, even their own', () => {
