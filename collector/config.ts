@@ -1,9 +1,11 @@
 // The collector's section of the config file (`collector:`).
 import { Ajv } from 'ajv';
 import Type from 'typebox';
+import { ConfigError } from '../shared/config.ts';
 import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
 import { describeAjvError } from '../shared/validate.ts';
 import { AlertsConfig } from './alerts/config.ts';
+import { embeddedBrokerProblems } from './embedded-broker-config.ts';
 import { HttpConfig } from './http/config.ts';
 import { PresenceConfig } from './presence/config.ts';
 
@@ -30,13 +32,25 @@ export const CollectorMqttConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/** The embedded broker (collector/embedded-broker.ts): beyond loopback it wants passwordFile and tls. */
 export const EmbeddedBrokerConfig = Type.Object(
   {
-    host: Type.String({ default: '0.0.0.0' }),
+    /** Loopback by default: with no accounts, anyone reaching the port could read and forge everything. */
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+    /** The password file `vigie enroll` writes (site/enroll/mosquitto/passwd): set, every client logs in. */
+    passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** PEM files (deploy/make-pki.sh's server.crt and server.key): set, the listener speaks MQTT over TLS. */
+    tls: Type.Optional(
+      Type.Object(
+        { cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
+export type EmbeddedBrokerConfig = Type.Static<typeof EmbeddedBrokerConfig>;
 
 export const InfluxConfig = Type.Object(
   {
@@ -171,5 +185,9 @@ export function resolveCollectorConfig(input: unknown): CollectorConfig {
     const problems = (validateCollectorConfig.errors ?? []).map((e) => describeAjvError(e, 'collector'));
     throw new Error(`invalid collector config: ${problems.join('; ')}`);
   }
-  return copy as CollectorConfig;
+  const config = copy as CollectorConfig;
+  // Said before anything starts: beyond loopback the embedded broker needs accounts and TLS.
+  const exposed = config.mqtt ? [] : embeddedBrokerProblems(config.broker);
+  if (exposed.length) throw new ConfigError('collector config', exposed);
+  return config;
 }

@@ -14,7 +14,7 @@ import { topicFilter } from '../shared/topics.ts';
 import { CardinalityGuard, type CardinalityStats } from './cardinality-guard.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { type DeadLetter, DeadLetters, shouldLog } from './dead-letters.ts';
-import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.ts';
+import { type EmbeddedBroker, type EmbeddedBrokerStats, startEmbeddedBroker } from './embedded-broker.ts';
 import { PointsFile } from './file-sink.ts';
 import { InfluxHttp } from './influx-http.ts';
 import { intake } from './intake.ts';
@@ -57,6 +57,8 @@ export interface CollectorCounters {
   observerErrors: number;
   /** Series bounds: what the tracker holds, samples dropped, schools forgotten at its own bound. */
   cardinality: CardinalityStats;
+  /** The embedded broker's refusals and password file, when it runs. */
+  embeddedBroker?: EmbeddedBrokerStats;
 }
 
 export interface CollectorHandle {
@@ -273,7 +275,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt?.url;
   if (!brokerUrl) {
-    broker = await startEmbeddedBroker(config.broker.host, config.broker.port);
+    broker = await startEmbeddedBroker(config.broker, log);
     brokerUrl = broker.url;
     log.info({ url: broker.url }, 'no broker configured: running the embedded MQTT broker');
   }
@@ -281,14 +283,15 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   const protocolVersion = broker ? 4 : (mq?.protocolVersion ?? 5);
   const ca = mq?.ca ? readCa(mq.ca) : undefined;
   const client: MqttClient = mqtt.connect(brokerUrl, {
-    clientId: mq?.clientId ?? 'vigie-collector',
+    clientId: broker?.login.clientId ?? mq?.clientId ?? 'vigie-collector',
     clean: false,
     protocolVersion,
     ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: mq?.sessionExpiryS ?? 604800 } } : {}),
     keepalive: mq?.keepaliveS ?? 60,
     reconnectPeriod: (mq?.reconnectS ?? 2) * 1000,
-    username: mq?.username,
-    password: mq?.password,
+    // The embedded broker keeps the collector's client id for the login it drew for it.
+    username: broker?.login.username ?? mq?.username,
+    password: broker?.login.password ?? mq?.password,
     ...(ca ? { ca, rejectUnauthorized: true } : {}),
     queueQoSZero: false,
     resubscribe: true,
@@ -359,6 +362,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     writeRetries: shipper.stats.retries,
     lastWriteError: shipper.stats.lastError,
     cardinality: cardinality.stats(),
+    ...(broker ? { embeddedBroker: broker.stats() } : {}),
   });
   const statsTimer = setInterval(() => log.info(snapshot(), 'collector counters'), STATS_EVERY_MS);
   statsTimer.unref();

@@ -13,7 +13,7 @@ export function registerQuickstartCommands(program: Command): void {
     .option('--broker-port <port>', 'the embedded MQTT broker', '1883')
     .option(
       '--host <addr>',
-      'where the board and broker listen; 0.0.0.0 opens them to the network (board with a printed token, broker without password)',
+      "where the board listens; 0.0.0.0 opens it to the network (with a printed token). The demo's MQTT broker has no accounts: it stays on 127.0.0.1",
       '127.0.0.1',
     )
     .option(

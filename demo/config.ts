@@ -5,7 +5,7 @@ import { type Uai, uaiCheckLetter } from '../shared/uai.ts';
 
 export interface DemoSettings {
   dataDir: string;
-  /** Where the broker and the board listen (127.0.0.1: nothing is exposed to the network). */
+  /** Where the board listens (127.0.0.1: nothing is exposed to the network). The broker: DEMO_BROKER_HOST. */
   host: string;
   brokerPort: number;
   httpPort: number;
@@ -65,6 +65,12 @@ export function demoRegistryCsv(registryCsv: string): string {
   return `${registryCsv.trimEnd()}\n${row.join(',')}\n`;
 }
 
+/**
+ * The demo's broker has no accounts, and every client of it runs on this machine: it stays on
+ * loopback even when the board is shown to other screens (`--host 0.0.0.0`).
+ */
+export const DEMO_BROKER_HOST = '127.0.0.1';
+
 /** The address this machine's own clients use: a wildcard listener answers on loopback. */
 export const localAddress = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 
@@ -75,7 +81,7 @@ export function demoConfig(s: DemoSettings): { collector: object; agent: object 
   return {
     collector: {
       schools: paths.registry,
-      broker: { host: s.host, port: s.brokerPort },
+      broker: { host: DEMO_BROKER_HOST, port: s.brokerPort },
       ...(s.influxUrl ? { influx: { url: s.influxUrl } } : { pointsFile: paths.points }),
       wal: { dir: paths.wal, maxBytes: 256 * 1024 * 1024 },
       // Without InfluxDB there is nothing to rebuild presence from; with it, a restart resumes.
@@ -91,7 +97,7 @@ export function demoConfig(s: DemoSettings): { collector: object; agent: object 
     agent: {
       uai: DEMO_UAI,
       id: DEMO_AGENT,
-      mqtt: { url: `mqtt://${loopback}:${s.brokerPort}` },
+      mqtt: { url: `mqtt://${DEMO_BROKER_HOST}:${s.brokerPort}` },
       spool: { dir: paths.agentSpool },
       batchIntervalS: s.intervalS,
       // Local targets only: this machine's loopback, the demo's own resolver and the collector itself.

@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { loadRegistry, RegistryError } from '../shared/registry.ts';
 import {
   DEMO_AGENT,
+  DEMO_BROKER_HOST,
   DEMO_DNS_NAME,
   type DemoSettings,
   demoConfig,
@@ -181,13 +182,13 @@ export async function runDemoCommand(
       throw new UsageError(`--influx must be a URL such as http://127.0.0.1:8086, got "${opts.influx}"`);
     schoolCount = loadRegistry(registryFile).size;
     if (schoolCount === 0) throw new UsageError(`${registryFile} lists no school`);
-    for (const [what, p] of [
-      ['--broker-port', brokerPort],
-      ['--http-port', httpPort],
+    for (const [what, host, p] of [
+      ['--broker-port', DEMO_BROKER_HOST, brokerPort],
+      ['--http-port', opts.host, httpPort],
     ] as const) {
-      if (!(await portFree(opts.host, p)))
+      if (!(await portFree(host, p)))
         throw new UsageError(
-          `port ${p} on ${opts.host} is taken (${p === 1883 ? 'a Mosquitto already running? ' : ''}another demo?): choose another with ${what}`,
+          `port ${p} on ${host} is taken (${p === 1883 ? 'a Mosquitto already running? ' : ''}another demo?): choose another with ${what}`,
         );
     }
     settings = {
@@ -222,12 +223,12 @@ export async function runDemoCommand(
 
   const loopback = localAddress(settings.host);
   const api = `http://${loopback}:${settings.httpPort}`;
-  const broker = `mqtt://${loopback}:${settings.brokerPort}`;
+  const broker = `mqtt://${DEMO_BROKER_HOST}:${settings.brokerPort}`;
   const sink = settings.influxUrl ? `InfluxDB ${settings.influxUrl}` : shown(paths.points);
   out(
     `Vigie demo: a collector with its own MQTT broker, this machine's agent and ${schoolCount} simulated schools (${shown(registryFile)}).`,
   );
-  out(`  MQTT broker   ${broker}  (embedded in the collector: no Mosquitto needed)`);
+  out(`  MQTT broker   ${broker}  (embedded in the collector: no Mosquitto needed; this machine only)`);
   out(
     settings.influxUrl
       ? `  points        written to InfluxDB at ${settings.influxUrl}, database "vigie"`

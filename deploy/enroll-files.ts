@@ -1,12 +1,14 @@
-// What `vigie enroll` writes, rendered from the enrollment state: the broker's password file and ACL,
-// one agent config per school, the collector's credential and speed-test secret as environment variables.
+// What `vigie enroll` writes, rendered from the enrollment state: the broker's password files and ACLs
+// (the TLS listener's and the health-check listener's), one agent config per school, the collector's
+// credential and speed-test secret as environment variables.
+import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { speedtestToken } from '../collector/http/auth.ts';
 import type { School } from '../shared/registry.ts';
 import { DEFAULT_HOURS_PROFILE, DEFAULT_HOURS_PROFILES } from '../shared/school-hours.ts';
-import { buildAcl } from './acl.ts';
+import { buildAcl, buildHealthAcl, HEALTH_PASSWORD, HEALTH_USER } from './acl.ts';
 import { COLLECTOR_USER, type EnrollmentState } from './enrollment.ts';
-import { passwordFileLine } from './mosquitto-passwd.ts';
+import { DEFAULT_ITERATIONS, hashPassword, passwordFileLine } from './mosquitto-passwd.ts';
 
 export interface OutputFile {
   path: string;
@@ -18,6 +20,8 @@ export interface OutputFile {
 export const STATE_FILE = 'credentials.json';
 export const PASSWORD_FILE = 'mosquitto/passwd';
 export const ACL_FILE = 'mosquitto/acl';
+export const HEALTH_PASSWORD_FILE = 'mosquitto/health-passwd';
+export const HEALTH_ACL_FILE = 'mosquitto/health-acl';
 export const COLLECTOR_ENV_FILE = 'collector.env';
 export const agentConfigFile = (uai: string) => `agents/${uai}.yaml`;
 
@@ -25,6 +29,15 @@ export function passwordFile(state: EnrollmentState): string {
   const lines = [passwordFileLine(state.collector.username, state.collector.hash)];
   for (const cred of Object.values(state.schools)) lines.push(passwordFileLine(cred.username, cred.hash));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The health listener's account. Its password is public (acl.ts says why), so the salt is fixed too:
+ * the file stays byte-identical across runs and a reload changes nothing.
+ */
+export function healthPasswordFile(): string {
+  const salt = createHash('sha256').update(HEALTH_USER).digest().subarray(0, 12);
+  return `${passwordFileLine(HEALTH_USER, hashPassword(HEALTH_PASSWORD, DEFAULT_ITERATIONS, salt))}\n`;
 }
 
 export function agentConfig(state: EnrollmentState, school: School): string {
@@ -86,7 +99,9 @@ export function renderEnrollment(state: EnrollmentState, schools: readonly Schoo
     { path: STATE_FILE, content: `${JSON.stringify(state, null, 2)}\n`, mode: 0o600 },
     // Hashes of 256-bit random secrets only; the broker (running as its own user) must read them.
     { path: PASSWORD_FILE, content: passwordFile(state), mode: 0o644 },
-    { path: ACL_FILE, content: buildAcl({ collectorUser: COLLECTOR_USER }), mode: 0o644 },
+    { path: ACL_FILE, content: buildAcl(), mode: 0o644 },
+    { path: HEALTH_PASSWORD_FILE, content: healthPasswordFile(), mode: 0o644 },
+    { path: HEALTH_ACL_FILE, content: buildHealthAcl(), mode: 0o644 },
     { path: COLLECTOR_ENV_FILE, content: collectorEnv(state), mode: 0o600 },
     ...schools.map((s) => ({
       path: agentConfigFile(s.uai),

@@ -80,7 +80,7 @@ describe('agent and the MQTT version', () => {
   }, 60_000);
 
   it('falls back to MQTT 3.1.1 for a broker that speaks only that, and delivers', async () => {
-    aedes = await startEmbeddedBroker('127.0.0.1', 0);
+    aedes = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
     const got = new Set<number>();
     const sub = await mqtt.connectAsync(aedes.url, { clientId: 'protocol-sub-v4' });
     sub.on('message', (_t, payload) => {

@@ -1,13 +1,20 @@
-// The stack's real mosquitto.conf with `vigie enroll`'s password file and ACL and make-pki.sh's
-// certificates: what a school's credential may do, and that TLS is required and verified.
+// The stack's real mosquitto.conf with `vigie enroll`'s password files and ACLs and make-pki.sh's
+// certificates: what a school's credential may do, that TLS is required and verified, and that the
+// health-check listener gives nothing but the uptime.
+import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadVigieConfig } from '../../cli/config-file.ts';
+import { HEALTH_PASSWORD, HEALTH_USER } from '../../deploy/acl.ts';
 import { freePort, tempDir, waitFor } from '../harness/daemon.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { enrollSchools, makePki, stackMosquittoConfig, UAI_A, UAI_B } from './deploy-pki.ts';
+import { enrollSchools, makePki, REPO, stackMosquittoConfig, UAI_A, UAI_B } from './deploy-pki.ts';
+
+const run = promisify(execFile);
 
 let dir: string;
 let broker: MosquittoHandle;
@@ -179,24 +186,6 @@ describe('broker security with the enrolled credentials', () => {
     );
   });
 
-  it('answers the container health check anonymously on loopback with the uptime and nothing else', async () => {
-    const health = await connect({ url: `mqtt://127.0.0.1:${healthPort}`, protocolVersion: 5 });
-    const uptime = new Promise<string>((resolve) => health.once('message', (topic) => resolve(topic)));
-    await health.subscribeAsync('$SYS/broker/uptime', { qos: 0 });
-    expect(await uptime).toBe('$SYS/broker/uptime');
-    const readByHealth: string[] = [];
-    health.on('message', (topic) => readByHealth.push(topic));
-    await health.subscribeAsync('vigie/v1/#', { qos: 1 });
-    await expect(health.publishAsync(`vigie/v1/${UAI_A}/box/metrics`, 'x', { qos: 1 })).rejects.toMatchObject(
-      {
-        code: 135,
-      },
-    );
-    const { seen } = await collectorSubscriber();
-    await deliverTwice(await connect(agentOptions(UAI_A)), `vigie/v1/${UAI_A}/box/events`, seen);
-    expect(readByHealth.filter((t) => t.startsWith('vigie/'))).toEqual([]);
-  });
-
   it('refuses the old password once a school is rotated and the broker reloaded, and takes the new one', async () => {
     const before = agentOptions(UAI_B);
     const { changes } = enrollSchools(dir, tlsUrl, join(dir, 'pki/ca.crt'), [UAI_B]);
@@ -235,5 +224,84 @@ describe('broker security with the enrolled credentials', () => {
     const intruder = await connect({ ...agentOptions(UAI_A), clientId: 'vigie-collector' });
     await deliverTwice(intruder, `vigie/v1/${UAI_A}/box/events`, seen);
     expect(closed).toBe(false);
+  });
+});
+
+describe('the health-check listener', () => {
+  const healthUrl = () => `mqtt://127.0.0.1:${healthPort}`;
+  const health = { username: HEALTH_USER, password: HEALTH_PASSWORD };
+
+  /** The collector's persistent session on the TLS listener, watched for being knocked off. */
+  async function collectorSession(): Promise<{ seen: string[]; closed: () => boolean }> {
+    const col = await connect({
+      url: tlsUrl,
+      ...collector,
+      ca: readFileSync(join(dir, 'pki/ca.crt')),
+      clientId: 'vigie-collector',
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 600 },
+    });
+    let closed = false;
+    col.on('close', () => {
+      closed = true;
+    });
+    const seen: string[] = [];
+    col.on('message', (topic, payload) => seen.push(`${topic} ${payload}`));
+    await col.subscribeAsync('vigie/v1/#', { qos: 1 });
+    return { seen, closed: () => closed };
+  }
+
+  it("passes docker-compose.yml's health check, run as written, with the uptime", async () => {
+    const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'));
+    const [form, binary, ...args] = compose.services.mosquitto.healthcheck.test as string[];
+    expect(form).toBe('CMD');
+    // Compose writes a literal dollar as $$; the container's 1883 is this test's health port.
+    const argv = args.map((a) => a.replaceAll('$$', '$'));
+    argv[argv.indexOf('-p') + 1] = String(healthPort);
+    const { stdout } = await run(binary!, argv, { timeout: 20_000 });
+    expect(stdout).toMatch(/^\d+ seconds$/m);
+  });
+
+  it("refuses the collector's and a school's name without their password", async () => {
+    for (const username of ['vigie-collector', UAI_A]) {
+      const err = await connectError(healthUrl(), { username, protocolVersion: 5 });
+      expect(err.message, username).toMatch(/Not authorized|Bad username or password/i);
+    }
+    const anonymous = await connectError(healthUrl(), { protocolVersion: 5 });
+    expect(anonymous.message).toMatch(/Not authorized|Bad username or password/i);
+    // A real credential is no use here either: only the health account logs in on this listener.
+    const a = agentOptions(UAI_A);
+    const school = await connectError(healthUrl(), { username: a.username, password: a.password });
+    expect(school.message).toMatch(/Not authorized|Bad username or password/i);
+  });
+
+  it('gives its own account the uptime and nothing else: no reading the schools, no publishing as one', async () => {
+    const client = await connect({ url: healthUrl(), ...health, protocolVersion: 5 });
+    const read: string[] = [];
+    client.on('message', (topic) => read.push(topic));
+    await client.subscribeAsync('$SYS/broker/uptime', { qos: 0 });
+    await waitFor('the uptime', async () => read.includes('$SYS/broker/uptime'), 10_000);
+    // Mosquitto 2.0 grants the subscription and checks the ACL at each delivery: nothing must arrive.
+    await client.subscribeAsync('vigie/v1/#', { qos: 1 });
+    await expect(client.publishAsync(`vigie/v1/${UAI_A}/box/metrics`, 'x', { qos: 1 })).rejects.toMatchObject(
+      {
+        code: 135,
+      },
+    );
+    const { seen } = await collectorSubscriber();
+    await deliverTwice(await connect(agentOptions(UAI_A)), `vigie/v1/${UAI_A}/box/events`, seen);
+    expect(read.filter((t) => t.startsWith('vigie/'))).toEqual([]);
+  });
+
+  it("lets no client there take the collector's client id and knock it off", async () => {
+    const session = await collectorSession();
+    // Anonymous, the collector's name without password, and the health account: each asks for its id.
+    await connectError(healthUrl(), { clientId: 'vigie-collector', protocolVersion: 5 });
+    await connectError(healthUrl(), { clientId: 'vigie-collector', username: 'vigie-collector' });
+    const asHealth = await connect({ url: healthUrl(), ...health, clientId: 'vigie-collector', clean: true });
+    expect(asHealth.connected).toBe(true);
+    await deliverTwice(await connect(agentOptions(UAI_A)), `vigie/v1/${UAI_A}/box/events`, session.seen);
+    expect(session.closed()).toBe(false);
   });
 });

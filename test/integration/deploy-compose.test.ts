@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadVigieConfig } from '../../cli/config-file.ts';
+import { HEALTH_PASSWORD, HEALTH_USER } from '../../deploy/acl.ts';
 import { MAX_PAYLOAD_BYTES } from '../../shared/schemas.ts';
 import { tempDir } from '../harness/daemon.ts';
 import { REPO } from './deploy-pki.ts';
@@ -206,6 +207,26 @@ describe('docker-compose.yml', () => {
     expect(compose.services['influxdb']!.ports).toBeUndefined();
   });
 
+  it("checks the broker's health through the loopback listener's one account, which nothing else can use", () => {
+    const conf = readFileSync(join(REPO, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+    const health = conf.slice(conf.indexOf('listener 1883 127.0.0.1'));
+    expect(health).toMatch(/^allow_anonymous false$/m);
+    expect(health).toMatch(/^use_username_as_clientid true$/m);
+    expect(health).toMatch(/^password_file \/mosquitto\/enroll\/health-passwd$/m);
+    expect(health).toMatch(/^acl_file \/mosquitto\/enroll\/health-acl$/m);
+    const test = compose.services['mosquitto']!.healthcheck!.test;
+    const arg = (flag: string) => test[test.indexOf(flag) + 1];
+    expect([arg('-h'), arg('-p'), arg('-u'), arg('-P')]).toEqual([
+      '127.0.0.1',
+      '1883',
+      HEALTH_USER,
+      HEALTH_PASSWORD,
+    ]);
+    // enroll writes the files the listener reads, into the folder compose mounts.
+    for (const f of ['health-passwd', 'health-acl'])
+      expect(existsSync(join(site, 'enroll/mosquitto', f)), f).toBe(true);
+  });
+
   it('gives every service a healthcheck, and Alertmanager is an opt-in profile', () => {
     for (const [name, svc] of services) expect(svc.healthcheck?.test?.length, name).toBeGreaterThan(1);
     expect(compose.services['alertmanager']!.profiles).toEqual(['alertmanager']);
@@ -221,7 +242,7 @@ describe('docker-compose.yml', () => {
     const brokerPaths = [
       ...conf.matchAll(/^(?:cafile|certfile|keyfile|password_file|acl_file|persistence_location) (\S+)$/gm),
     ].map((m) => m[1]!);
-    expect(brokerPaths.length).toBe(7);
+    expect(brokerPaths.length).toBe(8);
     for (const p of brokerPaths) expect(covered('mosquitto', p), p).toBe(true);
 
     const collectorEnv = Object.fromEntries(

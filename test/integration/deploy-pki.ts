@@ -52,8 +52,7 @@ export function stackMosquittoConfig(opts: {
     .filter((line) => !HARNESS_KEYS.has(line.split(/\s+/)[0] ?? ''))
     .map((line) =>
       line
-        .replace('/mosquitto/config/passwd', join(opts.enrollDir, 'mosquitto/passwd'))
-        .replace('/mosquitto/config/acl', join(opts.enrollDir, 'mosquitto/acl'))
+        .replace('/mosquitto/enroll/', `${join(opts.enrollDir, 'mosquitto')}/`)
         .replace('/mosquitto/certs/', `${opts.pkiDir}/`)
         .replace(/^listener 8883$/, `listener ${opts.tlsPort} 127.0.0.1`)
         .replace(/^listener 1883 127\.0\.0\.1$/, `listener ${opts.healthPort} 127.0.0.1`),

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { VigieConfig } from '../../cli/config-file.ts';
-import { buildAcl } from '../../deploy/acl.ts';
-import { agentConfig, passwordFile, renderEnrollment } from '../../deploy/enroll-files.ts';
+import { buildAcl, buildHealthAcl, HEALTH_PASSWORD, HEALTH_USER } from '../../deploy/acl.ts';
+import {
+  agentConfig,
+  healthPasswordFile,
+  passwordFile,
+  renderEnrollment,
+} from '../../deploy/enroll-files.ts';
 import {
   COLLECTOR_USER,
   DEFAULT_AGENT_CA,
@@ -121,15 +126,25 @@ describe('enrollment files', () => {
   );
 
   it('confines each school to its UAI with one %u pattern and lets the collector read everything', () => {
-    const acl = buildAcl({ collectorUser: COLLECTOR_USER }).split('\n');
+    const acl = buildAcl().split('\n');
     expect(acl).toContain('pattern write vigie/v1/%u/#');
     expect(acl.filter((l) => l.startsWith('pattern'))).toHaveLength(1);
     const user = acl.indexOf(`user ${COLLECTOR_USER}`);
     expect(acl.slice(user)).toContain('topic read vigie/v1/#');
-    // Lines before the first `user` line apply to anonymous clients: only the uptime.
-    expect(acl.slice(0, user).filter((l) => l.startsWith('topic'))).toEqual([
-      'topic read $SYS/broker/uptime',
-    ]);
+    // Lines before the first `user` line would apply to anonymous clients: none, the listener refuses them.
+    expect(acl.slice(0, user).filter((l) => l.startsWith('topic'))).toEqual([]);
+  });
+
+  it("gives the health listener's one account the uptime and nothing else, with a stable password file", () => {
+    const acl = buildHealthAcl()
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    expect(acl).toEqual([`user ${HEALTH_USER}`, 'topic read $SYS/broker/uptime']);
+    const [user, hash] = healthPasswordFile().trim().split(':') as [string, string];
+    expect(user).toBe(HEALTH_USER);
+    expect(verifyPassword(HEALTH_PASSWORD, hash)).toBe(true);
+    // Same bytes on every run: a re-run changes nothing the broker reads.
+    expect(healthPasswordFile()).toBe(healthPasswordFile());
   });
 
   it('lists the collector and every school in the password file', () => {
@@ -164,6 +179,8 @@ describe('enrollment files', () => {
       [`agents/${B}.yaml`]: 0o600,
       'mosquitto/passwd': 0o644,
       'mosquitto/acl': 0o644,
+      'mosquitto/health-passwd': 0o644,
+      'mosquitto/health-acl': 0o644,
     });
   });
 });

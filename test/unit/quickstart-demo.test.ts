@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadVigieConfig } from '../../cli/config-file.ts';
+import { resolveCollectorConfig } from '../../collector/config.ts';
 import { PointsFile } from '../../collector/file-sink.ts';
 import {
   DEMO_DNS_NAME,
@@ -75,6 +76,19 @@ describe('demo config', () => {
     expect(c.agent.mqtt.url).toBe('mqtt://127.0.0.1:1883');
     expect(c.collector['http']).toMatchObject({ host: '0.0.0.0', auth: { readTokens: ['a'.repeat(32)] } });
     expect(demoConfig(settings()).collector).not.toHaveProperty('http.auth');
+  });
+
+  it('keeps its broker, which has no accounts, on loopback when the board is shown to other machines', () => {
+    for (const host of ['0.0.0.0', '::', '198.18.0.7']) {
+      const c = demoConfig(settings({ host, readToken: 'a'.repeat(32) })) as {
+        collector: { broker: { host: string } };
+        agent: { mqtt: { url: string } };
+      };
+      expect(c.collector.broker.host, host).toBe('127.0.0.1');
+      expect(c.agent.mqtt.url).toBe('mqtt://127.0.0.1:1883');
+      // The collector the demo starts takes this config (beyond loopback it would want accounts and TLS).
+      expect(() => resolveCollectorConfig(c.collector), host).not.toThrow();
+    }
   });
 
   it("adds this machine's school to the registry", () => {
