@@ -1,5 +1,9 @@
 // Decode and validate wire messages with the shared schemas, giving one readable reason.
+// Nothing here may throw on any payload: every walk is bounded (depth and width checked on the bytes
+// before parsing) or iterative.
+import { isUtf8 } from 'node:buffer';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { type JsonBounds, jsonShapeProblem } from './json-bounds.ts';
 import {
   DnsSample,
   EventMessage,
@@ -25,6 +29,9 @@ import { isUai, uaiProblem } from './uai.ts';
 export type RejectReason =
   | 'oversize'
   | 'malformed_json'
+  | 'invalid_text'
+  | 'too_deep'
+  | 'too_many_entries'
   | 'unknown_version'
   | 'schema'
   | 'non_finite'
@@ -32,6 +39,12 @@ export type RejectReason =
   | 'clock_future'
   | 'clock_past'
   | 'unknown_school';
+
+/**
+ * Shape of any message this protocol accepts: the deepest is 3 levels (batch, samples, sample) and the
+ * widest 2000 samples. The bounds leave room for later versions, far below what a walk could not take.
+ */
+export const MESSAGE_JSON_BOUNDS: JsonBounds = { maxDepth: 16, maxEntries: 4096 };
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; error: string };
 
@@ -77,38 +90,66 @@ export function describeAjvError(e: ErrorObject | undefined, prefix = ''): strin
   return `${where}: ${e.message}`;
 }
 
-/** JSON has no NaN or Infinity, but 1e999 parses to Infinity: refuse it by name. */
+/** A lone UTF-16 surrogate (JSON's "\ud800"): UTF-8 cannot carry it, InfluxDB would store U+FFFD. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+interface Frame {
+  keys: string[] | null;
+  values: unknown[];
+  i: number;
+}
+
+const frameOf = (v: object): Frame =>
+  Array.isArray(v)
+    ? { keys: null, values: v, i: 0 }
+    : { keys: Object.keys(v), values: Object.values(v), i: 0 };
+
 /**
- * JSON.parse turns an overflowing literal (1e999) into Infinity: the path of the first one, or null.
- * The path is built only on the way back from a find: building it for every value cost ~9 % of the
- * collector's time per message (bench/ingest profile).
+ * The first value that cannot be stored as sent, as a JSON pointer: a number JSON.parse made Infinity
+ * from an overflowing literal (1e999), or a string (value or key) with a lone surrogate. Iterative,
+ * whatever the depth. The path is built only once something is found: building it for every value
+ * cost ~9 % of the collector's time per message (bench/ingest profile).
  */
-function findNonFinite(value: unknown): string | null {
-  const path: (string | number)[] = [];
-  const walk = (v: unknown): boolean => {
-    if (typeof v === 'number') return !Number.isFinite(v);
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++)
-        if (walk(v[i])) {
-          path.push(i);
-          return true;
-        }
-    } else if (v && typeof v === 'object') {
-      for (const k of Object.keys(v))
-        if (walk((v as Record<string, unknown>)[k])) {
-          path.push(k);
-          return true;
-        }
+function findUnstorable(root: object): { reason: 'non_finite' | 'invalid_text'; error: string } | null {
+  const stack: Frame[] = [frameOf(root)];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.i === top.values.length) {
+      stack.pop();
+      if (stack.length > 0) stack[stack.length - 1]!.i++;
+      continue;
     }
-    return false;
-  };
-  return walk(value) ? `/${path.reverse().join('/')}` : null;
+    const key = top.keys?.[top.i];
+    const v = top.values[top.i];
+    const problem =
+      key !== undefined && LONE_SURROGATE.test(key)
+        ? 'invalid_text'
+        : typeof v === 'number'
+          ? Number.isFinite(v)
+            ? null
+            : 'non_finite'
+          : typeof v === 'string' && LONE_SURROGATE.test(v)
+            ? 'invalid_text'
+            : null;
+    if (problem) {
+      const where = `/${stack.map((f) => (f.keys ? f.keys[f.i] : f.i)).join('/')}`;
+      return problem === 'non_finite'
+        ? { reason: problem, error: `${where}: number is not finite` }
+        : { reason: problem, error: `${where}: text has a lone UTF-16 surrogate, which UTF-8 cannot carry` };
+    }
+    if (v !== null && typeof v === 'object') stack.push(frameOf(v));
+    else top.i++;
+  }
+  return null;
 }
 
 function parseJson(payload: Buffer | string, maxBytes: number): Decoded<unknown> {
-  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  if (size > maxBytes)
-    return { ok: false, reason: 'oversize', error: `payload is ${size} bytes, limit ${maxBytes}` };
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  if (bytes.length > maxBytes)
+    return { ok: false, reason: 'oversize', error: `payload is ${bytes.length} bytes, limit ${maxBytes}` };
+  if (!isUtf8(bytes)) return { ok: false, reason: 'invalid_text', error: 'payload is not valid UTF-8' };
+  const shape = jsonShapeProblem(bytes, MESSAGE_JSON_BOUNDS);
+  if (shape) return { ok: false, ...shape };
   let value: unknown;
   try {
     value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
@@ -123,12 +164,18 @@ function parseJson(payload: Buffer | string, maxBytes: number): Decoded<unknown>
     return {
       ok: false,
       reason: 'unknown_version',
-      error: `protocol version ${JSON.stringify(version)} is not supported (expected ${PROTOCOL_VERSION})`,
+      error: `protocol version ${brief(version)} is not supported (expected ${PROTOCOL_VERSION})`,
     };
   }
-  const nonFinite = findNonFinite(value);
-  if (nonFinite) return { ok: false, reason: 'non_finite', error: `${nonFinite}: number is not finite` };
+  const unstorable = findUnstorable(value);
+  if (unstorable) return { ok: false, ...unstorable };
   return { ok: true, value };
+}
+
+/** A value quoted in an error message, cut short: it comes from the sender and may be huge. */
+function brief(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 export function decodeMetrics(
@@ -150,7 +197,7 @@ export function decodeMetrics(
       return {
         ok: false,
         reason: 'schema',
-        error: `/samples/${i}/probe: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`,
+        error: `/samples/${i}/probe: must be one of ${PROBE_KINDS.join(', ')}, got ${brief(kind)}`,
       };
     }
     const validate = sampleValidators[kind as ProbeKind];
