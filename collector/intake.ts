@@ -74,8 +74,8 @@ export function intake(topic: string, payload: Buffer, ctx: IntakeContext): Inta
 
 /**
  * A status's `t` may be far in the past and still right: an agent's will is stamped when it connected,
- * and a retained birth is as old as the connection. Only a future time is wrong (it held presence's lag
- * and the agent version on that date); `startedAt` neither.
+ * and a retained birth is as old as the connection. Only a future `t` or `startedAt` is wrong: a status
+ * dated years ahead made a reporting school show offline (presence's lag) and froze its agent version.
  */
 function statusClock(msg: StatusMessage, ctx: IntakeContext, uai: Uai): IntakeResult | null {
   const future = (t: number, where: string) =>

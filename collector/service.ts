@@ -228,16 +228,20 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
       return;
     }
     const e = err instanceof Error ? err : new Error(String(err));
-    const at = now();
-    if (shouldLog(lastFaultLog, at)) {
-      lastFaultLog = at;
-      log.error({ err: e, topic: packet.topic }, 'a message made the collector throw: refused and acked');
-    }
     try {
+      const at = now();
+      if (shouldLog(lastFaultLog, at)) {
+        lastFaultLog = at;
+        log.error({ err: e, topic: packet.topic }, 'a message made the collector throw: refused and acked');
+      }
       refuse(packet, at, 'internal_error', `the collector failed on this message: ${e.name}: ${e.message}`);
-    } finally {
-      ack();
+    } catch (again) {
+      log.error(
+        { err: again, topic: packet.topic },
+        'could not record a refused message; acked all the same',
+      );
     }
+    ack();
   }
   let lastFaultLog: number | undefined;
 
@@ -439,7 +443,7 @@ const topicKind = (topic: string): keyof CollectorCounters['received'] | null =>
         : null;
 
 /** A failed system call (ENOSPC, EIO, EROFS...): the machine's fault, not the message's. */
-const isLocalIoError = (err: unknown): boolean =>
+export const isLocalIoError = (err: unknown): boolean =>
   err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 
 /** The broker's CA for mqtts://: a missing file is a configuration error, said before connecting. */

@@ -15,46 +15,53 @@ export interface JsonShapeProblem {
   error: string;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
+/** What each byte is to the scan; 0 for every byte it passes over (most of them). */
+const QUOTE = 1;
+const OPEN = 2;
+const CLOSE = 3;
+const COMMA = 4;
+const BYTE_CLASS = new Uint8Array(256);
+BYTE_CLASS[0x22] = QUOTE;
+BYTE_CLASS[0x5b] = OPEN;
+BYTE_CLASS[0x7b] = OPEN;
+BYTE_CLASS[0x5d] = CLOSE;
+BYTE_CLASS[0x7d] = CLOSE;
+BYTE_CLASS[0x2c] = COMMA;
 
 /**
  * The first bound a UTF-8 JSON text breaks, or null. Brackets and commas inside strings (escapes
  * included) are skipped; UTF-8 never puts these ASCII bytes inside a multi-byte character. Malformed
- * text is not judged here: JSON.parse says what is wrong with it. Never throws; O(bytes).
+ * text is not judged here: JSON.parse says what is wrong with it. Never throws; O(bytes), a fraction
+ * of JSON.parse's time, and it spares JSON.parse a deep payload (which it parses slowly).
  */
 export function jsonShapeProblem(text: Uint8Array, bounds: JsonBounds): JsonShapeProblem | null {
   const commas = new Uint32Array(bounds.maxDepth + 1);
+  const n = text.length;
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const b = text[i];
-    if (b === QUOTE) {
-      for (i++; i < text.length; i++) {
+  for (let i = 0; i < n; i++) {
+    const kind = BYTE_CLASS[text[i]!];
+    if (kind === 0) continue;
+    if (kind === QUOTE) {
+      for (i++; i < n; i++) {
         const c = text[i];
-        if (c === BACKSLASH) i++;
-        else if (c === QUOTE) break;
+        if (c === 0x5c) i++;
+        else if (c === 0x22) break;
       }
-    } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+    } else if (kind === OPEN) {
       if (depth === bounds.maxDepth)
         return {
           reason: 'too_deep',
           error: `arrays and objects nested deeper than ${bounds.maxDepth} levels (byte ${i})`,
         };
       commas[++depth] = 0;
-    } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
+    } else if (kind === CLOSE) {
       if (depth === 0) return null; // unbalanced: JSON.parse reports it
       depth--;
-    } else if (b === COMMA && depth > 0) {
-      if (++commas[depth]! >= bounds.maxEntries)
-        return {
-          reason: 'too_many_entries',
-          error: `more than ${bounds.maxEntries} entries in one array or object (byte ${i})`,
-        };
+    } else if (depth > 0 && ++commas[depth]! >= bounds.maxEntries) {
+      return {
+        reason: 'too_many_entries',
+        error: `more than ${bounds.maxEntries} entries in one array or object (byte ${i})`,
+      };
     }
   }
   return null;

@@ -30,6 +30,8 @@ const GOOD_SCHOOL = UAI_B;
 const GOOD_AGENT = 'good';
 const DB = 'poison';
 const FUZZ_MESSAGES = 3000;
+/** Memory is compared from here on: the first messages warm the collector up (JIT, heap sizing). */
+const WARM_UP = 1000;
 const GOOD_EVERY = 10;
 const SEED = Number(process.env['VIGIE_FUZZ_SEED'] ?? 20_260_101);
 
@@ -130,18 +132,17 @@ async function rejectedNow(reason: string): Promise<number> {
   return rejected(await scrape())[reason] ?? 0;
 }
 
-/** Good batches from the good school; resolves once the broker has them all. */
+/** One good batch of the good school, with its own seq and time; resolves once the broker has it. */
+function publishGoodBatch(seq: number): Promise<unknown> {
+  const t = Date.now() - 60_000 + (seq % 50_000);
+  const body = JSON.stringify(makeBatch(GOOD_SCHOOL, GOOD_AGENT, seq, t, everySample(t)));
+  return goodSchool.publishAsync(`vigie/v1/${GOOD_SCHOOL}/${GOOD_AGENT}/metrics`, body, { qos: 1 });
+}
+
+/** n good batches; resolves with their seqs once the broker has them all. */
 async function publishGood(n: number): Promise<number[]> {
-  const seqs: number[] = [];
-  const sent: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    const seq = nextSeq++;
-    const t = Date.now() - 60_000 + (seq % 50_000);
-    const body = JSON.stringify(makeBatch(GOOD_SCHOOL, GOOD_AGENT, seq, t, everySample(t)));
-    sent.push(goodSchool.publishAsync(`vigie/v1/${GOOD_SCHOOL}/${GOOD_AGENT}/metrics`, body, { qos: 1 }));
-    seqs.push(seq);
-  }
-  await Promise.all(sent);
+  const seqs = Array.from({ length: n }, () => nextSeq++);
+  await Promise.all(seqs.map(publishGoodBatch));
   return seqs;
 }
 
@@ -227,11 +228,33 @@ describe('a message that throws anywhere never stops ingestion', () => {
     let ambiguous = 0;
     let retained = 0;
     let bytes = 0;
+    let warm = first;
+    let bytesWarm = 0;
     const goodSeqs: number[] = [];
     const published: Promise<unknown>[] = [];
     const inflight = new Set<Promise<unknown>>();
     const started = performance.now();
+    let last = first;
+    /** Resolves once the collector has received everything published so far. */
+    const allReceived = async (timeoutMs: number) => {
+      await Promise.all(published);
+      const sent = published.length;
+      await waitFor(
+        `the collector to receive all ${sent} messages`,
+        async () => {
+          last = await scrape();
+          return total(received(last)) - total(received(first)) === sent;
+        },
+        timeoutMs,
+        250,
+      ).catch(() => undefined);
+    };
     for (let i = 0; i < FUZZ_MESSAGES; i++) {
+      if (i === WARM_UP) {
+        await allReceived(30_000);
+        warm = last;
+        bytesWarm = bytes;
+      }
       const m = maker.next();
       sentByKind[m.kind] = (sentByKind[m.kind] ?? 0) + 1;
       sentByTopic[m.topic.slice(m.topic.lastIndexOf('/') + 1)]!++;
@@ -247,20 +270,13 @@ describe('a message that throws anywhere never stops ingestion', () => {
       const settled = () => inflight.delete(p);
       p.then(settled, settled);
       if (inflight.size >= 64) await Promise.race(inflight);
-      if (i % GOOD_EVERY === 0) goodSeqs.push(...(await publishGood(1)));
+      if (i % GOOD_EVERY === 0) {
+        const seq = nextSeq++;
+        goodSeqs.push(seq);
+        published.push(publishGoodBatch(seq));
+      }
     }
-    await Promise.all(published);
-    const sentTotal = FUZZ_MESSAGES + goodSeqs.length;
-    let last = first;
-    await waitFor(
-      'the collector to receive every message',
-      async () => {
-        last = await scrape();
-        return total(received(last)) - total(received(first)) === sentTotal;
-      },
-      45_000,
-      250,
-    ).catch(() => undefined);
+    await allReceived(45_000);
     await expectStored(goodSeqs, 30_000);
     const stored = await storedGoodSeqs();
     const elapsedS = (performance.now() - started) / 1000;
@@ -283,7 +299,7 @@ describe('a message that throws anywhere never stops ingestion', () => {
         `  refused (collector /metrics): ${JSON.stringify(got)}`,
         `  refused (expected):           ${JSON.stringify(expected)}${ambiguous ? `, ${ambiguous} near a clock bound` : ''}`,
         `  good batches of school ${GOOD_SCHOOL}: ${goodSeqs.length} sent, ${goodSeqs.filter((s) => stored.has(s)).length} stored`,
-        `  collector RSS ${mb(rss(first))} → ${mb(rss(last))} MB, heap used ${mb(heap(first))} → ${mb(heap(last))} MB`,
+        `  collector RSS ${mb(rss(first))} → ${mb(rss(warm))} (after ${WARM_UP} messages) → ${mb(rss(last))} MB after ${mb(bytes - bytesWarm)} MB more; heap used ${mb(heap(first))} → ${mb(heap(warm))} → ${mb(heap(last))} MB`,
       ].join('\n'),
     );
 
@@ -295,8 +311,8 @@ describe('a message that throws anywhere never stops ingestion', () => {
     expect(got['internal_error']).toBeUndefined();
     if (ambiguous === 0) expect(got).toEqual(expected);
     else expect(total(got) - total(expected)).toBeLessThanOrEqual(ambiguous);
-    // Tens of MB of hostile payload went through; what the collector keeps of it is bounded.
-    expect(rss(last) - rss(first)).toBeLessThan(150e6);
+    // Once warm, tens of MB of hostile payload leave the collector's memory where it was.
+    expect(rss(last) - rss(warm)).toBeLessThan(32e6);
   }, 150_000);
 
   it('keeps a message it cannot make durable on a full disk: unacked, redelivered, stored once there is room', async () => {
@@ -327,7 +343,10 @@ describe('a message that throws anywhere never stops ingestion', () => {
     rmSync(filler);
     await expectStored(seqs);
     expect(collector.daemon.pid).toBe(pid);
-    // Nothing refused: no internal_error, and no torn record that InfluxDB would refuse.
-    expect(rejected(await scrape())).toEqual({});
+    // No internal_error, and no torn record that InfluxDB would refuse. (The fuzz's retained messages
+    // came back at this collector's subscription, refused with their own reasons.)
+    const refused = rejected(await scrape());
+    expect(refused['internal_error']).toBeUndefined();
+    expect(refused['influx_rejected']).toBeUndefined();
   });
 });

@@ -139,6 +139,24 @@ describe('intake of messages built to break it (never throws, always a reason)',
     expect(reasonOf(topic(), JSON.stringify(full))).toBe('metrics');
   });
 
+  it('draws the same bounds for a small payload (checked while walking) and a large one (on its bytes)', () => {
+    const levels = (n: number) => `{"v":1,"x":${nested(n - 1)}}`; // the root object is level 1
+    const items = (n: number) => `{"v":1,"x":[${Array(n).fill(0).join(',')}]}`;
+    const large = (text: string) => text.replace('{"v":1', `{"v":1,"pad":"${'p'.repeat(20_000)}"`);
+    for (const size of [(t: string) => t, large]) {
+      expect(reasonOf(topic(), size(levels(16)))).toBe('schema');
+      expect(reasonOf(topic(), size(levels(17)))).toBe('too_deep');
+      expect(reasonOf(topic(), size(items(4096)))).toBe('schema');
+      expect(reasonOf(topic(), size(items(4097)))).toBe('too_many_entries');
+    }
+    expect(intake(topic(), Buffer.from(levels(17)), ctx())).toMatchObject({
+      error: '/x/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0: arrays and objects nested deeper than 16 levels',
+    });
+    expect(intake(topic(), Buffer.from(large(levels(17))), ctx())).toMatchObject({
+      error: 'arrays and objects nested deeper than 16 levels (byte 20035)',
+    });
+  });
+
   it('refuses text UTF-8 cannot carry: invalid bytes, lone surrogates in values and in keys', () => {
     const bytes = Buffer.concat([Buffer.from('{"v":1,"x":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     expect(intake(topic(), bytes, ctx())).toMatchObject({ reason: 'invalid_text', error: /not valid UTF-8/ });
