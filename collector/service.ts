@@ -11,6 +11,7 @@ import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { loadRegistry, type School } from '../shared/registry.ts';
 import { topicFilter } from '../shared/topics.ts';
+import type { Uai } from '../shared/uai.ts';
 import { CardinalityGuard, type CardinalityStats } from './cardinality-guard.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { type DeadLetter, DeadLetters, shouldLog } from './dead-letters.ts';
@@ -59,6 +60,8 @@ export interface CollectorCounters {
   cardinality: CardinalityStats;
   /** The embedded broker's refusals and password file, when it runs. */
   embeddedBroker?: EmbeddedBrokerStats;
+  /** Appends that failed with a local I/O error (disk full...): the message was left unacked for redelivery. */
+  localFaults: number;
 }
 
 export interface CollectorHandle {
@@ -104,6 +107,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     backpressureEvents: 0,
     brokerConnected: false,
     observerErrors: 0,
+    localFaults: 0,
   };
 
   const wal = new WriteAheadLog(config.wal);
@@ -198,6 +202,55 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
   const schoolsTimer = setInterval(writeSchools, SCHOOLS_EVERY_MS);
   schoolsTimer.unref();
 
+  function refuse(packet: IPublishPacket, at: number, reason: string, error: string, uai?: Uai): void {
+    const kind = topicKind(packet.topic);
+    if (kind) counters.received[kind]++;
+    deadLetters.add({
+      at,
+      reason,
+      error,
+      topic: packet.topic,
+      uai,
+      ...(packet.retain ? { retained: true } : {}),
+      payload: packet.payload,
+    });
+    notify((o) => o.onRejected?.(reason, { uai, topic: packet.topic, at }));
+  }
+
+  /**
+   * Something threw while handling a message. A local I/O fault (disk full, read-only file system) is
+   * not the message's: no ack, the connection drops and the broker redelivers it once the session is
+   * back, so nothing is lost. Anything else the message will cause again on every redelivery: refused
+   * (internal_error) and acked, so the stream behind it goes on.
+   */
+  function ingestFault(packet: IPublishPacket, err: unknown, ack: () => void): void {
+    if (isLocalIoError(err)) {
+      counters.localFaults++;
+      log.error(
+        { err, topic: packet.topic, times: counters.localFaults },
+        'could not make a message durable (local I/O fault); dropping the connection without acking',
+      );
+      client.stream.destroy();
+      return;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    try {
+      const at = now();
+      if (shouldLog(lastFaultLog, at)) {
+        lastFaultLog = at;
+        log.error({ err: e, topic: packet.topic }, 'a message made the collector throw: refused and acked');
+      }
+      refuse(packet, at, 'internal_error', `the collector failed on this message: ${e.name}: ${e.message}`);
+    } catch (again) {
+      log.error(
+        { err: again, topic: packet.topic },
+        'could not record a refused message; acked all the same',
+      );
+    }
+    ack();
+  }
+  let lastFaultLog: number | undefined;
+
   function handleMessage(packet: IPublishPacket, done: () => void): void {
     const at = now();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -210,16 +263,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     switch (result.kind) {
       case 'rejected': {
         if (result.reason === 'unknown_school') counters.unknownSchools++;
-        if (packet.topic.endsWith('/metrics')) counters.received.metrics++;
-        deadLetters.add({
-          at,
-          reason: result.reason,
-          error: result.error,
-          topic: packet.topic,
-          uai: result.uai,
-          payload,
-        });
-        notify((o) => o.onRejected?.(result.reason, { uai: result.uai, topic: packet.topic, at }));
+        refuse(packet, at, result.reason, result.error, result.uai);
         done(); // acked: a refused message is never retried
         return;
       }
@@ -311,13 +355,18 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
         stream.uncork();
       });
     }
-    const ack = ++turn >= INTAKE_TURN ? () => setImmediate(() => callback()) : () => callback();
+    const later = ++turn >= INTAKE_TURN;
+    let acked = false;
+    const ack = () => {
+      if (acked) return;
+      acked = true;
+      if (later) setImmediate(() => callback());
+      else callback();
+    };
     try {
       handleMessage(packet, ack);
     } catch (err) {
-      // Appending failed (disk full?): no ack, the broker redelivers once the session comes back.
-      log.error({ err }, 'could not make a message durable; dropping the connection without acking');
-      client.stream.destroy();
+      ingestFault(packet, err, ack);
     }
   };
   const metricsFilter = mq?.group ? `$share/${mq.group}/${topicFilter('metrics')}` : topicFilter('metrics');
@@ -399,6 +448,19 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
     },
   };
 }
+
+const topicKind = (topic: string): keyof CollectorCounters['received'] | null =>
+  topic.endsWith('/metrics')
+    ? 'metrics'
+    : topic.endsWith('/status')
+      ? 'status'
+      : topic.endsWith('/events')
+        ? 'events'
+        : null;
+
+/** A failed system call (ENOSPC, EIO, EROFS...): the machine's fault, not the message's. */
+export const isLocalIoError = (err: unknown): boolean =>
+  err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 
 /** The broker's CA for mqtts://: a missing file is a configuration error, said before connecting. */
 function readCa(path: string): Buffer {

@@ -157,7 +157,14 @@ export class Shipper {
     let confirmed = -1;
     while (this.inflight[0]?.done) confirmed = this.inflight.shift()!.end;
     if (confirmed >= 0) {
-      this.wal.confirm(confirmed);
+      try {
+        this.wal.confirm(confirmed);
+      } catch (err) {
+        // Disk full, say: the checkpoint file lags, so a restart replays a little more (harmless, the
+        // points overwrite themselves); the next confirm writes it. Thrown here it would end the process.
+        this.stats.lastError = `write-ahead log checkpoint: ${(err as Error).message}`;
+        this.log.warn({ err: (err as Error).message }, 'could not write the write-ahead log checkpoint');
+      }
       this.onConfirmed();
     }
     if (this.wal.unconfirmedBytes === 0) {

@@ -89,7 +89,14 @@ export class WriteAheadLog {
     let last = this.segments[this.segments.length - 1]!;
     if (last.size >= this.opts.segmentBytes) last = this.roll();
     let written = 0;
-    while (written < record.length) written += writeSync(this.fd, record, written);
+    try {
+      while (written < record.length) written += writeSync(this.fd, record, written);
+    } catch (err) {
+      // A full disk may take part of a record: cut it, so the log holds whole records at the offsets
+      // it counts and the redelivered message starts a line of its own.
+      if (written > 0) ftruncateSync(this.fd, last.size);
+      throw err;
+    }
     last.size += record.length;
     this.dirty = true;
     return this.end;
