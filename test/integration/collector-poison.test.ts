@@ -95,6 +95,9 @@ beforeAll(async () => {
       },
       // /metrics is how an operator sees refusals; it is also how this test reads the counters.
       http: { enabled: true, host: '127.0.0.1', port: httpPort },
+      // The fuzz draws agent ids at random: the per-school agent bound (collector-cardinality.test.ts)
+      // would refuse most of them before the poison under test reaches the decoder.
+      ingest: { cardinality: { maxAgentsPerSchool: 100_000 } },
     },
   };
   metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
