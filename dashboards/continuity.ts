@@ -12,30 +12,42 @@ import {
   fleetFilter,
   fleetVariables,
   mLong,
-  outageAnnotations,
   ROW_UAI,
   schoolLink,
   type Text,
   tr,
   vigieLinks,
 } from './kit.ts';
-import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
+import { joinBy, renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
+import {
+  clampPct,
+  finishedOutages,
+  offlineRows,
+  openOutages,
+  outageAnnotations,
+  PERIOD_MS,
+  periodRows,
+} from './period.ts';
 
 export const CONTINUITY_UID = 'vigie-continuity';
 
-// From the long policy: a school year is longer than the raw policy keeps (collector/retention.ts
-// rolls every outage up within 30 minutes of its end).
+// Offline time, outage counts and uptime come from the schools' states (dashboards/period.ts), which
+// see outages still going on and clip every outage to the period; causes and school hours exist only on
+// finished outages, read from the long policy: a school year is longer than the raw policy keeps
+// (collector/retention.ts rolls every outage up within 30 minutes of its end).
+const presence = () => fleetFilter('presence');
+const finished = () => `(${finishedOutages(mLong('outage'), fleetFilter('outage'))})`;
 const outages = (where = '') => `${mLong('outage')} WHERE ${fleetFilter('outage')}${where} AND $timeFilter`;
 const duration = f('outage', 'duration_s');
 const schoolHours = f('outage', 'school_hours_s');
 
-function figure(ctx: BuildContext, title: Text, description: Text, select: string, unit: string) {
+function figure(ctx: BuildContext, title: Text, description: Text, query: string, unit: string) {
   return statPanel(ctx, {
     title,
     description,
     w: 6,
     h: 4,
-    queries: [influxql(`SELECT ${select} FROM ${outages()}`)],
+    queries: [influxql(query)],
   })
     .unit(unit)
     .noValue('0')
@@ -59,16 +71,16 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
     .readonly()
     .variables(fleetVariables(ctx))
     .link(vigieLinks(ctx))
-    .annotation(outageAnnotations(ctx, fleetFilter('outage'), mLong('outage')))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage'), presence(), mLong('outage')))
     .withPanel(
       figure(
         ctx,
         { fr: 'Coupures', en: 'Outages' },
         {
-          fr: 'Nombre de coupures terminées dans la période.',
-          en: 'Number of finished outages in the period.',
+          fr: 'Nombre de coupures qui touchent la période, terminées ou en cours.',
+          en: 'Number of outages touching the period, finished or still going on.',
         },
-        `count(${duration})`,
+        `SELECT sum("outages") FROM ${offlineRows(presence())}`,
         'short',
       ),
     )
@@ -76,8 +88,11 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       figure(
         ctx,
         { fr: 'Durée cumulée', en: 'Total downtime' },
-        { fr: 'Somme des durées de coupure, toutes écoles.', en: 'Sum of outage durations, all schools.' },
-        `sum(${duration})`,
+        {
+          fr: 'Temps hors ligne dans la période, toutes écoles : une coupure commencée avant ou encore en cours compte pour sa part dans la période.',
+          en: 'Offline time within the period, all schools: an outage that began before or is still going on counts for its part inside.',
+        },
+        `SELECT sum("down_ms") / 1000 FROM ${offlineRows(presence())}`,
         's',
       ),
     )
@@ -86,10 +101,10 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
         ctx,
         { fr: 'Dont heures de classe', en: 'Of which in school hours' },
         {
-          fr: "Part des coupures tombée pendant les heures d'ouverture de chaque école (profil horaire du référentiel).",
-          en: "Outage time that fell within each school's opening hours (its registry hours profile).",
+          fr: "Temps de coupure pendant les heures d'ouverture de chaque école (profil horaire du référentiel), calculé à la fin de chaque coupure : coupures terminées, au prorata de leur part dans la période.",
+          en: "Outage time within each school's opening hours (its registry hours profile), computed when an outage ends: finished outages, prorated to their part inside the period.",
         },
-        `sum(${schoolHours})`,
+        `SELECT sum("period_school_hours_s") FROM ${finished()}`,
         's',
       ),
     )
@@ -97,8 +112,11 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       figure(
         ctx,
         { fr: 'Plus longue coupure', en: 'Longest outage' },
-        { fr: 'Durée de la plus longue coupure.', en: 'Duration of the longest outage.' },
-        `max(${duration})`,
+        {
+          fr: 'Durée dans la période de la plus longue coupure (en cours comprises).',
+          en: 'Time within the period of the longest outage (ongoing ones included).',
+        },
+        `SELECT max("down_ms") / 1000 FROM ${offlineRows(presence())}`,
         's',
       ),
     )
@@ -106,16 +124,24 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       setup(new table.PanelBuilder(), ctx, {
         title: { fr: 'Disponibilité par école', en: 'Uptime per school' },
         description: {
-          fr: "Disponibilité = 100 % − durée des coupures / durée de la période. « Heures de classe » : temps de coupure pendant les heures d'ouverture. Une école absente n'a eu aucune coupure (100 %).",
-          en: 'Uptime = 100 % − outage time / length of the period. "School hours": outage time within opening hours. A school not listed had no outage (100 %).',
+          fr: "Disponibilité = 100 % × (1 − temps hors ligne / temps observé), entre 0 et 100 %. Temps observé : la part de la période où l'état de l'école était connu (« Couverture ») ; une coupure commencée avant la période ou encore en cours compte pour sa part dans la période. Une école sans donnée sur la période n'est pas listée. « Heures de classe » : coupures terminées, au prorata.",
+          en: 'Uptime = 100 % × (1 − offline time / observed time), between 0 and 100 %. Observed time: the part of the period when the school\'s state was known ("Coverage"); an outage that began before the period or is still going on counts for its part inside. A school with no data in the period is not listed. "School hours": finished outages, prorated.',
         },
         w: 24,
         h: 10,
         queries: [
           influxql(
-            `SELECT 100 - 100 * sum(${duration}) / $__range_s AS "uptime_pct", count(${duration}) AS "outages",
-             sum(${duration}) AS "downtime_s", sum(${schoolHours}) AS "school_hours_s", max(${duration}) AS "longest_s"
-             FROM ${outages()} GROUP BY "uai", "commune", "isp"`,
+            `SELECT ${clampPct('100 - 100 * "down_ms" / "observed_ms"')} AS "uptime_pct",
+             ${clampPct(`100 * "observed_ms" / ${PERIOD_MS}`)} AS "coverage_pct", "outages",
+             "down_ms" / 1000 AS "downtime_s", "longest_ms" / 1000 AS "longest_s"
+             FROM (SELECT sum("down_ms") AS "down_ms", sum("observed_ms") AS "observed_ms", sum("outages") AS "outages",
+               max("down_ms") AS "longest_ms" FROM ${periodRows(presence())} GROUP BY "uai", "commune", "isp")
+             WHERE "observed_ms" > 0 GROUP BY "uai", "commune", "isp"`,
+            'A',
+          ).table(),
+          influxql(
+            `SELECT sum("period_school_hours_s") AS "school_hours_s" FROM ${finished()} GROUP BY "uai"`,
+            'B',
           ).table(),
         ],
       })
@@ -136,6 +162,10 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
           },
           { id: 'custom.cellOptions', value: { type: 'color-background' } },
         ])
+        .overrideByName('coverage_pct', [
+          { id: 'unit', value: 'percent' },
+          { id: 'decimals', value: 1 },
+        ])
         .overrideByName('outages', [{ id: 'unit', value: 'short' }])
         .sortBy([
           new common.TableSortByFieldStateBuilder().displayName(
@@ -143,6 +173,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
           ),
         ])
         .dataLinks([schoolLink(ctx, ROW_UAI)])
+        .withTransformation(joinBy('uai'))
         .withTransformation(
           renameColumns(
             ctx,
@@ -151,12 +182,13 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
               commune: { fr: 'Commune', en: 'Municipality' },
               isp: { fr: 'Opérateur', en: 'ISP' },
               uptime_pct: { fr: 'Disponibilité', en: 'Uptime' },
+              coverage_pct: { fr: 'Couverture', en: 'Coverage' },
               outages: { fr: 'Coupures', en: 'Outages' },
               downtime_s: { fr: 'Durée cumulée', en: 'Total downtime' },
               school_hours_s: { fr: 'Dont heures de classe', en: 'Of which school hours' },
               longest_s: { fr: 'Plus longue', en: 'Longest' },
             },
-            ['Time'],
+            ['Time', 'Time 1', 'Time 2'],
           ),
         ),
     )
@@ -164,13 +196,16 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       setup(new bargauge.PanelBuilder(), ctx, {
         title: { fr: 'Coupures par cause', en: 'Outages by cause' },
         description: {
-          fr: 'wan_cut : lien coupé, boîtier joignable ; power_or_box : boîtier ou courant ; unknown : indéterminé.',
-          en: 'wan_cut: link cut, box reachable; power_or_box: box or power; unknown: undetermined.',
+          fr: 'Coupures qui touchent la période. wan_cut : lien coupé, boîtier joignable ; power_or_box : boîtier ou courant ; unknown : indéterminé ; « en cours » : pas encore classées (la cause est établie à la fin).',
+          en: 'Outages touching the period. wan_cut: link cut, box reachable; power_or_box: box or power; unknown: undetermined; "ongoing": not classified yet (the cause is found at the end).',
         },
         w: 12,
         h: 8,
         queries: [
-          influxql(`SELECT count(${duration}) FROM ${outages()} GROUP BY "cause"`).alias('$tag_cause'),
+          influxql(`SELECT count("duration_s") FROM ${finished()} GROUP BY "cause"`, 'A').alias('$tag_cause'),
+          influxql(`SELECT count("start_ms") FROM (${openOutages(presence())})`, 'B').alias(
+            tr(ctx, { fr: 'en cours', en: 'ongoing' }),
+          ),
         ],
       })
         .unit('short')
@@ -181,12 +216,16 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       setup(new bargauge.PanelBuilder(), ctx, {
         title: { fr: 'Durée de coupure par opérateur', en: 'Downtime per ISP' },
         description: {
-          fr: 'Durée cumulée des coupures, par opérateur : de quoi discuter des engagements de service.',
-          en: 'Total outage time per ISP: material for the service-level discussion with each provider.',
+          fr: 'Temps hors ligne dans la période, par opérateur (coupures en cours comprises) : de quoi discuter des engagements de service.',
+          en: 'Offline time within the period per ISP (ongoing outages included): material for the service-level discussion with each provider.',
         },
         w: 12,
         h: 8,
-        queries: [influxql(`SELECT sum(${duration}) FROM ${outages()} GROUP BY "isp"`).alias('$tag_isp')],
+        queries: [
+          influxql(`SELECT sum("down_ms") / 1000 FROM ${offlineRows(presence())} GROUP BY "isp"`).alias(
+            '$tag_isp',
+          ),
+        ],
       })
         .unit('s')
         .orientation(common.VizOrientation.Horizontal)
@@ -196,8 +235,8 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       timeSeriesPanel(ctx, {
         title: { fr: 'Tendance mensuelle', en: 'Monthly trend' },
         description: {
-          fr: "Par tranche de 30 jours (InfluxQL n'a pas de mois calendaires) : nombre de coupures et heures de coupure, dont en heures de classe.",
-          en: 'Per 30-day bucket (InfluxQL has no calendar months): number of outages and hours down, of which in school hours.',
+          fr: "Coupures terminées, par tranche de 30 jours où elles ont commencé (InfluxQL n'a pas de mois calendaires) : nombre et heures de coupure, dont en heures de classe. Une coupure en cours y figure une fois terminée.",
+          en: 'Finished outages, per 30-day bucket in which they started (InfluxQL has no calendar months): number and hours down, of which in school hours. An outage still going on appears once it has ended.',
         },
         w: 24,
         h: 9,

@@ -19,7 +19,6 @@ import {
   fleetFilter,
   fleetVariables,
   m,
-  outageAnnotations,
   ROW_UAI,
   SERIES_UAI,
   schoolLink,
@@ -30,6 +29,7 @@ import {
 } from './kit.ts';
 import {
   joinBy,
+  ongoingEnd,
   renameColumns,
   STATE_TEXT,
   setup,
@@ -37,13 +37,16 @@ import {
   statPanel,
   timeSeriesPanel,
 } from './panels.ts';
+import { latestState, offlineRows, outageAnnotations, outageList } from './period.ts';
 
 export const FLEET_UID = 'vigie-fleet';
 
-/** The latest state of each school, whenever it changed (no time filter: a school offline for a week counts). */
+/**
+ * The latest state of each school as "code", whenever it changed (no time filter: a school offline for a
+ * week counts); schools outside the registry too (their presence is tagged commune and isp "unknown").
+ */
 const lastSchoolState = (groupBy: string) =>
-  `SELECT last(${f('presence', 'state_code')}) AS "code" FROM ${m('presence')}
-   WHERE ${t('presence', 'scope')} = 'school' AND ${fleetFilter('presence')} GROUP BY ${groupBy}`;
+  `SELECT "c" AS "code" FROM (${latestState(fleetFilter('presence'), groupBy)}) GROUP BY ${groupBy}`;
 
 function stateCount(
   ctx: BuildContext,
@@ -89,7 +92,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
     .readonly()
     .variables(fleetVariables(ctx))
     .link(vigieLinks(ctx))
-    .annotation(outageAnnotations(ctx, fleetFilter('outage')))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage'), fleetFilter('presence')))
     .withRow(new RowBuilder(tr(ctx, { fr: 'Maintenant', en: 'Now' })))
     .withPanel(stateCount(ctx, 'online', { fr: 'En ligne', en: 'Online' }))
     .withPanel(stateCount(ctx, 'degraded', { fr: 'Dégradées', en: 'Degraded' }))
@@ -308,20 +311,18 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
       statPanel(ctx, {
         title: { fr: 'Coupures sur la période', en: 'Outages in the period' },
         description: {
-          fr: 'Nombre de coupures terminées et leur durée cumulée.',
-          en: 'Number of finished outages and their total duration.',
+          fr: 'Coupures qui touchent la période, terminées ou en cours, et leur durée dans la période (une coupure commencée avant ou encore en cours compte pour sa part dans la période).',
+          en: 'Outages touching the period, finished or still going on, and their time within the period (one that began before or is still going on counts for its part inside).',
         },
         w: 12,
         h: 8,
         queries: [
           influxql(
-            `SELECT count(${f('outage', 'duration_s')}) AS "${tr(ctx, { fr: 'coupures', en: 'outages' })}"
-             FROM ${m('outage')} WHERE ${fleetFilter('outage')} AND $timeFilter`,
+            `SELECT sum("outages") AS "${tr(ctx, { fr: 'coupures', en: 'outages' })}" FROM ${offlineRows(fleetFilter('presence'))}`,
             'A',
           ),
           influxql(
-            `SELECT sum(${f('outage', 'duration_s')}) AS "${tr(ctx, { fr: 'durée', en: 'duration' })}"
-             FROM ${m('outage')} WHERE ${fleetFilter('outage')} AND $timeFilter`,
+            `SELECT sum("down_ms") / 1000 AS "${tr(ctx, { fr: 'durée', en: 'duration' })}" FROM ${offlineRows(fleetFilter('presence'))}`,
             'B',
           ),
         ],
@@ -338,15 +339,15 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
           en: 'Outages in the period, with their cause',
         },
         description: {
-          fr: 'Début, école, cause (coupure du lien, boîtier ou courant, inconnue), durée et part en heures de classe.',
-          en: 'Start, school, cause (WAN cut, box or power, unknown), duration and the part in school hours.',
+          fr: "Toute coupure qui touche la période, même commencée avant : début, école, cause (coupure du lien, boîtier ou courant, inconnue ; connue à la fin), durée, part en heures de classe, fin (« en cours » : durée jusqu'à la fin de la période).",
+          en: 'Every outage touching the period, even one that began before: start, school, cause (WAN cut, box or power, unknown; known at its end), duration, part in school hours, end ("ongoing": duration up to the end of the period).',
         },
         w: 24,
         h: 9,
         queries: [
           influxql(
-            `SELECT ${f('outage', 'duration_s')} AS "duration_s", ${f('outage', 'school_hours_s')} AS "school_hours_s"
-             FROM ${m('outage')} WHERE ${fleetFilter('outage')} AND $timeFilter GROUP BY "uai", "commune", "cause"`,
+            `SELECT "duration_s", "school_hours_s", "end_ms" FROM ${outageList(fleetFilter('outage'), fleetFilter('presence'))}
+             GROUP BY "uai", "commune", "cause"`,
           ).table(),
         ],
       })
@@ -360,8 +361,10 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
             cause: { fr: 'Cause', en: 'Cause' },
             duration_s: { fr: 'Durée', en: 'Duration' },
             school_hours_s: { fr: 'Dont heures de classe', en: 'Of which school hours' },
+            end_ms: { fr: 'Fin', en: 'End' },
           }),
-        ),
+        )
+        .overrideByName('end_ms', ongoingEnd(ctx)),
     );
   return finish(builder);
 }

@@ -1,9 +1,6 @@
 // What every dashboard module shares: language, thresholds, schema-checked names, panel ids.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
-  AnnotationEventFieldMappingBuilder,
-  AnnotationEventFieldSource,
-  AnnotationQueryBuilder,
   type Dashboard,
   type DashboardBuilder,
   DashboardLinkBuilder,
@@ -20,7 +17,7 @@ import {
 import { resolveCollectorConfig } from '../collector/config.ts';
 import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../collector/schema.ts';
 import type { Thresholds } from '../collector/thresholds.ts';
-import { INFLUX_DATASOURCE, id, influxql } from './influxql.ts';
+import { INFLUX_DATASOURCE, id } from './influxql.ts';
 
 export type Lang = 'fr' | 'en';
 export const LANGS: readonly Lang[] = ['fr', 'en'];
@@ -157,29 +154,6 @@ export function schoolLink(ctx: BuildContext, uai: string) {
   return new DashboardLinkBuilder(tr(ctx, { fr: "Voir l'école", en: 'Open the school' })).url(
     SCHOOL_URL(uai),
   );
-}
-
-/** Outages drawn over every graph: start to end, the cause as text. */
-export function outageAnnotations(ctx: BuildContext, where: string, source = m('outage')) {
-  return new AnnotationQueryBuilder()
-    .name(tr(ctx, { fr: 'Coupures', en: 'Outages' }))
-    .datasource(INFLUX_DATASOURCE)
-    .enable(true)
-    .iconColor('red')
-    .target(
-      influxql(
-        `SELECT ${f('outage', 'end_ms')} AS "end_ms", ${f('outage', 'duration_s')} AS "duration_s"
-         FROM ${source} WHERE ${where} AND $timeFilter GROUP BY "uai", "cause"`,
-        'Anno',
-      ).table(),
-    )
-    .mappings({
-      timeEnd: new AnnotationEventFieldMappingBuilder()
-        .source(AnnotationEventFieldSource.Field)
-        .value('end_ms'),
-      text: new AnnotationEventFieldMappingBuilder().source(AnnotationEventFieldSource.Field).value('cause'),
-      tags: new AnnotationEventFieldMappingBuilder().source(AnnotationEventFieldSource.Field).value('uai'),
-    });
 }
 
 /**

@@ -1,6 +1,6 @@
 // Small shapes shared by the dashboards: a panel's common settings, state colours, table sorting.
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import { MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import { MappingType, SpecialValueMatch, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
@@ -112,3 +112,20 @@ export const renameColumns = (ctx: BuildContext, names: Record<string, Text>, hi
     renameByName: Object.fromEntries(Object.entries(names).map(([k, v]) => [k, tr(ctx, v)])),
   },
 });
+
+/** The end of an outage as a date, "ongoing" when it has none yet (table column overrides). */
+export const ongoingEnd = (ctx: BuildContext) => [
+  { id: 'unit', value: 'dateTimeAsIso' },
+  {
+    id: 'mappings',
+    value: [
+      {
+        type: MappingType.SpecialValue,
+        options: {
+          match: SpecialValueMatch.Null,
+          result: { text: tr(ctx, { fr: 'en cours', en: 'ongoing' }), color: 'red', index: 0 },
+        },
+      },
+    ],
+  },
+];

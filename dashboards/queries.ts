@@ -77,9 +77,13 @@ export function variableDefs(dashboard: Dashboard): VariableDef[] {
   }));
 }
 
-/** A variable's options as Grafana lists them: the regex keeps matches; named groups give text and value. */
+/**
+ * A variable's options as Grafana lists them: the regex keeps matches; named groups give text and value;
+ * of several options with one value, the first is kept.
+ */
 export function variableOptions(def: VariableDef, raw: string[]): { text: string; value: string }[] {
   const options: { text: string; value: string }[] = [];
+  const seen = new Set<string>();
   const m = def.regex ? /^\/(.*)\/([gimsuy]*)$/.exec(def.regex) : null;
   const regex = m ? new RegExp(m[1]!, m[2]) : null;
   for (const value of raw) {
@@ -91,6 +95,8 @@ export function variableOptions(def: VariableDef, raw: string[]): { text: string
     if (!match) continue;
     const groups = match.groups ?? {};
     const v = groups['value'] ?? groups['text'] ?? match[1] ?? match[0];
+    if (seen.has(v)) continue;
+    seen.add(v);
     options.push({ text: groups['text'] ?? v, value: v });
   }
   return options;

@@ -16,20 +16,10 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { INFLUX_DATASOURCE, influxql } from './influxql.ts';
-import {
-  type BuildContext,
-  f,
-  finish,
-  m,
-  outageAnnotations,
-  schoolFilter,
-  t,
-  thresholdSteps,
-  tr,
-  vigieLinks,
-} from './kit.ts';
+import { type BuildContext, f, finish, m, schoolFilter, t, thresholdSteps, tr, vigieLinks } from './kit.ts';
 import {
   booleanMappings,
+  ongoingEnd,
   renameColumns,
   setup,
   stateMappings,
@@ -37,6 +27,7 @@ import {
   timelinePanel,
   timeSeriesPanel,
 } from './panels.ts';
+import { latestState, outageAnnotations, outageList, stateSteps } from './period.ts';
 import { SCHOOL_LABEL_REGEX } from './school-info.ts';
 
 export const SCHOOL_UID = 'vigie-school';
@@ -52,7 +43,12 @@ function schoolVariables(ctx: BuildContext) {
       tr(ctx, { fr: 'UAI et nom, du référentiel des écoles', en: 'UAI and name, from the school registry' }),
     )
     .datasource(INFLUX_DATASOURCE)
-    .query(`SHOW TAG VALUES FROM ${m('school')} WITH KEY = "label"`)
+    // Registry schools by their label; schools outside it (samples without a commune) by their UAI.
+    // Grafana keeps the first option of each value: `batch` (only unregistered UAIs here) comes before
+    // `school`, whose labels come before its bare UAIs.
+    .query(
+      `SHOW TAG VALUES FROM ${m('batch')}, ${m('school')} WITH KEY IN ("label", "uai") WHERE ${t('batch', 'commune')} = '' OR ${t('school', 'label')} =~ /./`,
+    )
     .regex(SCHOOL_LABEL_REGEX)
     .refresh(VariableRefresh.OnDashboardLoad)
     .sort(VariableSort.AlphabeticalCaseInsensitiveAsc);
@@ -86,19 +82,14 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     .readonly()
     .variables(schoolVariables(ctx))
     .link(vigieLinks(ctx))
-    .annotation(outageAnnotations(ctx, schoolFilter('outage')))
+    .annotation(outageAnnotations(ctx, schoolFilter('outage'), schoolFilter('presence')))
     .withPanel(
       statPanel(ctx, {
         title: { fr: 'État', en: 'State' },
         description: { fr: "Dernier état connu de l'école.", en: 'Latest known state of the school.' },
         w: 6,
         h: 4,
-        queries: [
-          influxql(
-            `SELECT last(${f('presence', 'state_code')}) FROM ${m('presence')}
-             WHERE ${schoolFilter('presence')} AND ${t('presence', 'scope')} = 'school'`,
-          ),
-        ],
+        queries: [influxql(`SELECT "c" FROM (${latestState(schoolFilter('presence'), '"uai"')})`)],
       })
         .mappings(stateMappings(ctx))
         .colorMode(common.BigValueColorMode.Background)
@@ -122,22 +113,21 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         ],
       })
         .unit('bps')
+        .noValue(tr(ctx, { fr: 'hors référentiel', en: 'not in the registry' }))
         .graphMode(common.BigValueGraphMode.None),
     )
     .withPanel(
       timelinePanel(ctx, {
         title: { fr: 'Présence sur la période', en: 'Presence over the period' },
         description: {
-          fr: "Changements d'état de l'école (en ligne, dégradé, hors ligne) dans la période.",
-          en: 'State changes of the school (online, degraded, offline) within the period.',
+          fr: "État de l'école (en ligne, dégradé, hors ligne) sur toute la période : celui qu'elle avait au début, puis ses changements.",
+          en: 'State of the school (online, degraded, offline) over the whole period: the one it had at the start, then its changes.',
         },
         w: 12,
         h: 4,
         queries: [
           influxql(
-            `SELECT last(${f('presence', 'state_code')}) AS "${tr(ctx, { fr: 'école', en: 'school' })}" FROM ${m('presence')}
-             WHERE ${schoolFilter('presence')} AND ${t('presence', 'scope')} = 'school' AND $timeFilter
-             GROUP BY time($__interval) fill(previous)`,
+            `SELECT "c" AS "${tr(ctx, { fr: 'école', en: 'school' })}" FROM (${stateSteps(schoolFilter('presence'))})`,
           ).alias('$col'),
         ],
       })
@@ -492,15 +482,15 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
       setup(new table.PanelBuilder(), ctx, {
         title: { fr: "Coupures de l'école, avec leur cause", en: "The school's outages, with their cause" },
         description: {
-          fr: 'wan_cut : le boîtier répondait, le lien était coupé ; power_or_box : le boîtier lui-même était éteint ; unknown : indéterminé.',
-          en: 'wan_cut: the box kept running, the link was cut; power_or_box: the box itself was down; unknown: undetermined.',
+          fr: "Toute coupure qui touche la période, même commencée avant ; « en cours » : durée jusqu'à la fin de la période, cause connue à la fin. wan_cut : le boîtier répondait, le lien était coupé ; power_or_box : le boîtier lui-même était éteint ; unknown : indéterminé.",
+          en: 'Every outage touching the period, even one that began before; "ongoing": duration up to the end of the period, cause known at its end. wan_cut: the box kept running, the link was cut; power_or_box: the box itself was down; unknown: undetermined.',
         },
         w: 24,
         h: 8,
         queries: [
           influxql(
-            `SELECT ${f('outage', 'duration_s')} AS "duration_s", ${f('outage', 'school_hours_s')} AS "school_hours_s"
-             FROM ${m('outage')} WHERE ${schoolFilter('outage')} AND $timeFilter GROUP BY "cause"`,
+            `SELECT "duration_s", "school_hours_s", "end_ms" FROM ${outageList(schoolFilter('outage'), schoolFilter('presence'))}
+             GROUP BY "cause"`,
           ).table(),
         ],
       })
@@ -511,8 +501,10 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
             cause: { fr: 'Cause', en: 'Cause' },
             duration_s: { fr: 'Durée', en: 'Duration' },
             school_hours_s: { fr: 'Dont heures de classe', en: 'Of which school hours' },
+            end_ms: { fr: 'Fin', en: 'End' },
           }),
-        ),
+        )
+        .overrideByName('end_ms', ongoingEnd(ctx)),
     );
   return finish(builder);
 }

@@ -1,9 +1,12 @@
 // Every panel query of every dashboard, with its variables substituted as Grafana would, run against
 // a real InfluxDB filled by the real collector (ingest, presence and alerts) from simulated agents
 // through real Mosquitto: no error, and rows for each. The live states come from the real presence
-// engine (births, wills, degraded rounds, an outage that ends); the history before this collector run
-// (older transitions and outages) goes through the collector's point sink, built by the presence
-// code's own point functions; the registry's `school` points by the dashboards' own.
+// engine (births, wills, degraded rounds, an outage that ends, a school the registry lacks); the
+// history before this collector run (older transitions and outages) goes through the collector's point
+// sink, built by the presence code's own point functions; the registry's `school` points by the
+// dashboards' own. Then the figures themselves, for the cases that misled (issue 16): a school stable
+// for longer than the period, an outage still going on, an outage longer than the period, a school
+// outside the registry.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -44,11 +47,27 @@ const REGISTRY = `uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_u
 0381517T,École maternelle Jean Moulin,Saint-Priest,45.701,4.95,Orange,50,10,school
 0380842J,École primaire de l'Isle,L'Isle-d'Abeau (38),45.6196,5.2266,SFR Business,30,5,school
 0381966F,École élémentaire Ponsard,Lyon,45.764,4.8357,Free Pro,100,50,school
+0382001U,École du Mail,Vienne,45.525,4.874,Orange,100,20,school
+0382002V,École des Charmes,Vienne,45.53,4.88,SFR Business,30,5,school
+0382003W,École Jules Ferry,Bron,45.738,4.913,Free Pro,100,50,school
 `;
 const schools = parseRegistry('schools.csv', REGISTRY);
-const [ONLINE, DEGRADED, OFFLINE, ONLINE_2] = [...schools.keys()] as [Uai, Uai, Uai, Uai];
+const [ONLINE, DEGRADED, OFFLINE, ONLINE_2, STABLE, LONG_OUT, ONGOING] = [...schools.keys()] as Uai[] as [
+  Uai,
+  Uai,
+  Uai,
+  Uai,
+  Uai,
+  Uai,
+  Uai,
+];
+/** Schools with a live agent in this run; the others exist only through their history. */
+const LIVE = [ONLINE, DEGRADED, OFFLINE, ONLINE_2];
+/** An agent publishing under a UAI the registry lacks (accepted: rejectUnknownSchools is false). */
+const UNREGISTERED = '0389999M' as Uai;
 const agentOf = (uai: string) => `box-${uai.slice(-4).toLowerCase()}`;
 const BATCHES = 12;
+const HOUR = 60 * MIN;
 
 let broker: MosquittoHandle;
 let influx: InfluxHandle;
@@ -56,6 +75,8 @@ let collector: CollectorHandle;
 let pub: MqttClient;
 let presence: PresenceAndAlerts;
 let range: TimeRange;
+/** When the history was laid: every past change is relative to it. */
+let t0: number;
 
 /** One measuring round of a school: every sample kind, with failures a real school has. */
 function round(t: number, i: number): Sample[] {
@@ -214,7 +235,25 @@ const HISTORY: Record<Uai, [number, PresenceState][]> = {
     [80, 'online'],
   ],
   [ONLINE_2]: [[150, 'online']],
+  // Online for the last 4 hours, after an outage of 5 (the live range is 3 hours).
+  [STABLE]: [
+    [600, 'online'],
+    [540, 'offline'],
+    [240, 'online'],
+  ],
+  // Offline for 5 hours, still.
+  [LONG_OUT]: [
+    [600, 'online'],
+    [300, 'offline'],
+  ],
+  // Offline for the last hour, still.
+  [ONGOING]: [
+    [600, 'online'],
+    [60, 'offline'],
+  ],
 };
+/** STABLE's outage: it began at its last sign of life, 2 minutes before presence noticed. */
+const STABLE_OUTAGE = { start: 542, end: 240 };
 
 function historyPoints(now: number) {
   const tags = (uai: Uai) => schools.get(uai);
@@ -239,6 +278,16 @@ function historyPoints(now: number) {
     outagePoint(
       { uai: OFFLINE, start: now - 100 * MIN, end: now - 80 * MIN, cause: 'wan_cut', schoolHoursS: 600 },
       tags(OFFLINE),
+    ),
+    outagePoint(
+      {
+        uai: STABLE,
+        start: now - STABLE_OUTAGE.start * MIN,
+        end: now - STABLE_OUTAGE.end * MIN,
+        cause: 'power_or_box',
+        schoolHoursS: 7200,
+      },
+      tags(STABLE),
     ),
   );
   return points;
@@ -274,8 +323,8 @@ async function fill(now: number): Promise<void> {
   collector.points.write(historyPoints(now));
   // Agents come up (birth), then send what their spool held over the last two hours: not live, so
   // presence judges the present from the births and the live rounds below.
-  for (const uai of schools.keys()) await status(uai, 'online', 'birth');
-  for (const uai of schools.keys()) {
+  for (const uai of [...LIVE, UNREGISTERED]) await status(uai, 'online', 'birth');
+  for (const uai of [...LIVE, UNREGISTERED]) {
     for (let i = 0; i < BATCHES; i++) {
       const t = now - 130 * MIN + i * 10 * MIN;
       await metrics(uai, i, t, round(t, i));
@@ -304,18 +353,27 @@ async function fill(now: number): Promise<void> {
   await waitFor('presence saw the will', async () => (await schoolStates())[ONLINE_2] === 0);
   await status(ONLINE_2, 'online', 'birth');
 
-  const expected = { [ONLINE]: 2, [DEGRADED]: 1, [OFFLINE]: 0, [ONLINE_2]: 2 };
+  const expected = {
+    [ONLINE]: 2,
+    [DEGRADED]: 1,
+    [OFFLINE]: 0,
+    [ONLINE_2]: 2,
+    [STABLE]: 2,
+    [LONG_OUT]: 0,
+    [ONGOING]: 0,
+    [UNREGISTERED]: 2,
+  };
   await waitFor('presence wrote every live state', async () => {
     const states = await schoolStates();
     return Object.entries(expected).every(([uai, code]) => states[uai] === code);
   });
   await waitFor('the ended outage is written', async () => {
     const rows = await influx.rows('SELECT count("duration_s") AS n FROM "outage"', DB);
-    return rows[0]?.['n'] === 2;
+    return rows[0]?.['n'] === 3;
   });
   await waitFor('every batch stored', async () => {
     const rows = await influx.rows('SELECT count("seq") AS n FROM "batch"', DB);
-    return rows[0]?.['n'] === schools.size * BATCHES + 3;
+    return rows[0]?.['n'] === (LIVE.length + 1) * BATCHES + 3;
   });
   await collector.drained();
   // What the outage rollup query does every 30 minutes, done now: continuity reads the long policy.
@@ -358,6 +416,7 @@ beforeAll(async () => {
   await waitFor('collector connected', async () => collector.counters().brokerConnected);
   pub = await mqtt.connectAsync(broker.url, { clientId: `dashboards-agents-${process.pid}` });
   const now = Date.now();
+  t0 = now;
   await fill(now);
   range = { from: now - 3 * 60 * MIN, to: Date.now() + MIN };
 }, 120_000);
@@ -385,6 +444,7 @@ const minIntervalMs = parseInterval(DEFAULT_BUILD.minInterval);
 async function runPanelQuery(
   q: PanelQuery,
   variables: ResolvedVariable[],
+  period: TimeRange = range,
 ): Promise<{ sent: string; rows: number }[]> {
   const clones = q.repeat
     ? variables
@@ -396,7 +456,7 @@ async function runPanelQuery(
   expect(clones.length, `panel "${q.panelTitle}" repeats over no value`).toBeGreaterThan(0);
   const out = [];
   for (const vars of clones) {
-    const sent = interpolate(q.query, { range, variables: vars, minIntervalMs });
+    const sent = interpolate(q.query, { range: period, variables: vars, minIntervalMs });
     out.push({ sent, rows: rowCount(await influx.query(sent, DB)) });
   }
   return out;
@@ -404,9 +464,15 @@ async function runPanelQuery(
 
 type Picker = (name: string, options: string[]) => Selection;
 const all: Picker = () => ({ all: true });
+const dashboardsEn = () => buildDashboards({ lang: 'en', thresholds: DEFAULT_BUILD.thresholds });
 
-async function checkDashboard(name: string, pick: Picker): Promise<{ sent: string[]; problems: string[] }> {
-  const dashboard = buildDashboards({ lang: 'en', thresholds: DEFAULT_BUILD.thresholds })[name]!;
+async function checkDashboard(
+  name: string,
+  pick: Picker,
+  /** Queries allowed to answer with no row (a school outside the registry has no contract). */
+  mayBeEmpty: (q: PanelQuery) => boolean = () => false,
+): Promise<{ sent: string[]; problems: string[] }> {
+  const dashboard = dashboardsEn()[name]!;
   const variables = await resolveVariables(variableDefs(dashboard), range, showValues, (d, o) =>
     pick(d.name, o),
   );
@@ -421,7 +487,7 @@ async function checkDashboard(name: string, pick: Picker): Promise<{ sent: strin
     try {
       for (const r of await runPanelQuery(q, variables)) {
         sent.push(r.sent);
-        if (r.rows === 0)
+        if (r.rows === 0 && !mayBeEmpty(q))
           problems.push(`${name} #${q.panelId} "${q.panelTitle}" ${q.refId}: no rows for ${r.sent}`);
       }
     } catch (err) {
@@ -429,6 +495,62 @@ async function checkDashboard(name: string, pick: Picker): Promise<{ sent: strin
     }
   }
   return { sent, problems };
+}
+
+type Series = NonNullable<InfluxQueryResult['results'][number]['series']>;
+
+/** One panel query's answer, variables resolved with `pick` (All by default), over `period`. */
+async function panel(
+  name: string,
+  title: string,
+  opts: { refId?: string; period?: TimeRange; pick?: Picker } = {},
+): Promise<Series> {
+  const dashboard = dashboardsEn()[name]!;
+  const period = opts.period ?? range;
+  const variables = await resolveVariables(variableDefs(dashboard), period, showValues, (d, o) =>
+    (opts.pick ?? all)(d.name, o),
+  );
+  const q = dashboardQueries(dashboard).find(
+    (p) => p.panelTitle === title && (opts.refId === undefined || p.refId === opts.refId),
+  );
+  expect(q, `${name}: panel "${title}"`).toBeDefined();
+  const res = await influx.query(interpolate(q!.query, { range: period, variables, minIntervalMs }), DB);
+  return res.results[0]!.series ?? [];
+}
+
+/** Table rows as objects, tags included, as Grafana's table format shows them. */
+const rowsOf = (series: Series) =>
+  series.flatMap((s) =>
+    s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })),
+  ) as Record<string, unknown>[];
+
+const oneSchool =
+  (uai: Uai): Picker =>
+  (v) =>
+    v === 'uai' ? { values: [uai] } : { all: true };
+
+/** The school-scope changes presence wrote, per UAI, in time order. */
+async function changes(): Promise<Map<string, [number, number][]>> {
+  const res = await influx.query(
+    `SELECT "state_code" FROM "presence" WHERE "scope" = 'school' GROUP BY "uai"`,
+    DB,
+  );
+  return new Map(
+    (res.results[0]?.series ?? []).map((s) => [s.tags!['uai']!, s.values as [number, number][]]),
+  );
+}
+
+/** Offline and observed milliseconds of a school's state within a period, straight from its changes. */
+function offlineWithin(steps: [number, number][], p: TimeRange): { down: number; observed: number } {
+  let down = 0;
+  let observed = 0;
+  steps.forEach(([at, code], i) => {
+    const end = Math.min(steps[i + 1]?.[0] ?? p.to, p.to);
+    const length = Math.max(0, end - Math.max(at, p.from));
+    if (code === 0) down += length;
+    if (code >= 0) observed += length;
+  });
+  return { down, observed };
 }
 
 describe('dashboard queries on real data', () => {
@@ -479,20 +601,13 @@ describe('dashboard queries on real data', () => {
   }, 60_000);
 
   it('the figures are the right ones, not just rows', async () => {
-    const fleet = buildDashboards({ lang: 'en', thresholds: DEFAULT_BUILD.thresholds })['fleet']!;
-    const variables = await resolveVariables(variableDefs(fleet), range, showValues, () => ({ all: true }));
-    const first = async (title: string) => {
-      const q = dashboardQueries(fleet).find((p) => p.panelTitle === title)!;
-      const res = await influx.query(interpolate(q.query, { range, variables, minIntervalMs }), DB);
-      return res.results[0]!.series!;
-    };
-    expect((await first('Online'))[0]!.values[0]![1]).toBe(2);
+    const first = (title: string) => panel('fleet', title);
+    // Online: two live schools, the stable one, the one outside the registry.
+    expect((await first('Online'))[0]!.values[0]![1]).toBe(4);
     expect((await first('Degraded'))[0]!.values[0]![1]).toBe(1);
-    expect((await first('Offline'))[0]!.values[0]![1]).toBe(1);
+    expect((await first('Offline'))[0]!.values[0]![1]).toBe(3);
     const offline = await first('Offline or degraded schools, since');
-    expect(offline.map((s) => s.tags?.['uai']).sort()).toEqual([OFFLINE, DEGRADED].sort());
-    const outages = await first('Outages in the period');
-    expect(outages[0]!.values[0]![1]).toBe(2);
+    expect(offline.map((s) => s.tags?.['uai']).sort()).toEqual([OFFLINE, DEGRADED, LONG_OUT, ONGOING].sort());
     const map = await first('Map of schools');
     expect(map).toHaveLength(schools.size);
     expect(map.find((s) => s.tags?.['uai'] === OFFLINE)!.values[0]!.slice(1)).toEqual([
@@ -501,4 +616,175 @@ describe('dashboard queries on real data', () => {
       "École primaire de l'Isle",
     ]);
   }, 30_000);
+});
+
+// Issue 16: each case below gave an empty panel, a missing school or an uptime outside [0, 100] % on
+// the dashboards before it.
+describe('the figures hold for stable schools, ongoing and long outages, schools outside the registry', () => {
+  /** Past periods against STABLE's outage (9 h 2 min to 4 h ago): all inside it; it begins inside and outlasts it. */
+  const inside = () => ({ from: t0 - 8 * HOUR, to: t0 - 6 * HOUR });
+  const overlapping = () => ({ from: t0 - 9.5 * HOUR, to: t0 - 5 * HOUR });
+
+  it('presence timeline: a school shows its state over the whole period even with no change in it', async () => {
+    const timeline = async (uai: Uai) =>
+      (await panel('school', 'Presence over the period', { pick: oneSchool(uai) }))[0]?.values ?? [];
+    // Stable for 4 hours, the period is 3: its state at the start and at the end of the period.
+    expect(await timeline(STABLE)).toEqual([
+      [range.from, 2],
+      [range.to, 2],
+    ]);
+    expect(await timeline(LONG_OUT)).toEqual([
+      [range.from, 0],
+      [range.to, 0],
+    ]);
+    expect(await timeline(ONGOING)).toEqual([
+      [range.from, 2],
+      [t0 - HOUR, 0],
+      [range.to, 0],
+    ]);
+  }, 30_000);
+
+  it('uptime per school: outages clipped to the period, ongoing ones up to its end, within [0, 100] %, a measured school without outage at 100 %', async () => {
+    const steps = await changes();
+    for (const period of [range, inside(), overlapping()]) {
+      const rows = rowsOf(await panel('continuity', 'Uptime per school', { refId: 'A', period }));
+      const uais = rows.map((r) => r['uai']);
+      expect(new Set(uais).size, 'one row per school').toBe(uais.length);
+      for (const r of rows) {
+        expect(r['uptime_pct']).toBeGreaterThanOrEqual(0);
+        expect(r['uptime_pct']).toBeLessThanOrEqual(100);
+      }
+      // Every school presence knows in the period, each at its uptime over the time it was observed.
+      const expected = Object.fromEntries(
+        [...steps]
+          .map(([uai, s]) => [uai, offlineWithin(s, period)] as const)
+          .filter(([, o]) => o.observed > 0)
+          .map(([uai, o]) => [uai, 100 * (1 - o.down / o.observed)]),
+      );
+      expect(Object.keys(expected).sort()).toEqual((uais as string[]).sort());
+      for (const r of rows)
+        expect(r['uptime_pct'], String(r['uai'])).toBeCloseTo(expected[r['uai'] as string]!, 6);
+    }
+    const at = async (period: TimeRange, uai: Uai) =>
+      rowsOf(await panel('continuity', 'Uptime per school', { refId: 'A', period })).find(
+        (r) => r['uai'] === uai,
+      );
+    // Live period: stable → 100 %, offline for longer than it → 0 %, offline for the last hour → the rest.
+    expect(await at(range, STABLE)).toMatchObject({ uptime_pct: 100, coverage_pct: 100, outages: 0 });
+    expect(await at(range, LONG_OUT)).toMatchObject({ uptime_pct: 0, outages: 1 });
+    expect((await at(range, LONG_OUT))!['downtime_s']).toBe((range.to - range.from) / 1000);
+    expect((await at(range, ONGOING))!['downtime_s']).toBe((range.to - (t0 - HOUR)) / 1000);
+    // Outside the registry, measured since its birth: listed, at 100 %, part of the period covered.
+    const unregistered = (await at(range, UNREGISTERED))!;
+    expect(unregistered).toMatchObject({ uptime_pct: 100, commune: 'unknown', isp: 'unknown' });
+    expect(unregistered['coverage_pct']).toBeLessThan(100);
+    // A past period entirely inside an outage: 0 %, not below; one the outage begins in and outlasts.
+    expect(await at(inside(), STABLE)).toMatchObject({ uptime_pct: 0, downtime_s: 2 * 3600 });
+    expect((await at(overlapping(), STABLE))!['uptime_pct']).toBeCloseTo(100 * (1 - 4 / 4.5), 6);
+  }, 60_000);
+
+  it('outages in the period: ongoing ones and those begun before it count, for their time inside it', async () => {
+    const steps = await changes();
+    let down = 0;
+    let count = 0;
+    for (const s of steps.values()) {
+      down += offlineWithin(s, range).down;
+      count += s.filter(
+        ([at, code], i) => code === 0 && at < range.to && (s[i + 1]?.[0] ?? range.to) > range.from,
+      ).length;
+    }
+    // The historical outage of OFFLINE, the one ONLINE_2 had live, OFFLINE's live one, LONG_OUT, ONGOING.
+    expect(count).toBe(5);
+    expect((await panel('fleet', 'Outages in the period', { refId: 'A' }))[0]!.values[0]![1]).toBe(5);
+    expect((await panel('fleet', 'Outages in the period', { refId: 'B' }))[0]!.values[0]![1]).toBe(
+      down / 1000,
+    );
+    expect((await panel('continuity', 'Outages'))[0]!.values[0]![1]).toBe(5);
+    expect((await panel('continuity', 'Total downtime'))[0]!.values[0]![1]).toBe(down / 1000);
+    expect((await panel('continuity', 'Longest outage'))[0]!.values[0]![1]).toBe(
+      (range.to - range.from) / 1000,
+    );
+    const ongoing = await panel('continuity', 'Outages by cause', { refId: 'B' });
+    expect(ongoing[0]!.values[0]![1]).toBe(3);
+    const perIsp = rowsOf(await panel('continuity', 'Downtime per ISP'));
+    expect(perIsp.reduce((n, r) => n + (r['sum'] as number), 0)).toBeCloseTo(down / 1000, 6);
+    // STABLE's outage began before the inside period and ended after it: its school hours prorated.
+    const hours = await panel('continuity', 'Of which in school hours', { period: inside() });
+    const stableOutageMs = (STABLE_OUTAGE.start - STABLE_OUTAGE.end) * MIN;
+    expect(hours[0]!.values[0]![1]).toBeCloseTo((7200 * 2 * HOUR) / stableOutageMs, 6);
+  }, 60_000);
+
+  it('outage lists and annotations: ongoing outages and those begun before the period are there', async () => {
+    const list = rowsOf(await panel('fleet', 'Outages in the period, with their cause'));
+    const byUai = (uai: Uai) => list.filter((r) => r['uai'] === uai);
+    expect(byUai(LONG_OUT)).toEqual([
+      expect.objectContaining({
+        time: t0 - 5 * HOUR,
+        end_ms: null,
+        duration_s: (range.to - (t0 - 5 * HOUR)) / 1000,
+      }),
+    ]);
+    expect(byUai(ONGOING)).toEqual([
+      expect.objectContaining({ time: t0 - HOUR, end_ms: null, duration_s: (range.to - (t0 - HOUR)) / 1000 }),
+    ]);
+    expect(
+      byUai(OFFLINE)
+        .map((r) => r['end_ms'] === null)
+        .sort(),
+    ).toEqual([false, true]);
+    // In the inside period, STABLE's outage, begun before it, with its cause and whole duration.
+    const past = rowsOf(
+      await panel('fleet', 'Outages in the period, with their cause', { period: inside() }),
+    );
+    expect(past.filter((r) => r['uai'] === STABLE)).toEqual([
+      expect.objectContaining({
+        time: t0 - STABLE_OUTAGE.start * MIN,
+        cause: 'power_or_box',
+        duration_s: ((STABLE_OUTAGE.start - STABLE_OUTAGE.end) * MIN) / 1000,
+        end_ms: t0 - STABLE_OUTAGE.end * MIN,
+      }),
+    ]);
+    const school = rowsOf(
+      await panel('school', "The school's outages, with their cause", { pick: oneSchool(LONG_OUT) }),
+    );
+    expect(school).toEqual([expect.objectContaining({ time: t0 - 5 * HOUR, end_ms: null })]);
+    const annotations = async (name: string, period: TimeRange) => {
+      const d = dashboardsEn()[name]!;
+      const variables = await resolveVariables(variableDefs(d), period, showValues, () => ({ all: true }));
+      const q = dashboardQueries(d).find((p) => p.panelType === 'annotation')!;
+      return rowsOf(
+        (await influx.query(interpolate(q.query, { range: period, variables }), DB)).results[0]!.series!,
+      );
+    };
+    const drawn = await annotations('fleet', range);
+    expect(drawn.find((r) => r['uai'] === LONG_OUT)).toMatchObject({ time: t0 - 5 * HOUR, end_ms: range.to });
+    expect(drawn.find((r) => r['uai'] === ONGOING)).toMatchObject({ time: t0 - HOUR, end_ms: range.to });
+    expect((await annotations('continuity', inside())).map((r) => r['uai'])).toContain(STABLE);
+  }, 60_000);
+
+  it('a school outside the registry: in the school picker, counted, listed, and its dashboard answers', async () => {
+    const school = dashboardsEn()['school']!;
+    const [picker] = await resolveVariables(variableDefs(school).slice(0, 1), range, showValues, () => ({
+      all: true,
+    }));
+    expect(picker!.options).toContain(UNREGISTERED);
+    expect(picker!.options.filter((o) => o === ONLINE)).toHaveLength(1);
+    expect(picker!.options).toHaveLength(schools.size + 1);
+    // No contract (no registry entry) and no outage: those panels are empty, every other answers.
+    const { problems } = await checkDashboard(
+      'school',
+      oneSchool(UNREGISTERED),
+      (q) =>
+        q.query.includes('FROM "school"') ||
+        ['annotation: Outages', "The school's outages, with their cause"].includes(q.panelTitle),
+    );
+    expect(problems).toEqual([]);
+    expect((await panel('school', 'State', { pick: oneSchool(UNREGISTERED) }))[0]!.values[0]![1]).toBe(2);
+    const lastSeen = rowsOf(await panel('agents', 'Last seen'));
+    expect(lastSeen.map((r) => r['uai'])).toContain(UNREGISTERED);
+    const health = rowsOf(await panel('agents', 'Agents: version and health'));
+    expect(health.map((r) => r['uai'])).toContain(UNREGISTERED);
+    const slowest = await panel('fleet', 'Slowest schools (p95 of the median)');
+    expect(slowest.map((s) => s.tags?.['uai'])).toContain(UNREGISTERED);
+  }, 60_000);
 });

@@ -86,5 +86,11 @@ describe('Grafana InfluxQL variable substitution', () => {
       includeAll: false,
     };
     expect(variableOptions(def, [label, 'not a school'])).toEqual([{ value: '0381234K', text: label }]);
+    // A school outside the registry by its bare UAI; a registered one keeps its label (the first
+    // option of a value wins, as in Grafana), whatever bare UAIs follow.
+    expect(variableOptions(def, ['0389999M', label, '0381234K'])).toEqual([
+      { value: '0389999M', text: '0389999M' },
+      { value: '0381234K', text: label },
+    ]);
   });
 });
