@@ -63,7 +63,8 @@ async function boxInterfaceState(
 
 /**
  * The objects read per router interface in one GET. An SNMPv1 GET fails whole on one missing object,
- * and v1 cannot carry Counter64 (RFC 3584 §4.2.2.1): a v1 router is asked its ifTable only.
+ * and v1 cannot carry Counter64 (RFC 3584: a v1 agent answers noSuchName for one): a v1 router is
+ * asked its ifTable only.
  */
 export function routerOids(index: number, version: '1' | '2c'): string[] {
   const ifTable = [OID.ifInOctets, OID.ifOutOctets, OID.ifSpeed].map((c) => `${c}.${index}`);
