@@ -51,6 +51,7 @@ export interface RateOptions {
 }
 
 const TICKS_MODULUS = 2 ** 32;
+const MAX_32 = (1n << 32n) - 1n;
 
 /** Default `maxBps`: Gigabit Ethernet, the fastest port of the 32-bit boxes (Pi 3B+, i686 PCs). */
 export const DEFAULT_MAX_WRAP_BPS = 1e9;
@@ -134,11 +135,15 @@ export function counterRate(
   const elapsedMs = intervalMs(prev, next);
   if (elapsedMs <= 0) return reset('clock');
 
+  // A value a 32-bit counter cannot hold: the kernel keeps this driver's statistics in 64 bits.
+  const width = [prev.inOctets, prev.outOctets, next.inOctets, next.outOctets].some((v) => v > MAX_32)
+    ? 64
+    : opts.width;
   const inBack = next.inOctets < prev.inOctets;
   const outBack = next.outOctets < prev.outOctets;
-  if ((inBack || outBack) && (opts.width === 64 || (inBack && outBack))) return reset('backwards');
+  if ((inBack || outBack) && (width === 64 || (inBack && outBack))) return reset('backwards');
 
-  const modulus = 1n << BigInt(opts.width);
+  const modulus = 1n << BigInt(width);
   const dIn = (next.inOctets - prev.inOctets + modulus) % modulus;
   const dOut = (next.outOctets - prev.outOctets + modulus) % modulus;
   if (inBack || outBack) {

@@ -211,6 +211,15 @@ describe('wrap or reset: counterRate judges from link speed, uptime and both dir
     expect(counterRate(p2, n2, { width: 64 })).toMatchObject({ counterReset: true, reason: 'backwards' });
   });
 
+  it('takes counters past 2^32 on a 32-bit kernel as 64-bit (a driver with 64-bit statistics)', () => {
+    // 5 GB then 3 GB: a 32-bit counter cannot hold 5e9, so going back is a reset, not a 2.29 GB wrap.
+    const [prev, next] = pair(30, [5_000_000_000n, 100n], [3_000_000_000n, 200n]);
+    expect(counterRate(prev, next, { width: 32, maxBps: 10e9 })).toMatchObject({ counterReset: true });
+    // And 5 GB moved forward in one interval is counted whole, not modulo 2^32.
+    const [p2, n2] = pair(40, [1_000n, 0n], [5_000_001_000n, 0n]);
+    expect(counterRate(p2, n2, { width: 32 })).toEqual({ inBps: 1e9, outBps: 0, counterReset: false });
+  });
+
   it('gives no rate over an interval of 0 or less on the agent clock', () => {
     for (const s of [0, -30]) {
       const [prev, next] = pair(s, [0n, 0n], [10n, 10n]);
