@@ -31,6 +31,8 @@ export const SAMPLE_MEASUREMENTS: Record<ProbeKind, MeasurementSpec> = {
       median_ms: ['medianMs', 'float'],
       p95_ms: ['p95Ms', 'float'],
       jitter_ms: ['jitterMs', 'float'],
+      duplicates: ['duplicates', 'integer'],
+      late: ['late', 'integer'],
       error: ['error', 'string'],
     },
   },

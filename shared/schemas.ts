@@ -51,6 +51,10 @@ export const PingSample = Type.Object(
     medianMs: Type.Optional(Ms),
     p95Ms: Type.Optional(Ms),
     jitterMs: Type.Optional(Ms),
+    /** Replies beyond the first to one echo (by ICMP sequence number): not in the RTT figures. */
+    duplicates: Type.Optional(Count),
+    /** Echoes whose first reply came after the echo timeout: counted lost, not in the RTT figures. */
+    late: Type.Optional(Count),
     error: Type.Optional(ErrorCode),
   },
   { additionalProperties: false },

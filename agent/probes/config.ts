@@ -144,8 +144,11 @@ export const WanConfig = Type.Object(
       default: ['default'],
     }),
     routers: Type.Array(WanRouter, { maxItems: 8, default: [] }),
-    /** A wrapped counter delta above this rate is taken as a reset (matters for 32-bit counters). */
-    maxMbps: Type.Number({ minimum: 1, default: 10_000 }),
+    /**
+     * Bound on the rate a 32-bit counter wrap may imply when the interface speed and the contract
+     * say nothing tighter; above it the counter was reset. 64-bit counters going back are always a reset.
+     */
+    maxMbps: Type.Number({ minimum: 1, default: 1000 }),
   },
   { additionalProperties: false, default: {} },
 );

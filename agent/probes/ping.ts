@@ -8,13 +8,67 @@ import { lossPct, summarizeRtts } from './stats.ts';
 import { mapLimit } from './util.ts';
 
 /**
- * The package gives per-echo RTTs (`times`, in arrival order) and a loss %, but not how many echoes
- * were sent: with a deadline, ping keeps sending until it has `count` replies or the deadline passes,
- * so `sent` can exceed `count`. We read it from ping's own summary line.
+ * How many echoes ping sent, from its own summary line: with a deadline, ping keeps sending until it
+ * has `count` replies or the deadline passes, so `sent` can exceed `count`. (Its `received` counts a
+ * reply to a sequence it never sent, and a late one: the probe counts from the reply lines instead.)
  */
 export function parseTransmitted(output: string): { sent: number; received: number } | undefined {
   const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(output);
   return m ? { sent: Number(m[1]), received: Number(m[2]) } : undefined;
+}
+
+export interface EchoReply {
+  /** ICMP sequence number (iputils numbers echoes 1, 2, … sent). */
+  seq: number;
+  /** Round-trip time, ms. */
+  ms: number;
+}
+
+/**
+ * The echo replies in iputils ping's output, in arrival order:
+ * `64 bytes from 192.0.2.1: icmp_seq=3 ttl=64 time=0.51 ms`, possibly followed by `(DUP!)`. The
+ * `ping` package's `times` keeps every such line, duplicates included: we read the lines ourselves.
+ */
+export function parseReplies(output: string): EchoReply[] {
+  const replies: EchoReply[] = [];
+  for (const m of output.matchAll(/\bicmp_seq=(\d+)\b.*?\btime[=<]([\d.]+) ?ms/g)) {
+    const ms = Number(m[2]);
+    if (Number.isFinite(ms)) replies.push({ seq: Number(m[1]), ms });
+  }
+  return replies;
+}
+
+export interface EchoCount {
+  /** Echoes whose first reply came within the timeout. */
+  received: number;
+  /** Their RTTs, ms, in the order the echoes were sent (jitter compares consecutive echoes). */
+  rtts: number[];
+  /** Replies beyond the first for one echo (RFC 5560's duplicates): not RTT samples, not loss. */
+  duplicates: number;
+  /** Echoes whose first reply came after the timeout: lost (RFC 2680 §2.5), not RTT samples. */
+  late: number;
+}
+
+/**
+ * Counts each echo once, by its ICMP sequence number: the first reply within `timeoutMs` is its RTT,
+ * later ones are duplicates, a first reply after `timeoutMs` makes it late (and lost). A reply to a
+ * sequence number outside 1..sent was never asked for and is ignored.
+ */
+export function countEchoes(sent: number, replies: readonly EchoReply[], timeoutMs: number): EchoCount {
+  const first = new Map<number, number>();
+  let duplicates = 0;
+  for (const r of replies) {
+    if (r.seq < 1 || r.seq > sent) continue;
+    if (first.has(r.seq)) duplicates++;
+    else first.set(r.seq, r.ms);
+  }
+  const inTime = [...first].filter(([, ms]) => ms <= timeoutMs).sort(([a], [b]) => a - b);
+  return {
+    received: inTime.length,
+    rtts: inTime.map(([, ms]) => ms),
+    duplicates,
+    late: first.size - inTime.length,
+  };
 }
 
 /** Why a round got no answer, from ping's own words (its exit code is not exposed by the package). */
@@ -29,18 +83,16 @@ export function pingErrorCode(output: string, received: number): string | undefi
   return 'ETIMEDOUT';
 }
 
+/** One round's sample from ping's output; `echoTimeoutMs` is how long an echo may take to count. */
 export function pingSample(
   target: string,
   role: PingTarget['role'],
   t: number,
   output: string,
-  times: readonly number[],
+  echoTimeoutMs: number,
 ): PingSample {
-  const rtts = times.filter((v) => typeof v === 'number' && Number.isFinite(v));
-  const counted = parseTransmitted(output);
-  const received = counted?.received ?? rtts.length;
-  const sent = counted?.sent ?? 0;
-  const summary = summarizeRtts(rtts);
+  const sent = parseTransmitted(output)?.sent ?? 0;
+  const { received, rtts, duplicates, late } = countEchoes(sent, parseReplies(output), echoTimeoutMs);
   const error = pingErrorCode(output, received);
   return {
     probe: 'ping',
@@ -50,7 +102,8 @@ export function pingSample(
     sent,
     received,
     lossPct: lossPct(sent, received),
-    ...summary,
+    ...summarizeRtts(rtts),
+    ...(sent > 0 ? { duplicates, late } : {}),
     ...(error ? { error } : {}),
   };
 }
@@ -93,9 +146,7 @@ export class PingProbe implements Probe<PingConfig> {
         timeout: echoTimeoutS,
         extra: ['-n', '-i', String(echoIntervalMs / 1000)],
       });
-      // `times` (per-echo RTTs) exists at runtime since ping 0.4.2 but @types/ping lacks it.
-      const times = (res as { times?: unknown }).times;
-      return pingSample(label, target.role, t, res.output, Array.isArray(times) ? times : []);
+      return pingSample(label, target.role, t, res.output, echoTimeoutS * 1000);
     } catch (err) {
       ctx.log.warn({ err, target: label }, 'ping could not run');
       return {

@@ -4,10 +4,19 @@ import snmp from 'net-snmp';
 export const OID = {
   sysUpTime: '1.3.6.1.2.1.1.3.0',
   ifDescr: '1.3.6.1.2.1.2.2.1.2',
+  /** Gauge32, bit/s; 0 = unknown, 2^32-1 = faster (see ifHighSpeed). */
+  ifSpeed: '1.3.6.1.2.1.2.2.1.5',
   ifOperStatus: '1.3.6.1.2.1.2.2.1.8',
+  /** Counter32: what an SNMPv1 agent, or one without ifXTable, offers. */
+  ifInOctets: '1.3.6.1.2.1.2.2.1.10',
+  ifOutOctets: '1.3.6.1.2.1.2.2.1.16',
   ifName: '1.3.6.1.2.1.31.1.1.1.1',
   ifHCInOctets: '1.3.6.1.2.1.31.1.1.1.6',
   ifHCOutOctets: '1.3.6.1.2.1.31.1.1.1.10',
+  /** Gauge32, Mbit/s. */
+  ifHighSpeed: '1.3.6.1.2.1.31.1.1.1.15',
+  /** TimeStamp: sysUpTime at the interface's last counter discontinuity (RFC 2863 §6). */
+  ifCounterDiscontinuityTime: '1.3.6.1.2.1.31.1.1.1.19',
 } as const;
 
 export interface SnmpEndpoint {
@@ -27,6 +36,12 @@ export function decodeCounter64(value: unknown): bigint {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return BigInt(Math.trunc(value));
   if (typeof value === 'bigint') return value;
   throw new TypeError(`not a counter value: ${typeof value}`);
+}
+
+/** Lexicographic order of OIDs as sub-identifier arrays: negative, 0 or positive. */
+function compareOids(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 /** Last sub-identifier of a table column's instance OID: the ifIndex. */
@@ -64,16 +79,27 @@ export class SnmpClient {
     });
   }
 
-  /** Every varbind under a column or subtree, bounded so a broken agent cannot grow it forever. */
+  /**
+   * Every varbind under a column or subtree, bounded so a broken agent cannot grow it forever. A
+   * GetBulk answer must move strictly forward (RFC 3416 §4.2.3): an agent that answers past its last
+   * object with noSuchObject at the same OID (net-snmp's own agent does) would make the walk spin, so
+   * an error varbind or an OID not past the previous one ends it.
+   */
   walk(oid: string, maxRows = 4096): Promise<Map<string, unknown>> {
     return new Promise((resolve, reject) => {
       const out = new Map<string, unknown>();
+      let last: number[] = [];
       this.session.subtree(
         oid,
         20,
         ((varbinds: snmp.Varbind[]) => {
-          for (const vb of varbinds) if (!snmp.isVarbindError(vb)) out.set(vb.oid, vb.value);
-          return out.size >= maxRows; // true stops the walk
+          for (const vb of varbinds) {
+            const arcs = vb.oid.split('.').map(Number);
+            if (snmp.isVarbindError(vb) || compareOids(arcs, last) <= 0) return true; // true stops the walk
+            last = arcs;
+            out.set(vb.oid, vb.value);
+          }
+          return out.size >= maxRows;
         }) as snmp.FeedCallback,
         (err: Error | null) => (err ? reject(err) : resolve(out)),
       );

@@ -16,6 +16,7 @@ export const BINARY_PACKAGES: Record<string, string> = {
   tc: 'iproute2',
   alertmanager: 'prometheus-alertmanager',
   chromium: 'chromium',
+  python3: 'python3',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

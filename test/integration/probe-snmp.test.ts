@@ -1,6 +1,7 @@
 // The SNMP side of the wan and wifi probes against real agents: Net-SNMP's snmpd (IF-MIB of this
 // machine, lo's counters) and net-snmp's in-process agent playing a router and an access point
-// whose MIB the test controls (64-bit counters past 2^53, wraps, reboots, radios going down).
+// whose MIB the test controls (64-bit counters past 2^53, 32-bit wraps and resets, reboots, radios
+// going down).
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
@@ -104,6 +105,52 @@ async function startDevice(
   };
 }
 
+/**
+ * A router with IF-MIB's ifTable only (no ifXTable, as many small routers and every SNMPv1 agent):
+ * octet counters are Counter32, the speed is ifSpeed (bit/s).
+ */
+async function startCounter32Router(ifaces: { index: number; name: string; speedBps: number }[]) {
+  const port = await freePort();
+  const agent = snmp.createAgent({ port, address: '127.0.0.1', disableAuthorization: false }, () => {});
+  agent.getAuthorizer().addCommunity('public');
+  const mib = agent.getMib();
+  mib.registerProvider({
+    name: 'sysUpTime',
+    type: snmp.MibProviderType.Scalar,
+    oid: '1.3.6.1.2.1.1.3',
+    scalarType: snmp.ObjectType.TimeTicks,
+    maxAccess: RO,
+  });
+  mib.registerProvider({
+    name: 'ifEntry',
+    type: snmp.MibProviderType.Table,
+    oid: '1.3.6.1.2.1.2.2.1',
+    maxAccess: snmp.MaxAccess['not-accessible'],
+    tableColumns: [
+      { number: 1, name: 'ifIndex', type: snmp.ObjectType.Integer, maxAccess: RO },
+      { number: 2, name: 'ifDescr', type: snmp.ObjectType.OctetString, maxAccess: RO },
+      { number: 5, name: 'ifSpeed', type: snmp.ObjectType.Gauge32, maxAccess: RO },
+      { number: 10, name: 'ifInOctets', type: snmp.ObjectType.Counter32, maxAccess: RO },
+      { number: 16, name: 'ifOutOctets', type: snmp.ObjectType.Counter32, maxAccess: RO },
+    ],
+    tableIndex: [{ columnName: 'ifIndex' }],
+  });
+  mib.setScalarValue('sysUpTime', 100_000);
+  for (const i of ifaces) mib.addTableRow('ifEntry', [i.index, i.name, i.speedBps, 0, 0]);
+  return {
+    port,
+    /** One moment on the router: its uptime (1/100 s) and each interface's [in, out] octets. */
+    set: (uptimeTicks: number, counters: Record<number, [number, number]>) => {
+      mib.setScalarValue('sysUpTime', uptimeTicks);
+      for (const [index, [inOctets, outOctets]] of Object.entries(counters)) {
+        mib.setTableSingleCell('ifEntry', 10, [Number(index)], inOctets);
+        mib.setTableSingleCell('ifEntry', 16, [Number(index)], outOctets);
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
 /** Pushes `bytes` through the loopback interface over a TCP connection. */
 async function loopbackTraffic(bytes: number) {
   const server = createServer((s) => s.resume());
@@ -170,8 +217,8 @@ describe('wan probe over SNMP', () => {
     }
   }, 30_000);
 
-  it('decodes 64-bit counters past 2^53, and handles their wrap and a router reboot', async () => {
-    const base = (1n << 64n) - 37_500_000n;
+  it('decodes 64-bit counters past 2^53; a 64-bit counter going back and a router reboot are resets', async () => {
+    const base = (1n << 64n) - 75_000_000n;
     const dev = await startDevice([
       { index: 3, name: 'wan0', up: true, inOctets: base, outOctets: 1n << 60n },
     ]);
@@ -187,11 +234,11 @@ describe('wan probe over SNMP', () => {
       dev.setUptime(100_000);
       expect(await probe.run(ctxAt(t0))).toEqual([]);
 
-      // 60 s later: in wrapped past 2^64 after 75 MB, out moved 15 MB above 2^60 (beyond 2^53).
+      // 60 s later: in moved 75 MB up to just under 2^64, out 15 MB above 2^60 (beyond 2^53).
       dev.setUptime(106_000);
-      dev.setCounters(3, 37_500_000n, (1n << 60n) + 15_000_000n);
-      const [wrapped] = await probe.run(ctxAt(t0 + 60_000));
-      expect(wrapped).toEqual({
+      dev.setCounters(3, (1n << 64n) - 1n, (1n << 60n) + 15_000_000n);
+      const [plain] = await probe.run(ctxAt(t0 + 60_000));
+      expect(plain).toEqual({
         probe: 'wan',
         t: t0 + 60_000,
         source: 'snmp',
@@ -202,22 +249,137 @@ describe('wan probe over SNMP', () => {
         outPct: 20,
       });
 
+      // "Past 2^64" to 37.5 MB: a 64-bit counter going back is a reset, never a wrap (2^64 bytes is
+      // centuries at any line rate), even with the uptime going on.
+      dev.setUptime(112_000);
+      dev.setCounters(3, 37_499_999n, (1n << 60n) + 15_000_000n);
+      const [wrapped] = await probe.run(ctxAt(t0 + 120_000));
+      expect(wrapped).toMatchObject({ counterReset: true, inBps: 0, outBps: 0 });
+
       // Rebooted: uptime back to 30 s, counters restarted small.
       dev.setUptime(3_000);
       dev.setCounters(3, 1_000n, 2_000n);
-      const [reset] = await probe.run(ctxAt(t0 + 120_000));
+      const [reset] = await probe.run(ctxAt(t0 + 180_000));
       expect(reset).toMatchObject({ counterReset: true, inBps: 0, outBps: 0 });
       expect(reset!.inPct).toBeUndefined();
 
       // And the next round is a plain rate again.
       dev.setUptime(9_000);
       dev.setCounters(3, 1_000n + 7_500_000n, 2_000n);
-      const [after] = await probe.run(ctxAt(t0 + 180_000));
+      const [after] = await probe.run(ctxAt(t0 + 240_000));
       expect(after).toMatchObject({ inBps: 1_000_000, outBps: 0 });
       expect(after!.counterReset).toBeUndefined();
-      expect(rejected(wrapped, reset, after)).toBeUndefined();
+      expect(rejected(plain, wrapped, reset, after)).toBeUndefined();
     } finally {
       dev.close();
+    }
+  }, 30_000);
+});
+
+describe('wan probe over SNMP, 32-bit counters (ifInOctets/ifOutOctets)', () => {
+  it('tells a genuine wrap from a reset by link speed, both directions and sysUpTime', async () => {
+    const TWO_32 = 2 ** 32;
+    const router = await startCounter32Router([
+      { index: 1, name: 'wan0', speedBps: 100e6 }, // a wrap at 100 Mbit/s
+      { index: 2, name: 'wan1', speedBps: 1e9 }, // a reset after 3.5e9 / 9e8 bytes
+      { index: 3, name: 'wan2', speedBps: 10e6 }, // a "wrap" 10 times faster than the link
+    ]);
+    try {
+      const cfg = resolveProbesConfig({
+        wan: {
+          interfaces: [],
+          routers: [
+            { host: '127.0.0.1', port: router.port, name: 'r32', interfaces: ['wan0', 'wan1', 'wan2'] },
+          ],
+        },
+      });
+      const probe = new WanProbe(cfg.wan);
+      const t0 = 1_800_000_000_000;
+      router.set(100_000, {
+        1: [TWO_32 - 300_000_000, 900_000_000],
+        2: [3_500_000_000, 900_000_000],
+        3: [TWO_32 - 400_000_000, 1_000],
+      });
+      expect(await probe.run(ctxAt(t0))).toEqual([]);
+
+      // 30 s later, no reboot (uptime went on).
+      router.set(103_000, {
+        1: [75_000_000, 937_500_000], // in wrapped after 375 MB: 100 Mbit/s; out 10 Mbit/s
+        2: [40_000_000, 8_000_000], // both back: the interface's counters were reset
+        3: [5_000_000, 2_000], // 405 MB in 30 s = 108 Mbit/s through a 10 Mbit/s port
+      });
+      const [wrap, reset, tooFast] = await probe.run(ctxAt(t0 + 30_000));
+      expect(wrap).toEqual({
+        probe: 'wan',
+        t: t0 + 30_000,
+        source: 'snmp',
+        iface: 'r32:wan0',
+        inBps: 100_000_000,
+        outBps: 10_000_000,
+      });
+      // The decision before issue 14 read 222.7 / 907.5 Mbit/s here.
+      expect(reset).toEqual({
+        probe: 'wan',
+        t: t0 + 30_000,
+        source: 'snmp',
+        iface: 'r32:wan1',
+        inBps: 0,
+        outBps: 0,
+        counterReset: true,
+      });
+      expect(tooFast).toMatchObject({ iface: 'r32:wan2', counterReset: true, inBps: 0, outBps: 0 });
+
+      // The router rebooted 10 s ago: every interface is a reset, even wan1 whose counters rose.
+      router.set(1_000, { 1: [1_000_000, 2_000_000], 2: [50_000_000, 9_000_000], 3: [1_000, 1_000] });
+      const rebooted = await probe.run(ctxAt(t0 + 60_000));
+      expect(rebooted.map((s) => [s.iface, s.counterReset])).toEqual([
+        ['r32:wan0', true],
+        ['r32:wan1', true],
+        ['r32:wan2', true],
+      ]);
+
+      // Then plain rates again: 37.5 MB and 3.75 MB in 30 s.
+      router.set(4_000, { 1: [38_500_000, 2_000_000], 2: [50_000_000, 12_750_000], 3: [1_000, 1_000] });
+      const after = await probe.run(ctxAt(t0 + 90_000));
+      expect(after.map((s) => [s.iface, s.inBps, s.outBps, s.counterReset])).toEqual([
+        ['r32:wan0', 10_000_000, 0, undefined],
+        ['r32:wan1', 0, 1_000_000, undefined],
+        ['r32:wan2', 0, 0, undefined],
+      ]);
+      expect(rejected(wrap, reset, tooFast, ...rebooted, ...after)).toBeUndefined();
+    } finally {
+      router.close();
+    }
+  }, 30_000);
+
+  it('reads Counter32 through SNMPv1, which cannot carry Counter64', async () => {
+    const router = await startCounter32Router([{ index: 7, name: 'adsl0', speedBps: 20e6 }]);
+    try {
+      const cfg = resolveProbesConfig({
+        wan: {
+          interfaces: [],
+          routers: [{ host: '127.0.0.1', port: router.port, version: '1', interfaces: ['adsl0'] }],
+        },
+      });
+      const probe = new WanProbe(cfg.wan, { contractedMbps: { down: 20, up: 1 } });
+      const t0 = 1_800_000_000_000;
+      router.set(100_000, { 7: [2 ** 32 - 10_000_000, 1_000] });
+      expect(await probe.run(ctxAt(t0))).toEqual([]);
+      // 60 s later: in wrapped after 75 MB (10 Mbit/s, half the contract), out 750 kB.
+      router.set(106_000, { 7: [65_000_000, 751_000] });
+      const [s] = await probe.run(ctxAt(t0 + 60_000));
+      expect(s).toEqual({
+        probe: 'wan',
+        t: t0 + 60_000,
+        source: 'snmp',
+        iface: '127.0.0.1:adsl0',
+        inBps: 10_000_000,
+        outBps: 100_000,
+        inPct: 50,
+        outPct: 10,
+      });
+    } finally {
+      router.close();
     }
   }, 30_000);
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseTransmitted, pingErrorCode, pingSample } from '../../agent/probes/ping.ts';
+import {
+  countEchoes,
+  parseReplies,
+  parseTransmitted,
+  pingErrorCode,
+  pingSample,
+} from '../../agent/probes/ping.ts';
 import { lossPct, meanAbsoluteJitter, percentile, summarizeRtts } from '../../agent/probes/stats.ts';
 
 describe('percentile (linear interpolation between closest ranks)', () => {
@@ -92,7 +98,7 @@ rtt min/avg/max/mdev = 0.036/0.040/0.051/0.004 ms
   });
 
   it('builds a sample: an unknown host is 100 % loss with an error code', () => {
-    const s = pingSample('ent', 'ent', 1000, 'ping: ent.invalid: Name or service not known\n', []);
+    const s = pingSample('ent', 'ent', 1000, 'ping: ent.invalid: Name or service not known\n', 2000);
     expect(s).toEqual({
       probe: 'ping',
       t: 1000,
@@ -105,9 +111,104 @@ rtt min/avg/max/mdev = 0.036/0.040/0.051/0.004 ms
     });
   });
 
-  it('builds a sample with partial loss from the summary line and the RTTs', () => {
-    const s = pingSample('gw', 'gateway', 1000, ok, [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+  it('builds a sample with partial loss from the summary line and the reply lines', () => {
+    // Echoes 3 and 7 lost: ping sent 12 to get its 10 replies.
+    const seqs = [1, 2, 4, 5, 6, 8, 9, 10, 11, 12];
+    const out = iputils(
+      seqs.map((seq, i) => reply(seq, i % 2 ? 2 : 1)),
+      '12 packets transmitted, 10 received, 16.6667% packet loss, time 2203ms',
+    );
+    const s = pingSample('gw', 'gateway', 1000, out, 2000);
     expect(s).toMatchObject({ sent: 12, received: 10, lossPct: 16.667, minMs: 1, maxMs: 2, jitterMs: 1 });
+    expect(s).toMatchObject({ duplicates: 0, late: 0 });
     expect(s.error).toBeUndefined();
+  });
+});
+
+/** One iputils reply line. */
+const reply = (seq: number, ms: number, dup = false) =>
+  `64 bytes from 198.18.0.2: icmp_seq=${seq} ttl=64 time=${ms} ms${dup ? ' (DUP!)' : ''}`;
+/** iputils ping output around reply lines and a summary line. */
+const iputils = (lines: string[], summary: string) =>
+  [
+    'PING 198.18.0.2 (198.18.0.2) 56(84) bytes of data.',
+    ...lines,
+    '',
+    '--- 198.18.0.2 ping statistics ---',
+    summary,
+    '',
+  ].join('\n');
+
+describe('each echo counted once, by ICMP sequence number', () => {
+  it('keeps a duplicated reply (50 ms later) out of the RTT figures and the loss', () => {
+    // A host that answers every echo twice: first replies under 1 ms, copies 50 ms later. The copy of
+    // echo 10 never shows: ping had its 10 replies and ended.
+    const lines: string[] = [];
+    for (let seq = 1; seq <= 10; seq++) {
+      lines.push(reply(seq, 0.3 + seq / 20));
+      if (seq < 10) lines.push(reply(seq, 50.4 + seq / 10, true));
+    }
+    const out = iputils(
+      lines,
+      '10 packets transmitted, 10 received, +9 duplicates, 0% packet loss, time 1845ms',
+    );
+    const s = pingSample('dup', 'other', 1000, out, 2000);
+    expect(s).toMatchObject({ sent: 10, received: 10, lossPct: 0, duplicates: 9, late: 0 });
+    // Before: avg 25 ms, p95 55 ms, jitter 53 ms from the copies.
+    expect(s.maxMs).toBeLessThan(1);
+    expect(s.p95Ms).toBeLessThan(1);
+    expect(s.avgMs).toBeCloseTo(0.575, 3);
+    expect(s.jitterMs).toBeCloseTo(0.05, 3);
+  });
+
+  it('counts a reply after the echo timeout as late and lost, not as an RTT', () => {
+    const lines = [1, 2, 4, 5, 6, 7, 8, 9, 10].map((seq) => reply(seq, 10));
+    lines.splice(2, 0, reply(3, 2400)); // echo 3 came back after 2.4 s, with a 2 s timeout
+    const out = iputils(lines, '10 packets transmitted, 10 received, 0% packet loss, time 1845ms');
+    const s = pingSample('slow', 'other', 1000, out, 2000);
+    expect(s).toMatchObject({ sent: 10, received: 9, lossPct: 10, late: 1, duplicates: 0, maxMs: 10 });
+    // All late: 100 % loss, no RTT figures, the round timed out.
+    const allLate = iputils(
+      [1, 2, 3].map((seq) => reply(seq, 3000)),
+      '3 packets transmitted, 3 received, 0% packet loss, time 5000ms',
+    );
+    const t = pingSample('slow', 'other', 1000, allLate, 2000);
+    expect(t).toMatchObject({ sent: 3, received: 0, lossPct: 100, late: 3, error: 'ETIMEDOUT' });
+    expect(t.avgMs).toBeUndefined();
+  });
+
+  it('ignores a reply to a sequence number that was never sent', () => {
+    // ping itself counts the stray reply (seq 1001) as received and reports no loss.
+    const lines = [1, 2, 4, 5, 6, 7, 8, 9, 10].map((seq) => reply(seq, 1));
+    lines.splice(1, 0, reply(1001, 1.7), reply(0, 1.5));
+    const out = iputils(lines, '10 packets transmitted, 10 received, 0% packet loss, time 1845ms');
+    const s = pingSample('stray', 'other', 1000, out, 2000);
+    expect(s).toMatchObject({ sent: 10, received: 9, lossPct: 10, duplicates: 0, late: 0, maxMs: 1 });
+  });
+
+  it('orders RTTs by sequence for jitter, whatever the arrival order', () => {
+    const replies = parseReplies([reply(2, 30), reply(1, 40), reply(3, 20), reply(2, 90, true)].join('\n'));
+    expect(replies).toEqual([
+      { seq: 2, ms: 30 },
+      { seq: 1, ms: 40 },
+      { seq: 3, ms: 20 },
+      { seq: 2, ms: 90 },
+    ]);
+    expect(countEchoes(3, replies, 1000)).toEqual({
+      received: 3,
+      rtts: [40, 30, 20],
+      duplicates: 1,
+      late: 0,
+    });
+  });
+
+  it('counts a late first reply and its copy once each, and nothing without a summary line', () => {
+    const replies = [
+      { seq: 1, ms: 5 },
+      { seq: 2, ms: 2500 },
+      { seq: 2, ms: 2550 },
+    ];
+    expect(countEchoes(2, replies, 2000)).toEqual({ received: 1, rtts: [5], duplicates: 1, late: 1 });
+    expect(countEchoes(0, replies, 2000)).toEqual({ received: 0, rtts: [], duplicates: 0, late: 0 });
   });
 });
