@@ -59,3 +59,18 @@ export function totalMs(list: readonly Interval[]): number {
   for (const [a, b] of list) sum += b - a;
   return sum;
 }
+
+/** The part of normalized `list` inside [start, end), found by bisection (long lists, many days). */
+export function clip(list: readonly Interval[], start: number, end: number): Interval[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]![1] <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: Interval[] = [];
+  for (let i = lo; i < list.length && list[i]![0] < end; i++)
+    out.push([Math.max(list[i]![0], start), Math.min(list[i]![1], end)]);
+  return out.filter(([a, b]) => b > a);
+}

@@ -13,6 +13,7 @@ import {
   schoolAvailability,
   totalsOf,
 } from './engine.ts';
+import { clip, normalize } from './intervals.ts';
 import { daysOf } from './periods.ts';
 
 export interface DailyTotals extends AvailabilityTotals {
@@ -28,11 +29,22 @@ export interface DailyTotals extends AvailabilityTotals {
  */
 export function dailyTotals(input: SchoolAvailabilityInput, timeZone: string): DailyTotals[] {
   const endMs = input.asOfMs === undefined ? input.endMs : Math.min(input.endMs, input.asOfMs);
+  // A year of minute batches makes long lists: sort them once, hand each day its slice.
+  const open = normalize(input.open);
+  const measured = normalize(input.measured);
   return daysOf(input.startMs, endMs, timeZone).map((day) => ({
     date: day.label,
     startMs: day.startMs,
     endMs: day.endMs,
-    ...totalsOf(schoolAvailability({ ...input, startMs: day.startMs, endMs: day.endMs })),
+    ...totalsOf(
+      schoolAvailability({
+        ...input,
+        startMs: day.startMs,
+        endMs: day.endMs,
+        open: clip(open, day.startMs, day.endMs),
+        measured: clip(measured, day.startMs, day.endMs),
+      }),
+    ),
   }));
 }
 

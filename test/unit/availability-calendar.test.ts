@@ -6,6 +6,7 @@ import getJoursFeries from '@socialgouv/jours-feries';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  clip,
   daysOf,
   frenchPublicHolidays,
   intersect,
@@ -243,6 +244,16 @@ describe('intervals', () => {
       [22, 29],
     ]);
     expect(subtract([[0, 10]], [])).toEqual([[0, 10]]);
+    const list: [number, number][] = [
+      [0, 10],
+      [20, 30],
+      [40, 50],
+    ];
+    expect(clip(list, 25, 45)).toEqual([
+      [25, 30],
+      [40, 45],
+    ]);
+    expect(clip(list, 10, 20)).toEqual([]);
     expect(subtract([[0, 10]], [[-5, 15]])).toEqual([]);
   });
 });
