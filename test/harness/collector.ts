@@ -128,6 +128,8 @@ export function everySample(t: number, target = 'gateway'): Sample[] {
       medianMs: 2,
       p95Ms: 5,
       jitterMs: 0.7,
+      duplicates: 2,
+      late: 1,
       error: 'PARTIAL',
     },
     {
