@@ -25,6 +25,8 @@ export interface RenderedAlert {
   title: string;
   text: string;
   link: string;
+  /** What the link opens, in the message's language (a button's label). */
+  linkLabel: string;
   severity: Alert['severity'];
   status: 'firing' | 'resolved';
 }
@@ -370,6 +372,7 @@ export function render(
     title,
     text: lines.join('\n'),
     link,
+    linkLabel: w.dashboard,
     severity: a.severity,
     status: resolved ? 'resolved' : 'firing',
   };

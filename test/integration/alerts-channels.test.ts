@@ -141,7 +141,10 @@ describe('webhook channel', () => {
       text: expect.stringContaining('[RESOLVED]'),
       color: 'Good',
     });
-    expect(card.content.actions[0]?.url).toBe('http://grafana.test/d/school?var-uai=0690001B');
+    expect(card.content.actions[0]).toMatchObject({
+      title: 'Dashboard',
+      url: 'http://grafana.test/d/school?var-uai=0690001B',
+    });
   });
 });
 

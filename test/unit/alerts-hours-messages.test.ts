@@ -124,6 +124,7 @@ describe('alert messages', () => {
       'Tableau de bord : https://grafana.example/d/school?var-uai=0690001B',
     ]);
     expect(r.link).toBe('https://grafana.example/d/school?var-uai=0690001B');
+    expect(r.linkLabel).toBe('Tableau de bord');
   });
 
   it('gives a recovery its end time and its duration, in both languages', () => {
