@@ -6,8 +6,9 @@ import { emailChannel } from './channels/email.ts';
 import { webhookChannel } from './channels/webhook.ts';
 import type { AlertsConfig } from './config.ts';
 import { Dispatcher } from './dispatch.ts';
-import { type MessageOptions, render } from './messages.ts';
+import { type AnchorFigures, describe, type MessageOptions, render } from './messages.ts';
 import {
+  type Alert,
   AlertPolicy,
   type Notification,
   type PolicyContext,
@@ -24,11 +25,18 @@ export function channelsFrom(cfg: AlertsConfig['channels']): Channel[] {
   ];
 }
 
+/** Schools whose latest anchor round is kept for the texts, at most. */
+const MAX_FIGURES = 200_000;
+
 export class Alerting {
   readonly policy: AlertPolicy;
   readonly dispatcher: Dispatcher;
   private readonly messages: MessageOptions;
   private lastRefresh = 0;
+  /** Each school's latest live anchor round (loss and latency per anchor): a degraded alert quotes it. */
+  private readonly figures = new Map<string, AnchorFigures & { at: number }>();
+  /** The round a degraded alert quoted when sent: its resolution gives the same cause. */
+  private readonly quoted = new Map<string, AnchorFigures>();
 
   constructor(
     private readonly cfg: AlertsConfig,
@@ -54,15 +62,47 @@ export class Alerting {
       timezone: cfg.timezone,
       schoolUrl: cfg.dashboard.schoolUrl,
       fleetUrl: cfg.dashboard.fleetUrl,
+      massWindowMs: cfg.mass.windowSeconds * 1000,
     };
   }
 
+  open(): Alert[] {
+    return this.policy.open();
+  }
+
+  /** One line in the configured language, for the API's alert list. */
+  describe(a: Alert): string {
+    const figures = this.quoted.get(a.key) ?? (a.uai ? this.figures.get(a.uai) : undefined);
+    return describe(a, this.school, this.messages, figures);
+  }
+
   private delivery(n: Notification): Delivery {
+    const a = n.alert;
+    const figures = a.uai ? this.figures.get(a.uai) : undefined;
+    const atStart = this.quoted.get(a.key);
+    if (a.kind === 'school_degraded') {
+      if (n.type === 'resolved') this.quoted.delete(a.key);
+      // Alertmanager's periodic re-posts are 'firing' too: the first quote stays.
+      else if (n.type === 'firing' && figures && !this.quoted.has(a.key)) this.quoted.set(a.key, figures);
+    }
     return {
       notification: n,
-      rendered: render(n, this.school, this.messages),
+      rendered: render(n, this.school, this.messages, figures, atStart),
       school: n.alert.uai ? this.school(n.alert.uai) : undefined,
     };
+  }
+
+  private record(ev: Extract<PolicyEvent, { kind: 'round' }>, at: number): void {
+    if ((ev.metric !== 'loss' && ev.metric !== 'latency') || ev.value === undefined) return;
+    let f = this.figures.get(ev.uai);
+    // The rounds of one batch share its arrival time: a later one starts a fresh set.
+    if (!f || f.at !== at) {
+      f = { at, lossPct: {}, latencyMs: {} };
+      this.figures.delete(ev.uai);
+      this.figures.set(ev.uai, f);
+      if (this.figures.size > MAX_FIGURES) this.figures.delete(this.figures.keys().next().value!);
+    }
+    (ev.metric === 'loss' ? f.lossPct : f.latencyMs)[ev.subject] = ev.value;
   }
 
   private deliver(list: Notification[]): void {
@@ -74,6 +114,7 @@ export class Alerting {
   }
 
   handle(ev: PolicyEvent, now: number): void {
+    if (ev.kind === 'round') this.record(ev, now);
     this.deliver(this.policy.handle(ev, now));
   }
 

@@ -13,6 +13,10 @@ export type AlertKind =
   | 'collector_broker';
 export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation';
 export type Severity = 'critical' | 'warning';
+export interface Threshold {
+  value: number;
+  level: Severity;
+}
 
 export interface Alert {
   key: string;
@@ -31,7 +35,12 @@ export interface Alert {
   lastSentAt: number | null;
   /** The mass alert this school's alert is folded into. */
   groupKey?: string;
+  /** The last bad round's measured value: % for loss and WAN use, ms for latency. */
   value?: number;
+  /** The threshold that value crossed, and which one. */
+  threshold?: Threshold;
+  /** WAN saturation: the throughput behind the percentage, bits per second. */
+  rateBps?: number;
   reason?: string;
   /** Why it is due but not yet sent (outside hours, maintenance...): said when it is finally sent. */
   heldBy?: MuteReason;
@@ -110,6 +119,8 @@ export type PolicyEvent =
       bad: boolean;
       severity: Severity;
       value?: number;
+      threshold?: Threshold;
+      rateBps?: number;
       /** When the agent measured it (its clock): a round from before the school's last recovery is ignored. */
       t?: number;
     };
@@ -251,8 +262,10 @@ export class AlertPolicy {
     }
     const existing = this.alerts.get(key);
     if (ev.bad && s.bad >= this.rules.rounds) {
+      // The value, its threshold and its rate always come from the same round.
+      const figures = { value: ev.value, threshold: ev.threshold, rateBps: ev.rateBps };
       if (existing) {
-        existing.value = ev.value;
+        Object.assign(existing, figures);
         if (ev.severity === 'critical') existing.severity = 'critical';
       } else
         this.alerts.set(key, {
@@ -264,7 +277,7 @@ export class AlertPolicy {
           since: now,
           notifiedAt: null,
           lastSentAt: null,
-          value: ev.value,
+          ...figures,
         });
     }
     if (!ev.bad && s.good >= this.rules.rounds) {

@@ -6,10 +6,13 @@ import type { PolicyEvent } from './policy.ts';
 type Round = Extract<PolicyEvent, { kind: 'round' }>;
 
 function level(value: number, t: { warn: number; crit: number }) {
+  const severity = value >= t.crit ? ('critical' as const) : ('warning' as const);
   return {
     bad: value >= t.warn,
-    severity: value >= t.crit ? ('critical' as const) : ('warning' as const),
+    severity,
     value,
+    // The threshold the message names: the highest one crossed, else the one to watch.
+    threshold: { value: severity === 'critical' ? t.crit : t.warn, level: severity },
   };
 }
 
@@ -60,6 +63,7 @@ export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
             subject: s.iface,
             t: s.t,
             ...level(pct, th.wanSaturationPct),
+            rateBps: (s.inPct ?? -1) >= (s.outPct ?? -1) ? s.inBps : s.outBps,
           });
         break;
       }

@@ -3,7 +3,11 @@
 import type { Alert } from '../alerts/policy.ts';
 import type { AlertsSource, AlertView } from './ports.ts';
 
-export function alertView(a: Alert, commune: (uai: string) => string | undefined): AlertView {
+export function alertView(
+  a: Alert,
+  commune: (uai: string) => string | undefined,
+  describe?: (a: Alert) => string,
+): AlertView {
   const where = a.group ? `${a.group.by} ${a.group.value} (${a.members?.length ?? 0})` : (a.uai ?? '');
   const what = [a.kind.replaceAll('_', ' '), where, a.subject].filter(Boolean).join(' · ');
   const c = a.uai ? commune(a.uai) : a.group?.by === 'commune' ? a.group.value : undefined;
@@ -13,7 +17,8 @@ export function alertView(a: Alert, commune: (uai: string) => string | undefined
     severity: a.severity,
     ...(a.uai ? { uai: a.uai } : {}),
     ...(c ? { commune: c } : {}),
-    summary: a.reason ? `${what}: ${a.reason}` : what,
+    // The alerts' own words and language when the alerting gives them (collector/alerts/messages.ts).
+    summary: describe ? describe(a) : a.reason ? `${what}: ${a.reason}` : what,
     startedAt: a.since,
     ...(a.heldBy ? { suppressed: true } : {}),
   };
@@ -25,7 +30,7 @@ export class AlertHistory implements AlertsSource {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly policy: { open(): Alert[] },
+    private readonly policy: { open(): Alert[]; describe?(a: Alert): string },
     private readonly commune: (uai: string) => string | undefined,
     private readonly now: () => number,
     private readonly max = 1000,
@@ -50,7 +55,11 @@ export class AlertHistory implements AlertsSource {
   }
 
   sync(): void {
-    const next = new Map(this.policy.open().map((a) => [a.key, alertView(a, this.commune)]));
+    const next = new Map(
+      this.policy
+        .open()
+        .map((a) => [a.key, alertView(a, this.commune, this.policy.describe?.bind(this.policy))]),
+    );
     const at = this.now();
     for (const [key, view] of this.current) {
       if (next.has(key)) continue;

@@ -2,6 +2,7 @@
 // page asks /api/schools and /api/stream, with a token when the network is not allowed.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_THRESHOLDS } from '../thresholds.ts';
 import type { App, HttpContext } from './context.ts';
 import { sendError } from './errors.ts';
 
@@ -61,7 +62,7 @@ export async function boardRoutes(app: App, ctx: HttpContext): Promise<void> {
     '/board/config.json',
     {
       schema: {
-        summary: "The board's settings: title, default language, polling interval",
+        summary: "The board's settings: title, default language, polling interval, thresholds",
         tags: ['board'],
         response: {
           200: {
@@ -70,8 +71,14 @@ export async function boardRoutes(app: App, ctx: HttpContext): Promise<void> {
               title: { type: 'string' },
               language: { type: 'string' },
               pollS: { type: 'integer' },
+              thresholds: {
+                type: 'object',
+                description: "past these, an online school's last round is flagged on its tile",
+                properties: { lossPct: { type: 'number' }, latencyMs: { type: 'number' } },
+                required: ['lossPct', 'latencyMs'],
+              },
             },
-            required: ['title', 'language', 'pollS'],
+            required: ['title', 'language', 'pollS', 'thresholds'],
           },
         },
       },
@@ -80,6 +87,8 @@ export async function boardRoutes(app: App, ctx: HttpContext): Promise<void> {
       title: ctx.config.board.title,
       language: ctx.config.board.language,
       pollS: ctx.config.board.pollS,
+      // The critical thresholds, as presence's degraded rule and the dashboards' colours use by default.
+      thresholds: { lossPct: DEFAULT_THRESHOLDS.lossPct.crit, latencyMs: DEFAULT_THRESHOLDS.latencyMs.crit },
     }),
   );
 }

@@ -93,7 +93,7 @@ export class HttpFrontend {
     const fleet = opts.presence ? new FleetPresence(opts.presence.monitor.fleet) : undefined;
     const presence: PresenceSource = fleet ?? this.statusPresence;
     const alerts = opts.presence
-      ? new AlertHistory(opts.presence.alerting.policy, (uai) => schools.get(uai)?.commune, now)
+      ? new AlertHistory(opts.presence.alerting, (uai) => schools.get(uai)?.commune, now)
       : undefined;
     const windows = new MuteWindows({ file: opts.http.windowsFile, max: opts.http.maxWindows, now, log });
     this.windows = windows;

@@ -31,6 +31,8 @@ export interface PresenceSource {
 /** The latest live measurements of a school (collector/http/readings.ts keeps them). */
 export interface SchoolReading {
   lastSeenAt: number | null;
+  /** When the collector received the latency, loss and WAN figures below (its clock): their age. */
+  readingAt: number | null;
   latencyMs: number | null;
   lossPct: number | null;
   /** From the WAN interface counters (what the school is using right now). */

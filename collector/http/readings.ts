@@ -1,6 +1,7 @@
 // The latest live measurements of each school, for the API and the board: latency and loss to the
 // internet anchors, WAN throughput, last speed test, agent version. Fed as a CollectorObserver.
-// Spool replays after an outage carry older samples: a figure only moves forward in time.
+// Spool replays after an outage carry older samples: a figure only moves forward in time, and a round
+// measured before the agent's latest birth (the outage itself, replayed) is never shown as current.
 import type { MetricsBatch, PingSample, Sample, StatusMessage, WanSample } from '../../shared/schemas.ts';
 import type { CollectorObserver } from '../observer.ts';
 import type { ReadingsSource, SchoolReading } from './ports.ts';
@@ -9,10 +10,13 @@ interface Slot extends SchoolReading {
   pingT: number;
   wanT: number;
   versionT: number;
+  /** Per agent, its latest birth (agent clock): what it measured before comes from its spool. */
+  bornT: Readonly<Record<string, number>>;
 }
 
 const empty = (): Slot => ({
   lastSeenAt: null,
+  readingAt: null,
   latencyMs: null,
   lossPct: null,
   wanInBps: null,
@@ -24,6 +28,7 @@ const empty = (): Slot => ({
   pingT: 0,
   wanT: 0,
   versionT: 0,
+  bornT: {},
 });
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -38,7 +43,9 @@ function internetPings(samples: Sample[]): PingSample[] {
 /** Apply one batch to a school's slot; pure apart from the slot it returns. */
 export function applyBatch(slot: Slot, batch: MetricsBatch, receivedAt: number): Slot {
   const next = { ...slot, lastSeenAt: Math.max(slot.lastSeenAt ?? 0, receivedAt) };
-  const pings = internetPings(batch.samples);
+  const born = slot.bornT[batch.agent] ?? 0;
+  const current = batch.samples.filter((s) => s.t >= born);
+  const pings = internetPings(current);
   const pingT = Math.max(0, ...pings.map((p) => p.t));
   if (pings.length && pingT >= next.pingT) {
     const answered = pings.filter((p) => p.received > 0);
@@ -47,8 +54,9 @@ export function applyBatch(slot: Slot, batch: MetricsBatch, receivedAt: number):
     );
     next.lossPct = mean(pings.map((p) => p.lossPct));
     next.pingT = pingT;
+    next.readingAt = receivedAt;
   }
-  const wans = batch.samples.filter((s): s is WanSample => s.probe === 'wan' && !s.counterReset);
+  const wans = current.filter((s): s is WanSample => s.probe === 'wan' && !s.counterReset);
   // The router's counters see every device of the school; the box's only itself and what crosses it.
   const chosen = wans.some((w) => w.source === 'snmp') ? wans.filter((w) => w.source === 'snmp') : wans;
   const wanT = Math.max(0, ...chosen.map((w) => w.t));
@@ -56,6 +64,7 @@ export function applyBatch(slot: Slot, batch: MetricsBatch, receivedAt: number):
     next.wanInBps = chosen.reduce((a, w) => a + w.inBps, 0);
     next.wanOutBps = chosen.reduce((a, w) => a + w.outBps, 0);
     next.wanT = wanT;
+    next.readingAt = receivedAt;
   }
   for (const s of batch.samples) {
     if (s.probe === 'speedtest' && s.ok && s.t >= (next.speedtestAt ?? 0)) {
@@ -81,7 +90,7 @@ export class SchoolReadings implements ReadingsSource, CollectorObserver {
   reading(uai: string): SchoolReading | undefined {
     const s = this.slots.get(uai);
     if (!s) return undefined;
-    const { pingT: _p, wanT: _w, versionT: _v, ...reading } = s;
+    const { pingT: _p, wanT: _w, versionT: _v, bornT: _b, ...reading } = s;
     return reading;
   }
 
@@ -105,8 +114,10 @@ export class SchoolReadings implements ReadingsSource, CollectorObserver {
     const slot = this.slot(msg.uai);
     if (!slot) return;
     const next = { ...slot };
-    if (!info.retained && msg.state === 'online')
+    if (!info.retained && msg.state === 'online') {
       next.lastSeenAt = Math.max(slot.lastSeenAt ?? 0, info.receivedAt);
+      next.bornT = { ...slot.bornT, [msg.agent]: msg.t };
+    }
     if (msg.version && msg.t >= slot.versionT) {
       next.agentVersion = msg.version;
       next.versionT = msg.t;

@@ -56,6 +56,7 @@ export const SchoolView = Type.Object(
     since: Ms('state since'),
     reason: Type.String({ description: 'why the state is what it is: birth, will, silent, loss...' }),
     lastSeenAt: Nullable(Ms('last message from the school')),
+    readingAt: Nullable(Ms('when the latency, loss and WAN figures were received: how old they are')),
     latencyMs: Nullable(Type.Number({ description: 'median round trip to the internet anchors' })),
     lossPct: Nullable(Type.Number()),
     wanInBps: Nullable(Type.Number({ description: 'download traffic on the WAN link now' })),

@@ -34,6 +34,7 @@ export function schoolView(
     since: presence?.since ?? startedAt,
     reason: presence?.reason ?? 'never_seen',
     lastSeenAt: reading?.lastSeenAt ?? maxLastSeen(presence),
+    readingAt: reading?.readingAt ?? null,
     latencyMs: round(reading?.latencyMs, 2),
     lossPct: round(reading?.lossPct, 2),
     wanInBps: round(reading?.wanInBps, 0),

@@ -33,6 +33,7 @@ const alert = {
   since,
   notifiedAt: null,
   lastSentAt: null,
+  reason: 'will',
 };
 const msgOpts = {
   timezone: 'Europe/Paris',
@@ -40,8 +41,18 @@ const msgOpts = {
   fleetUrl: 'http://grafana.test/d/fleet',
 };
 
-function delivery(type: Notification['type'], language: 'fr' | 'en' = 'fr', at = Date.now()): Delivery {
-  const n: Notification = { type, alert, at, ...(type === 'resolved' ? { durationMs: at - since } : {}) };
+function delivery(
+  type: Notification['type'],
+  language: 'fr' | 'en' = 'fr',
+  at = Date.now(),
+  start = since,
+): Delivery {
+  const n: Notification = {
+    type,
+    alert: { ...alert, since: start },
+    at,
+    ...(type === 'resolved' ? { durationMs: at - start } : {}),
+  };
   return { notification: n, rendered: render(n, () => school, { ...msgOpts, language }), school };
 }
 
@@ -92,7 +103,11 @@ describe('webhook channel', () => {
     const ch = webhookChannel({ url: hook.url, format: 'generic', retries: 3, timeoutMs: 5000 }, 20);
     await ch.send(delivery('resolved'));
     expect(hook.received).toHaveLength(1);
-    expect(hook.received[0]!.body).toMatchObject({ type: 'resolved', durationSeconds: expect.any(Number) });
+    expect(hook.received[0]!.body).toMatchObject({
+      type: 'resolved',
+      durationSeconds: expect.any(Number),
+      text: expect.stringMatching(/— Fin : .+ — durée 5 min/),
+    });
     hook.failNext(400);
     await expect(ch.send(delivery('firing'))).rejects.toThrow(/answered 400/);
     expect(hook.received).toHaveLength(1);
@@ -126,7 +141,10 @@ describe('webhook channel', () => {
       text: expect.stringContaining('[RESOLVED]'),
       color: 'Good',
     });
-    expect(card.content.actions[0]?.url).toBe('http://grafana.test/d/school?var-uai=0690001B');
+    expect(card.content.actions[0]).toMatchObject({
+      title: 'Dashboard',
+      url: 'http://grafana.test/d/school?var-uai=0690001B',
+    });
   });
 });
 
@@ -141,7 +159,9 @@ describe('email channel', () => {
       retries: 0,
     });
     await ch.send(delivery('firing'));
-    await ch.send(delivery('resolved'));
+    // An outage from 10:00 to 11:23 Paris time (UTC+1 in November), whatever this machine's zone.
+    const start = Date.parse('2025-11-18T09:00:00Z');
+    await ch.send(delivery('resolved', 'fr', start + 83 * 60_000, start));
     await ch.close?.();
     expect(smtp.mails).toHaveLength(2);
     const [firing, resolved] = smtp.mails;
@@ -151,10 +171,14 @@ describe('email channel', () => {
     expect(firing!.headers['x-vigie-status']).toBe('firing');
     expect(firing!.headers['x-priority']).toBe('1');
     const body = decodeQuotedPrintable(firing!.raw);
-    expect(body).toContain('École Jean Macé (Villeurbanne, UAI 0690001B): hors ligne');
+    expect(body).toContain('École Jean Macé (Villeurbanne, UAI 0690001B) : hors ligne');
+    expect(body).toContain('Cause : connexion perdue sans au revoir');
     expect(body).toContain('http://grafana.test/d/school?var-uai=0690001B');
     expect(resolved!.headers['x-vigie-status']).toBe('resolved');
-    expect(decodeQuotedPrintable(resolved!.raw)).toContain('durée 5 min');
+    // The recovery says when it ended, not only for how long.
+    expect(decodeQuotedPrintable(resolved!.raw)).toContain(
+      'Début : mar. 18 nov., 10:00 (dernier signe de vie) — Fin : mar. 18 nov., 11:23 — durée 1 h 23 min',
+    );
   });
 });
 

@@ -337,7 +337,7 @@ describe('presence and alerts end to end', () => {
     await sleep(5000);
     const fired = messages(hook);
     expect(fired.map((b) => [b.type, b.kind, b.members?.length])).toEqual([['firing', 'mass_outage', 20]]);
-    expect(fired[0]!.text).toContain('panne groupée: 20 écoles (isp Kosc)');
+    expect(fired[0]!.text).toContain('panne groupée : 20 écoles (FAI Kosc)');
 
     fleet.child.kill('SIGKILL');
     await standin(MASS, 1_000_000);

@@ -90,6 +90,45 @@ describe('latest readings of a school', () => {
     });
   });
 
+  it('never shows the rounds an agent replays after coming back as current, and says when figures came', () => {
+    const r = new SchoolReadings();
+    const wan = (t: number, inBps: number): Sample => ({
+      probe: 'wan',
+      t,
+      source: 'snmp',
+      iface: 'wan0',
+      inBps,
+      outBps: 1e6,
+    });
+    // Before the outage: all good, received at 1 100 (collector clock).
+    r.onMetrics(batch(1, 1000, [ping(1000, 'anchor', 12), wan(1000, 8e6)]), { receivedAt: 1100 });
+    // The WAN was cut from 2 000 to 5 000: the box measured loss 100 % and spooled it. Back at 5 000,
+    // its birth comes first, then the spool: those rounds are newer than 1 000 but describe the outage.
+    r.onStatus(
+      { v: 1, uai: UAI, agent: 'box', state: 'online', t: 5000 },
+      { retained: false, receivedAt: 5100 },
+    );
+    r.onMetrics(batch(2, 3000, [ping(3000, 'anchor', 0, 100), wan(3000, 0)]), { receivedAt: 5200 });
+    expect(r.reading(UAI)).toMatchObject({
+      lossPct: 0,
+      latencyMs: 12,
+      wanInBps: 8e6,
+      readingAt: 1100,
+      lastSeenAt: 5200,
+    });
+    // The first round measured since the birth is current again.
+    r.onMetrics(batch(3, 5060, [ping(5060, 'anchor', 14), wan(5060, 9e6)]), { receivedAt: 5170 + 60 });
+    expect(r.reading(UAI)).toMatchObject({ lossPct: 0, latencyMs: 14, wanInBps: 9e6, readingAt: 5230 });
+    // Another agent's birth says nothing about this agent's rounds.
+    r.onStatus(
+      { v: 1, uai: UAI, agent: 'spare', state: 'online', t: 9000 },
+      { retained: false, receivedAt: 9100 },
+    );
+    r.onMetrics(batch(4, 6000, [ping(6000, 'anchor', 20, 10)]), { receivedAt: 9200 });
+    expect(r.reading(UAI)).toMatchObject({ lossPct: 10, readingAt: 9200 });
+    expect(schoolView(UAI, undefined, undefined, r.reading(UAI), undefined, 0).readingAt).toBe(9200);
+  });
+
   it('stops tracking new schools at its bound and counts them', () => {
     const r = new SchoolReadings(1);
     r.onMetrics(batch(1, 1, [ping(1, 'anchor', 1)]), { receivedAt: 1 });

@@ -196,7 +196,12 @@ describe('HTTP server', () => {
     const again = await a.inject({ url: '/', headers: { 'if-none-match': String(page.headers['etag']) } });
     expect(again.statusCode).toBe(304);
     const cfg = await a.inject({ url: '/board/config.json' });
-    expect(cfg.json()).toEqual({ title: 'Vigie', language: 'fr', pollS: 15 });
+    expect(cfg.json()).toEqual({
+      title: 'Vigie',
+      language: 'fr',
+      pollS: 15,
+      thresholds: { lossPct: 10, latencyMs: 200 },
+    });
   });
 
   it('streams a snapshot then the schools that changed, and closes with streams open', async () => {

@@ -66,7 +66,7 @@ export function teamsPayload(d: Delivery): Record<string, unknown> {
             },
             { type: 'TextBlock', text: r.text, wrap: true },
           ],
-          actions: [{ type: 'Action.OpenUrl', title: 'Dashboard', url: r.link }],
+          actions: [{ type: 'Action.OpenUrl', title: r.linkLabel, url: r.link }],
         },
       },
     ],
