@@ -1,23 +1,16 @@
 // Decode and validate wire messages with the shared schemas, giving one readable reason.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import {
-  DnsSample,
   EventMessage,
   type EventMessage as EventMessageT,
-  HttpSample,
   MAX_PAYLOAD_BYTES,
   MetricsBatch,
   type MetricsBatch as MetricsBatchT,
-  PingSample,
   PROBE_KINDS,
   PROTOCOL_VERSION,
-  type ProbeKind,
-  SelfSample,
-  SpeedtestSample,
+  SAMPLE_SCHEMAS,
   StatusMessage,
   type StatusMessage as StatusMessageT,
-  WanSample,
-  WifiSample,
 } from './schemas.ts';
 import { isUai, uaiProblem } from './uai.ts';
 
@@ -43,15 +36,21 @@ export function addVigieFormats<A extends Ajv>(instance: A): A {
 
 export const ajv = addVigieFormats(new Ajv({ allErrors: false, strict: false, verbose: true }));
 
-const sampleValidators: Record<ProbeKind, ValidateFunction> = {
-  ping: ajv.compile(PingSample),
-  dns: ajv.compile(DnsSample),
-  http: ajv.compile(HttpSample),
-  wan: ajv.compile(WanSample),
-  wifi: ajv.compile(WifiSample),
-  speedtest: ajv.compile(SpeedtestSample),
-  self: ajv.compile(SelfSample),
-};
+const sampleValidators = new Map<unknown, ValidateFunction>(
+  PROBE_KINDS.map((kind) => [kind, ajv.compile(SAMPLE_SCHEMAS[kind])]),
+);
+
+/**
+ * The compiled schema of the kind a sample's `probe` names, or undefined when it names none. The one
+ * sample validator: the collector's decodeMetrics and the agent's check before batching use it.
+ */
+export function sampleValidator(kind: unknown): ValidateFunction | undefined {
+  return sampleValidators.get(kind);
+}
+
+/** Why a sample is refused when its `probe` names no kind. */
+export const unknownKindProblem = (kind: unknown) =>
+  `probe: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`;
 
 // The envelope is checked first with loose sample items, then each sample against its own
 // schema: an anyOf over seven kinds would report seven errors instead of the one that matters.
@@ -145,15 +144,9 @@ export function decodeMetrics(
   if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };
   for (let i = 0; i < batch.samples.length; i++) {
     const sample = batch.samples[i] as { probe?: unknown };
-    const kind = sample.probe;
-    if (typeof kind !== 'string' || !(PROBE_KINDS as readonly string[]).includes(kind)) {
-      return {
-        ok: false,
-        reason: 'schema',
-        error: `/samples/${i}/probe: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`,
-      };
-    }
-    const validate = sampleValidators[kind as ProbeKind];
+    const validate = sampleValidator(sample.probe);
+    if (!validate)
+      return { ok: false, reason: 'schema', error: `/samples/${i}/${unknownKindProblem(sample.probe)}` };
     if (!validate(sample)) {
       return { ok: false, reason: 'schema', error: describeAjvError(validate.errors?.[0], `/samples/${i}`) };
     }

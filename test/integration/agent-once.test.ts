@@ -10,7 +10,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnceReport } from '../../agent/once.ts';
-import { PROBE_KINDS } from '../../shared/schemas.ts';
+import { PROBE_KINDS, type ProbeKind } from '../../shared/schemas.ts';
 import { tempDir } from '../harness/daemon.ts';
 import { type SnmpdHandle, startSnmpd } from '../harness/snmpd.ts';
 
@@ -120,7 +120,7 @@ function writeConfig(): string {
           wifi: { accessPoints: [{ name: 'hall', ...snmp }] },
           speedtest: { url: `${web_}/speed`, durationS: 2, warmupS: 0, maxBytes: 4 * 1024 * 1024 },
           self: {},
-        },
+        } satisfies Record<ProbeKind, object>,
       },
     }),
   );
