@@ -1,7 +1,7 @@
 // `vigie agent --once`: every configured probe runs one round, and the installer on site reads the
 // result as a table (or one JSON document). Nothing is spooled or published.
 import type { Logger } from '../shared/log.ts';
-import type { Sample } from '../shared/schemas.ts';
+import type { ProbeKind, Sample, SampleOf } from '../shared/schemas.ts';
 import { type RoundOutcome, runRound, type ScheduledProbe } from './scheduler.ts';
 
 export interface OnceReport {
@@ -76,80 +76,78 @@ export function formatDuration(s: number): string {
   return `${m}m${Math.floor(s % 60)}s`;
 }
 
+type SampleRow = { subject: string; status: string; details: string };
+
+// One row maker per kind (shared/schemas.ts): a kind without its own fails to compile.
+const ROWS: { [K in ProbeKind]: (s: SampleOf<K>) => SampleRow } = {
+  ping: (s) => ({
+    subject: s.role ? `${s.target} (${s.role})` : s.target,
+    status: s.error ?? (s.received > 0 ? 'ok' : 'down'),
+    details:
+      `loss ${num(s.lossPct)}% (${s.received}/${s.sent})` +
+      (s.received > 0
+        ? `  rtt min/med/avg/p95/max ${num(s.minMs, 2)}/${num(s.medianMs, 2)}/${num(s.avgMs, 2)}/` +
+          `${num(s.p95Ms, 2)}/${num(s.maxMs, 2)} ms  jitter ${num(s.jitterMs, 2)} ms`
+        : ''),
+  }),
+  dns: (s) => ({
+    subject: `${s.name} @${s.resolver}`,
+    status: s.rcode,
+    details: s.timeMs === undefined ? '' : `${num(s.timeMs)} ms`,
+  }),
+  http: (s) => ({
+    subject: s.target,
+    status: s.error ?? (s.ok ? `ok ${s.status}` : `fail ${s.status}`),
+    details: [
+      s.status ? `status ${s.status}` : '',
+      s.ttfbMs !== undefined ? `ttfb ${num(s.ttfbMs)} ms` : '',
+      s.totalMs !== undefined ? `total ${num(s.totalMs)} ms` : '',
+      s.certDaysLeft !== undefined ? `cert ${Math.floor(s.certDaysLeft)} days left` : '',
+    ]
+      .filter(Boolean)
+      .join('  '),
+  }),
+  wan: (s) => ({
+    subject: `${s.source}:${s.iface}`,
+    status: s.counterReset ? 'counter reset' : 'ok',
+    details:
+      `in ${formatBps(s.inBps)}  out ${formatBps(s.outBps)}` +
+      (s.inPct !== undefined || s.outPct !== undefined
+        ? `  (${num(s.inPct)}% / ${num(s.outPct)}% of contract)`
+        : ''),
+  }),
+  wifi: (s) => ({
+    subject: s.ap,
+    status: s.up ? 'up' : (s.error ?? 'down'),
+    details: [
+      `reachable ${s.reachable ? 'yes' : 'no'}`,
+      s.uptimeS !== undefined ? `uptime ${formatDuration(s.uptimeS)}` : '',
+      s.rebooted ? 'rebooted' : '',
+      s.radiosTotal !== undefined ? `radios ${s.radiosUp ?? 0}/${s.radiosTotal} up` : '',
+      s.clients !== undefined ? `clients ${s.clients}` : '',
+    ]
+      .filter(Boolean)
+      .join('  '),
+  }),
+  speedtest: (s) => ({
+    subject: s.target,
+    status: s.error ?? (s.ok ? 'ok' : 'fail'),
+    details:
+      `down ${formatBps(s.downBps)}  up ${formatBps(s.upBps)}` +
+      (s.durationMs !== undefined ? `  over ${(s.durationMs / 1000).toFixed(1)} s` : ''),
+  }),
+  self: (s) => ({
+    subject: 'agent',
+    status: 'ok',
+    details:
+      `version ${s.version}  rss ${(s.rssBytes / 1048576).toFixed(1)} MiB  cpu ${num(s.cpuPct, 2)}%  ` +
+      `spool ${s.spoolBatches} batch(es) ${(s.spoolBytes / 1024).toFixed(1)} KiB, ${s.spoolDropped} dropped`,
+  }),
+};
+
 /** One table row per sample: what was measured, whether it went well, and its figures. */
-export function describeSample(s: Sample): { subject: string; status: string; details: string } {
-  switch (s.probe) {
-    case 'ping':
-      return {
-        subject: s.role ? `${s.target} (${s.role})` : s.target,
-        status: s.error ?? (s.received > 0 ? 'ok' : 'down'),
-        details:
-          `loss ${num(s.lossPct)}% (${s.received}/${s.sent})` +
-          (s.received > 0
-            ? `  rtt min/med/avg/p95/max ${num(s.minMs, 2)}/${num(s.medianMs, 2)}/${num(s.avgMs, 2)}/` +
-              `${num(s.p95Ms, 2)}/${num(s.maxMs, 2)} ms  jitter ${num(s.jitterMs, 2)} ms`
-            : ''),
-      };
-    case 'dns':
-      return {
-        subject: `${s.name} @${s.resolver}`,
-        status: s.rcode,
-        details: s.timeMs === undefined ? '' : `${num(s.timeMs)} ms`,
-      };
-    case 'http':
-      return {
-        subject: s.target,
-        status: s.error ?? (s.ok ? `ok ${s.status}` : `fail ${s.status}`),
-        details: [
-          s.status ? `status ${s.status}` : '',
-          s.ttfbMs !== undefined ? `ttfb ${num(s.ttfbMs)} ms` : '',
-          s.totalMs !== undefined ? `total ${num(s.totalMs)} ms` : '',
-          s.certDaysLeft !== undefined ? `cert ${Math.floor(s.certDaysLeft)} days left` : '',
-        ]
-          .filter(Boolean)
-          .join('  '),
-      };
-    case 'wan':
-      return {
-        subject: `${s.source}:${s.iface}`,
-        status: s.counterReset ? 'counter reset' : 'ok',
-        details:
-          `in ${formatBps(s.inBps)}  out ${formatBps(s.outBps)}` +
-          (s.inPct !== undefined || s.outPct !== undefined
-            ? `  (${num(s.inPct)}% / ${num(s.outPct)}% of contract)`
-            : ''),
-      };
-    case 'wifi':
-      return {
-        subject: s.ap,
-        status: s.up ? 'up' : (s.error ?? 'down'),
-        details: [
-          `reachable ${s.reachable ? 'yes' : 'no'}`,
-          s.uptimeS !== undefined ? `uptime ${formatDuration(s.uptimeS)}` : '',
-          s.rebooted ? 'rebooted' : '',
-          s.radiosTotal !== undefined ? `radios ${s.radiosUp ?? 0}/${s.radiosTotal} up` : '',
-          s.clients !== undefined ? `clients ${s.clients}` : '',
-        ]
-          .filter(Boolean)
-          .join('  '),
-      };
-    case 'speedtest':
-      return {
-        subject: s.target,
-        status: s.error ?? (s.ok ? 'ok' : 'fail'),
-        details:
-          `down ${formatBps(s.downBps)}  up ${formatBps(s.upBps)}` +
-          (s.durationMs !== undefined ? `  over ${(s.durationMs / 1000).toFixed(1)} s` : ''),
-      };
-    case 'self':
-      return {
-        subject: 'agent',
-        status: 'ok',
-        details:
-          `version ${s.version}  rss ${(s.rssBytes / 1048576).toFixed(1)} MiB  cpu ${num(s.cpuPct, 2)}%  ` +
-          `spool ${s.spoolBatches} batch(es) ${(s.spoolBytes / 1024).toFixed(1)} KiB, ${s.spoolDropped} dropped`,
-      };
-  }
+export function describeSample(s: Sample): SampleRow {
+  return (ROWS[s.probe] as (s: Sample) => SampleRow)(s);
 }
 
 export function formatTable(report: OnceReport): string {

@@ -1,34 +1,7 @@
 // A probe's samples are checked before they enter a batch: the collector refuses a whole batch for
 // one bad sample, so a buggy probe must not poison the others' data.
-import type { ValidateFunction } from 'ajv';
-import {
-  DnsSample,
-  HttpSample,
-  PingSample,
-  PROBE_KINDS,
-  type ProbeKind,
-  type Sample,
-  SelfSample,
-  SpeedtestSample,
-  WanSample,
-  WifiSample,
-} from '../shared/schemas.ts';
-import { ajv, describeAjvError } from '../shared/validate.ts';
-
-let validators: Record<ProbeKind, ValidateFunction> | undefined;
-
-function validatorFor(kind: ProbeKind): ValidateFunction {
-  validators ??= {
-    ping: ajv.compile(PingSample),
-    dns: ajv.compile(DnsSample),
-    http: ajv.compile(HttpSample),
-    wan: ajv.compile(WanSample),
-    wifi: ajv.compile(WifiSample),
-    speedtest: ajv.compile(SpeedtestSample),
-    self: ajv.compile(SelfSample),
-  };
-  return validators[kind];
-}
+import type { Sample } from '../shared/schemas.ts';
+import { describeAjvError, sampleValidator, unknownKindProblem } from '../shared/validate.ts';
 
 function nonFinitePath(value: unknown, path: string): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : path;
@@ -44,12 +17,10 @@ function nonFinitePath(value: unknown, path: string): string | null {
 /** Why this sample would be refused by the collector, or null when it is fine. */
 export function sampleProblem(sample: unknown): string | null {
   const kind = (sample as { probe?: unknown } | null)?.probe;
-  if (typeof kind !== 'string' || !(PROBE_KINDS as readonly string[]).includes(kind)) {
-    return `probe: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`;
-  }
+  const validate = sampleValidator(kind);
+  if (!validate) return unknownKindProblem(kind);
   const nonFinite = nonFinitePath(sample, '');
   if (nonFinite) return `${nonFinite}: number is not finite`;
-  const validate = validatorFor(kind as ProbeKind);
   return validate(sample) ? null : describeAjvError(validate.errors?.[0]);
 }
 

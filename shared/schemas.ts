@@ -154,18 +154,32 @@ export const SelfSample = Type.Object(
   { additionalProperties: false },
 );
 
-export const Sample = Type.Union([
-  PingSample,
-  DnsSample,
-  HttpSample,
-  WanSample,
-  WifiSample,
-  SpeedtestSample,
-  SelfSample,
-]);
+/**
+ * Every probe kind and the schema of its samples: the one list of kinds. The agent's probes, its
+ * config, the collector's measurements, `--once` and the simulator are keyed by it, so a kind added
+ * here fails to compile until each has its entry (agent/probes/README.md, "Adding a probe").
+ */
+export const SAMPLE_SCHEMAS = byKind({
+  ping: PingSample,
+  dns: DnsSample,
+  http: HttpSample,
+  wan: WanSample,
+  wifi: WifiSample,
+  speedtest: SpeedtestSample,
+  self: SelfSample,
+});
 
-export const PROBE_KINDS = ['ping', 'dns', 'http', 'wan', 'wifi', 'speedtest', 'self'] as const;
-export type ProbeKind = (typeof PROBE_KINDS)[number];
+/** Checks that each key is its schema's `probe` literal. */
+function byKind<R extends { [K in keyof R]: { properties: { probe: { const: K } } } }>(record: R): R {
+  return record;
+}
+
+export type ProbeKind = keyof typeof SAMPLE_SCHEMAS;
+export const PROBE_KINDS = Object.keys(SAMPLE_SCHEMAS) as readonly ProbeKind[];
+/** The sample a probe of kind K writes. */
+export type SampleOf<K extends ProbeKind> = Type.Static<(typeof SAMPLE_SCHEMAS)[K]>;
+export type Sample = { [K in ProbeKind]: SampleOf<K> }[ProbeKind];
+export const Sample = Type.Unsafe<Sample>(Type.Union(Object.values(SAMPLE_SCHEMAS)));
 
 export const MetricsBatch = Type.Object(
   {
@@ -227,7 +241,6 @@ export type WanSample = Type.Static<typeof WanSample>;
 export type WifiSample = Type.Static<typeof WifiSample>;
 export type SpeedtestSample = Type.Static<typeof SpeedtestSample>;
 export type SelfSample = Type.Static<typeof SelfSample>;
-export type Sample = Type.Static<typeof Sample>;
 export type MetricsBatch = Type.Static<typeof MetricsBatch>;
 export type StatusMessage = Type.Static<typeof StatusMessage>;
 export type EventMessage = Type.Static<typeof EventMessage>;

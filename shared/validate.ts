@@ -5,23 +5,16 @@ import { isUtf8 } from 'node:buffer';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type JsonBounds, jsonShapeProblem } from './json-bounds.ts';
 import {
-  DnsSample,
   EventMessage,
   type EventMessage as EventMessageT,
-  HttpSample,
   MAX_PAYLOAD_BYTES,
   MetricsBatch,
   type MetricsBatch as MetricsBatchT,
-  PingSample,
   PROBE_KINDS,
   PROTOCOL_VERSION,
-  type ProbeKind,
-  SelfSample,
-  SpeedtestSample,
+  SAMPLE_SCHEMAS,
   StatusMessage,
   type StatusMessage as StatusMessageT,
-  WanSample,
-  WifiSample,
 } from './schemas.ts';
 import { isUai, uaiProblem } from './uai.ts';
 
@@ -56,15 +49,27 @@ export function addVigieFormats<A extends Ajv>(instance: A): A {
 
 export const ajv = addVigieFormats(new Ajv({ allErrors: false, strict: false, verbose: true }));
 
-const sampleValidators: Record<ProbeKind, ValidateFunction> = {
-  ping: ajv.compile(PingSample),
-  dns: ajv.compile(DnsSample),
-  http: ajv.compile(HttpSample),
-  wan: ajv.compile(WanSample),
-  wifi: ajv.compile(WifiSample),
-  speedtest: ajv.compile(SpeedtestSample),
-  self: ajv.compile(SelfSample),
-};
+const sampleValidators = new Map<unknown, ValidateFunction>(
+  PROBE_KINDS.map((kind) => [kind, ajv.compile(SAMPLE_SCHEMAS[kind])]),
+);
+
+/**
+ * The compiled schema of the kind a sample's `probe` names, or undefined when it names none. The one
+ * sample validator: the collector's decodeMetrics and the agent's check before batching use it.
+ */
+export function sampleValidator(kind: unknown): ValidateFunction | undefined {
+  return sampleValidators.get(kind);
+}
+
+/** Why a sample is refused when its `probe` names no kind. */
+/** A value the sender chose, quoted short: a dead letter never carries a megabyte of it. */
+function brief(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+export const unknownKindProblem = (kind: unknown) =>
+  `probe: must be one of ${PROBE_KINDS.join(', ')}, got ${brief(kind)}`;
 
 // The envelope is checked first with loose sample items, then each sample against its own
 // schema: an anyOf over seven kinds would report seven errors instead of the one that matters.
@@ -190,11 +195,6 @@ function parseJson(payload: Buffer | string, maxBytes: number): Decoded<unknown>
 }
 
 /** A value quoted in an error message, cut short: it comes from the sender and may be huge. */
-function brief(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
-
 export function decodeMetrics(
   payload: Buffer | string,
   maxBytes = MAX_PAYLOAD_BYTES,
@@ -209,15 +209,9 @@ export function decodeMetrics(
   if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };
   for (let i = 0; i < batch.samples.length; i++) {
     const sample = batch.samples[i] as { probe?: unknown };
-    const kind = sample.probe;
-    if (typeof kind !== 'string' || !(PROBE_KINDS as readonly string[]).includes(kind)) {
-      return {
-        ok: false,
-        reason: 'schema',
-        error: `/samples/${i}/probe: must be one of ${PROBE_KINDS.join(', ')}, got ${brief(kind)}`,
-      };
-    }
-    const validate = sampleValidators[kind as ProbeKind];
+    const validate = sampleValidator(sample.probe);
+    if (!validate)
+      return { ok: false, reason: 'schema', error: `/samples/${i}/${unknownKindProblem(sample.probe)}` };
     if (!validate(sample)) {
       return { ok: false, reason: 'schema', error: describeAjvError(validate.errors?.[0], `/samples/${i}`) };
     }

@@ -1,15 +1,17 @@
 // What a simulated school's agent measures in one round, built with the shared sample types so the
 // collector sees exactly what a real box sends. Values follow the school's traits, the time of day
 // and the state of its link (up, cut, degraded). Pure given (school, state, rng, t, link).
-import type {
-  DnsSample,
-  HttpSample,
-  PingSample,
-  Sample,
-  SelfSample,
-  SpeedtestSample,
-  WanSample,
-  WifiSample,
+import {
+  type DnsSample,
+  type HttpSample,
+  type PingSample,
+  PROBE_KINDS,
+  type ProbeKind,
+  type Sample,
+  type SampleOf,
+  type SpeedtestSample,
+  type WanSample,
+  type WifiSample,
 } from '../shared/schemas.ts';
 import { baseWanLoad, ispPeakFactor, isSchoolOpen, localHour, queueingDelayMs } from './daily-profile.ts';
 import type { SimulatedSchool } from './fleet.ts';
@@ -125,6 +127,23 @@ export function certDaysLeft(t: number, periodDays: number, phaseDays: number): 
   return Math.round((periodDays - (day % periodDays)) * 10) / 10;
 }
 
+/** What every probe's round shares: the school, the time and the state of its link. */
+interface Round {
+  sim: SimulatedSchool;
+  state: AgentState;
+  rng: Rng;
+  t: number;
+  opts: RoundOptions;
+  open: boolean;
+  cut: boolean;
+  /** Shares of the contracted downlink and uplink in use, and the larger. */
+  downShare: number;
+  upShare: number;
+  busiest: number;
+  wanMs: number;
+  wanLoss: number;
+}
+
 /** Everything one school's agent measures in a round at time `t`. */
 export function measureRound(
   sim: SimulatedSchool,
@@ -155,97 +174,116 @@ export function measureRound(
     ? 100
     : clamp(traits.baseLossPct + (busiest > 0.9 ? 3 : 0) + (degraded?.extraLossPct ?? 0), 0, 100);
 
-  const samples: Sample[] = [
+  const round: Round = { sim, state, rng, t, opts, open, cut, downShare, upShare, busiest, wanMs, wanLoss };
+  // In the record's order, which fixes the order of the draws: a seed gives the same fleet.
+  return PROBE_KINDS.flatMap((kind): Sample[] => MEASURE[kind](round));
+}
+
+// One generator per kind (shared/schemas.ts): a kind without its own fails to compile.
+const MEASURE: { [K in ProbeKind]: (r: Round) => SampleOf<K>[] } = {
+  ping: ({ sim: { traits }, rng, t, busiest, wanMs, wanLoss }) => [
     pingRound(rng, t, 'gateway', 'gateway', traits.gatewayMs + queueingDelayMs(busiest) * 0.5, 0, 0.3),
     pingRound(rng, t, traits.resolver, 'resolver', wanMs + rng.range(0.5, 2), wanLoss),
     ...ANCHORS.map((anchor, i) =>
       pingRound(rng, t, anchor, 'anchor', wanMs + i * 9 + rng.range(0, 1), wanLoss),
     ),
-  ];
+  ],
 
-  for (const name of DNS_NAMES) {
-    const dns: DnsSample = { probe: 'dns', t, resolver: traits.resolver, name, ok: false, rcode: 'TIMEOUT' };
-    if (!cut && !rng.chance(wanLoss / 100)) {
-      const servfail = rng.chance(0.002);
-      dns.ok = !servfail;
-      dns.rcode = servfail ? 'SERVFAIL' : 'NOERROR';
-      // A cache miss at the resolver costs a trip to the authoritative servers.
-      dns.timeMs = round2(wanMs + rng.logNormal(1.5, 0.5) + (rng.chance(0.1) ? rng.range(15, 60) : 0));
-    }
-    samples.push(dns);
-  }
+  dns: ({ sim: { traits }, rng, t, cut, wanMs, wanLoss }) =>
+    DNS_NAMES.map((name) => {
+      const dns: DnsSample = {
+        probe: 'dns',
+        t,
+        resolver: traits.resolver,
+        name,
+        ok: false,
+        rcode: 'TIMEOUT',
+      };
+      if (!cut && !rng.chance(wanLoss / 100)) {
+        const servfail = rng.chance(0.002);
+        dns.ok = !servfail;
+        dns.rcode = servfail ? 'SERVFAIL' : 'NOERROR';
+        // A cache miss at the resolver costs a trip to the authoritative servers.
+        dns.timeMs = round2(wanMs + rng.logNormal(1.5, 0.5) + (rng.chance(0.1) ? rng.range(15, 60) : 0));
+      }
+      return dns;
+    }),
 
-  for (const target of HTTP_TARGETS) {
-    const http: HttpSample = { probe: 'http', t, target: target.name, ok: false, status: 0 };
-    if (cut || rng.chance(Math.min(1, (wanLoss / 100) * 3))) {
-      http.error = cut ? 'ENETUNREACH' : 'ETIMEDOUT';
-    } else {
-      const phase = (target.name.charCodeAt(0) * 7) % target.certPeriodDays;
-      const ttfb = 3 * wanMs + rng.logNormal(target.serverMs, 0.4);
-      const freeBps = Math.max(0.02, 1 - downShare) * school.contractedDownMbps * 1e6;
-      const unavailable = rng.chance(0.001);
-      http.ok = !unavailable;
-      http.status = unavailable ? 503 : 200;
-      http.ttfbMs = round2(ttfb);
-      http.totalMs = round2(ttfb + (target.bytes * 8 * 1000) / freeBps + 2 * wanMs);
-      http.certDaysLeft = certDaysLeft(t, target.certPeriodDays, phase);
-    }
-    samples.push(http);
-  }
+  http: ({ sim: { school }, rng, t, cut, downShare, wanMs, wanLoss }) =>
+    HTTP_TARGETS.map((target) => {
+      const http: HttpSample = { probe: 'http', t, target: target.name, ok: false, status: 0 };
+      if (cut || rng.chance(Math.min(1, (wanLoss / 100) * 3))) {
+        http.error = cut ? 'ENETUNREACH' : 'ETIMEDOUT';
+      } else {
+        const phase = (target.name.charCodeAt(0) * 7) % target.certPeriodDays;
+        const ttfb = 3 * wanMs + rng.logNormal(target.serverMs, 0.4);
+        const freeBps = Math.max(0.02, 1 - downShare) * school.contractedDownMbps * 1e6;
+        const unavailable = rng.chance(0.001);
+        http.ok = !unavailable;
+        http.status = unavailable ? 503 : 200;
+        http.ttfbMs = round2(ttfb);
+        http.totalMs = round2(ttfb + (target.bytes * 8 * 1000) / freeBps + 2 * wanMs);
+        http.certDaysLeft = certDaysLeft(t, target.certPeriodDays, phase);
+      }
+      return http;
+    }),
 
-  const wan: WanSample = {
-    probe: 'wan',
-    t,
-    source: 'box',
-    iface: 'eth0',
-    // A cut link still carries a trickle: ARP, DHCP, the box retrying.
-    inBps: Math.round(cut ? rng.range(200, 2000) : downShare * school.contractedDownMbps * 1e6),
-    outBps: Math.round(cut ? rng.range(200, 2000) : upShare * school.contractedUpMbps * 1e6),
-  };
-  wan.inPct = round2((100 * wan.inBps) / (school.contractedDownMbps * 1e6));
-  wan.outPct = round2((100 * wan.outBps) / (school.contractedUpMbps * 1e6));
-  samples.push(wan);
-
-  traits.accessPoints.forEach((ap, i) => {
-    // An access point reboots now and then (firmware, power strip kicked in a classroom).
-    const rebooted = rng.chance(1 / 20_000);
-    if (rebooted) state.apBootedAt[i] = t - Math.round(rng.range(20_000, 90_000));
-    const occupancy = open ? rng.range(0.5, 1) : rng.chance(0.1) ? 0.05 : 0;
-    const radiosDown = rng.chance(0.002) ? 1 : 0;
-    const wifi: WifiSample = {
-      probe: 'wifi',
+  wan: ({ sim: { school }, rng, t, cut, downShare, upShare }) => {
+    const wan: WanSample = {
+      probe: 'wan',
       t,
-      ap: ap.name,
-      up: true,
-      reachable: true,
-      uptimeS: Math.max(0, Math.round((t - state.apBootedAt[i]!) / 1000)),
-      rebooted,
-      radiosUp: ap.radios - radiosDown,
-      radiosTotal: ap.radios,
-      clients: Math.round(ap.maxClients * occupancy),
+      source: 'box',
+      iface: 'eth0',
+      // A cut link still carries a trickle: ARP, DHCP, the box retrying.
+      inBps: Math.round(cut ? rng.range(200, 2000) : downShare * school.contractedDownMbps * 1e6),
+      outBps: Math.round(cut ? rng.range(200, 2000) : upShare * school.contractedUpMbps * 1e6),
     };
-    samples.push(wifi);
-  });
+    wan.inPct = round2((100 * wan.inBps) / (school.contractedDownMbps * 1e6));
+    wan.outPct = round2((100 * wan.outBps) / (school.contractedUpMbps * 1e6));
+    return [wan];
+  },
 
-  if (t >= state.nextSpeedtestAt) {
+  wifi: ({ sim: { traits }, state, rng, t, open }) =>
+    traits.accessPoints.map((ap, i): WifiSample => {
+      // An access point reboots now and then (firmware, power strip kicked in a classroom).
+      const rebooted = rng.chance(1 / 20_000);
+      if (rebooted) state.apBootedAt[i] = t - Math.round(rng.range(20_000, 90_000));
+      const occupancy = open ? rng.range(0.5, 1) : rng.chance(0.1) ? 0.05 : 0;
+      const radiosDown = rng.chance(0.002) ? 1 : 0;
+      return {
+        probe: 'wifi',
+        t,
+        ap: ap.name,
+        up: true,
+        reachable: true,
+        uptimeS: Math.max(0, Math.round((t - state.apBootedAt[i]!) / 1000)),
+        rebooted,
+        radiosUp: ap.radios - radiosDown,
+        radiosTotal: ap.radios,
+        clients: Math.round(ap.maxClients * occupancy),
+      };
+    }),
+
+  speedtest: ({ sim, state, rng, t, opts, cut, downShare, upShare }) => {
+    if (t < state.nextSpeedtestAt) return [];
     state.nextSpeedtestAt = t + Math.round(rng.exponential(opts.speedtestEveryMs));
-    samples.push(speedtest(rng, t, sim, cut, downShare, upShare));
-  }
+    return [speedtest(rng, t, sim, cut, downShare, upShare)];
+  },
 
-  const self: SelfSample = {
-    probe: 'self',
-    t,
-    version: opts.version,
-    uptimeS: Math.round((t - state.startedAt) / 1000),
-    rssBytes: Math.round(rng.range(48, 62) * 1024 * 1024),
-    cpuPct: round2(rng.logNormal(1.2, 0.4)),
-    spoolBytes: state.spoolBytes,
-    spoolBatches: state.spoolBatches,
-    spoolDropped: state.spoolDropped,
-  };
-  samples.push(self);
-  return samples;
-}
+  self: ({ state, rng, t, opts }) => [
+    {
+      probe: 'self',
+      t,
+      version: opts.version,
+      uptimeS: Math.round((t - state.startedAt) / 1000),
+      rssBytes: Math.round(rng.range(48, 62) * 1024 * 1024),
+      cpuPct: round2(rng.logNormal(1.2, 0.4)),
+      spoolBytes: state.spoolBytes,
+      spoolBatches: state.spoolBatches,
+      spoolDropped: state.spoolDropped,
+    },
+  ],
+};
 
 function speedtest(
   rng: Rng,

@@ -3,7 +3,8 @@
 // default-route interface, watch the agent itself); DNS, HTTP, Wi-Fi and speed-test targets are
 // site-specific and start empty.
 import { Ajv } from 'ajv';
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
+import type { ProbeKind } from '../../shared/schemas.ts';
 import { DEFAULT_TIMEZONE } from '../../shared/school-hours.ts';
 import { HolidayCalendarsConfig, HoursProfileConfig } from '../../shared/school-hours-config.ts';
 
@@ -241,6 +242,7 @@ export const SelfConfig = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** One section per probe kind (shared/schemas.ts): a kind without its section fails to compile. */
 export const ProbesConfig = Type.Object(
   {
     ping: PingConfig,
@@ -250,7 +252,7 @@ export const ProbesConfig = Type.Object(
     wifi: WifiConfig,
     speedtest: SpeedtestConfig,
     self: SelfConfig,
-  },
+  } satisfies Record<ProbeKind, TSchema>,
   { additionalProperties: false, default: {} },
 );
 

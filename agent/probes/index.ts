@@ -13,7 +13,7 @@
 // Disabled probes are left out. Each probe returns [] when it has nothing to say this round (the wan
 // probe's first reading, a speedtest outside school hours); a failed measurement is a sample, never a throw.
 import type { Logger } from '../../shared/log.ts';
-import type { ProbeKind } from '../../shared/schemas.ts';
+import { PROBE_KINDS, type ProbeKind } from '../../shared/schemas.ts';
 import type { ProbesConfig } from './config.ts';
 import type { Probe } from './contract.ts';
 import { DnsProbe } from './dns.ts';
@@ -54,34 +54,31 @@ export interface ScheduledProbe {
 
 export function createProbes(config: ProbesConfig, deps: ProbeDeps): ScheduledProbe[] {
   const linkLoad = new LinkLoad();
-  const all: [ProbesConfig[keyof ProbesConfig], () => Probe][] = [
-    [config.ping, () => new PingProbe(config.ping)],
-    [config.dns, () => new DnsProbe(config.dns)],
-    [config.http, () => new HttpProbe(config.http)],
+  // One factory per kind (shared/schemas.ts): a kind without its factory fails to compile.
+  const factories: { [K in ProbeKind]: () => Probe } = {
+    ping: () => new PingProbe(config.ping),
+    dns: () => new DnsProbe(config.dns),
+    http: () => new HttpProbe(config.http),
     // The wan probe feeds the speedtest's "link busy" check even when only the speedtest reads it.
-    [config.wan, () => new WanProbe(config.wan, { contractedMbps: deps.contractedMbps, linkLoad })],
-    [config.wifi, () => new WifiProbe(config.wifi)],
-    [
-      config.speedtest,
-      () =>
-        new SpeedtestProbe(config.speedtest, {
-          linkLoad,
-          wanIntervalS: config.wan.intervalS,
-          ignoreSchedule: deps.ignoreSpeedtestSchedule ?? false,
-        }),
-    ],
-    [config.self, () => new SelfProbe(config.self, { version: deps.version, spoolStats: deps.spoolStats })],
-  ];
-  return all
-    .filter(([section]) => section.enabled)
-    .map(([section, make]) => {
-      const probe = make();
-      return {
-        kind: probe.kind,
-        probe,
-        intervalMs: section.intervalS * 1000,
-        timeoutMs: section.timeoutS * 1000,
-        jitter: section.jitter,
-      };
-    });
+    wan: () => new WanProbe(config.wan, { contractedMbps: deps.contractedMbps, linkLoad }),
+    wifi: () => new WifiProbe(config.wifi),
+    speedtest: () =>
+      new SpeedtestProbe(config.speedtest, {
+        linkLoad,
+        wanIntervalS: config.wan.intervalS,
+        ignoreSchedule: deps.ignoreSpeedtestSchedule ?? false,
+      }),
+    self: () => new SelfProbe(config.self, { version: deps.version, spoolStats: deps.spoolStats }),
+  };
+  return PROBE_KINDS.filter((kind) => config[kind].enabled).map((kind) => {
+    const section = config[kind];
+    const probe = factories[kind]();
+    return {
+      kind: probe.kind,
+      probe,
+      intervalMs: section.intervalS * 1000,
+      timeoutMs: section.timeoutS * 1000,
+      jitter: section.jitter,
+    };
+  });
 }

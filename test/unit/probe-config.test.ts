@@ -6,6 +6,7 @@ import { parseDefaultRoute } from '../../agent/probes/route.ts';
 import { apUp, radios } from '../../agent/probes/wifi.ts';
 import { parseConfigText } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
+import { PROBE_KINDS } from '../../shared/schemas.ts';
 
 const deps = {
   log: createLogger('probe-test', 'silent'),
@@ -28,7 +29,7 @@ describe('ProbesConfig', () => {
     expect(c.speedtest.hours).toBeUndefined();
     expect(c.speedtest.schoolHours).toBeUndefined();
     const probes = createProbes(c, deps);
-    expect(probes.map((p) => p.kind)).toEqual(['ping', 'dns', 'http', 'wan', 'wifi', 'speedtest', 'self']);
+    expect(probes.map((p) => p.kind)).toEqual(PROBE_KINDS);
     for (const p of probes) {
       expect(p.timeoutMs).toBeLessThan(p.intervalMs);
       expect(p.jitter).toBe(0.1);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { resolveProbesConfig } from '../../agent/probes/config.ts';
 import { SAMPLE_MEASUREMENTS } from '../../collector/schema.ts';
+import { PROBE_KINDS } from '../../shared/schemas.ts';
 
 const readme = readFileSync(new URL('../../agent/probes/README.md', import.meta.url), 'utf8');
 const samples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -11,15 +12,7 @@ const samples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!
 describe('probes README', () => {
   it('has one config sample per probe, each accepted by ProbesConfig', () => {
     const sections = samples.map((text) => parse(text) as Record<string, unknown>);
-    expect(sections.flatMap((s) => Object.keys(s)).sort()).toEqual([
-      'dns',
-      'http',
-      'ping',
-      'self',
-      'speedtest',
-      'wan',
-      'wifi',
-    ]);
+    expect(sections.flatMap((s) => Object.keys(s)).sort()).toEqual([...PROBE_KINDS].sort());
     for (const section of sections) expect(() => resolveProbesConfig(section)).not.toThrow();
   });
 
