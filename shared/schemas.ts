@@ -186,8 +186,12 @@ export const MetricsBatch = Type.Object(
     v: Type.Literal(PROTOCOL_VERSION),
     uai: Uai,
     agent: AgentId,
-    /** Per-agent sequence number, +1 per batch, kept across restarts: gaps = loss, repeats = duplicates. */
-    seq: Type.Integer({ minimum: 0 }),
+    /**
+     * Per-agent sequence number, +1 per batch, kept across restarts: gaps = loss, repeats = duplicates.
+     * At most 2^53 − 1, where a JSON number is still an exact integer (and InfluxDB's int64 holds it):
+     * a seq of 1e20 passed a plain integer check, then InfluxDB refused the batch point and its seq was lost.
+     */
+    seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     /** When the batch was first built (agent clock). */
     t: Time,
     samples: Type.Array(Sample, { minItems: 1, maxItems: 2000 }),

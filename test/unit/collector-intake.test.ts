@@ -50,6 +50,13 @@ describe('intake', () => {
     expect(reason(topic(), Buffer.from('{'))).toBe('malformed_json');
     expect(reason(topic(), payload({ ...good, v: 9 }))).toBe('unknown_version');
     expect(reason(topic(), payload({ ...good, seq: -1 }))).toBe('schema');
+    // A seq past 2^53 − 1 is no exact integer and InfluxDB's int64 would refuse 1e20: refused here, whole.
+    expect(reason(topic(), payload({ ...good, seq: 1e20 }))).toBe('schema');
+    expect(
+      reason(topic(), Buffer.from(JSON.stringify(good).replace('"seq":1', '"seq":9223372036854775808'))),
+    ).toBe('schema');
+    expect(reason(topic(), payload({ ...good, seq: 2 ** 53 }))).toBe('schema');
+    expect(reason(topic(), payload({ ...good, seq: Number.MAX_SAFE_INTEGER }))).toBe('metrics');
     expect(
       reason(topic(), Buffer.from(JSON.stringify(good).replace('"lossPct":10', '"lossPct":1e400'))),
     ).toBe('non_finite');
