@@ -1,5 +1,6 @@
 // Runs the alert policy with a clock and channels: events in, notifications rendered and delivered.
 import type { Logger } from '../../shared/log.ts';
+import type { PointSink } from '../point.ts';
 import { alertmanagerChannel } from './channels/alertmanager.ts';
 import type { Channel, Delivery } from './channels/channel.ts';
 import { emailChannel } from './channels/email.ts';
@@ -10,10 +11,12 @@ import { type MessageOptions, render } from './messages.ts';
 import {
   AlertPolicy,
   type Notification,
+  type PagedAlert,
   type PolicyContext,
   type PolicyEvent,
   type SchoolInfo,
 } from './policy.ts';
+import { alertPoint } from './records.ts';
 import { policyContext } from './schedule.ts';
 
 export function channelsFrom(cfg: AlertsConfig['channels']): Channel[] {
@@ -29,6 +32,7 @@ export class Alerting {
   readonly dispatcher: Dispatcher;
   private readonly messages: MessageOptions;
   private lastRefresh = 0;
+  private records: PointSink | null = null;
 
   constructor(
     private readonly cfg: AlertsConfig,
@@ -65,7 +69,17 @@ export class Alerting {
     };
   }
 
+  /**
+   * Write every notification as an `alert` point from now on: what was paged is known after a restart.
+   * Written when the policy decides (as its own state changes), not when a channel confirms: a restart
+   * then resumes exactly where the policy was.
+   */
+  recordTo(points: PointSink): void {
+    this.records = points;
+  }
+
   private deliver(list: Notification[]): void {
+    if (list.length) this.records?.write(list.map(alertPoint));
     for (const n of list) {
       const d = this.delivery(n);
       this.log.info({ alert: n.alert.key, type: n.type, title: d.rendered.title }, 'alert');
@@ -75,6 +89,11 @@ export class Alerting {
 
   handle(ev: PolicyEvent, now: number): void {
     this.deliver(this.policy.handle(ev, now));
+  }
+
+  /** Alerts a previous run sent and never resolved (see AlertPolicy.restore). */
+  restore(paged: readonly PagedAlert[], now: number): void {
+    this.deliver(this.policy.restore(paged, now));
   }
 
   broker(up: boolean, now: number): void {
