@@ -197,6 +197,11 @@ export function restoreAfterRestart(o: RestartOptions): Hold {
   const query = [...PRESENCE_STATEMENTS, PAGED_ALERTS_QUERY].join('; ');
   const hold = holdUntilRebuilt({
     read: async () => {
+      // Several statements against a missing database only say "not executed": ask for it by name first.
+      const dbs = await http.query('SHOW DATABASES');
+      const database = o.influx!.database;
+      if (!dbs.results[0]?.series?.[0]?.values?.some((v) => v[0] === database))
+        throw new InfluxQueryError(`database not found: ${database}`, 'missing', 200);
       const r = await http.query(query);
       return { presence: rebuiltPresence(r, 0), paged: pagedAlerts(r, PRESENCE_STATEMENTS.length) };
     },
