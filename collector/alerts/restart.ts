@@ -77,8 +77,11 @@ export function holdUntilRebuilt(o: HoldOptions): Hold {
   let partial: Remembered | null = null;
   const goOn = (r: Remembered | null) => {
     applied = true;
-    o.apply(r, false);
-    markReady();
+    try {
+      o.apply(r, false);
+    } finally {
+      markReady();
+    }
   };
   const deadline = setTimeout(() => {
     if (applied || stopped) return;
@@ -103,65 +106,70 @@ export function holdUntilRebuilt(o: HoldOptions): Hold {
     });
     let warned = false;
     for (let attempt = 1; !stopped; attempt++) {
-      let err: InfluxQueryError;
+      let r: Remembered;
       try {
-        let r = await o.read();
+        r = await o.read();
         if (!written) {
           partial = r;
           await Promise.race([shipped, stopping]);
           if (stopped) return;
           r = await o.read();
         }
-        if (!applied) {
-          o.log.info(
-            {
-              agents: r.presence.agents.length,
-              schools: r.presence.schools.length,
-              paged: r.paged.length,
-              attempt,
-            },
-            'presence rebuilt from InfluxDB',
-          );
-          goOn(r);
-        } else {
-          o.log.info(
-            { paged: r.paged.length, attempt },
-            'InfluxDB answered after the hold: alerts sent before the restart restored (not paged again)',
-          );
-          o.apply(r, true);
-        }
-        return;
       } catch (e) {
-        err =
+        const err =
           e instanceof InfluxQueryError ? e : new InfluxQueryError((e as Error).message, 'unreachable', 0);
-      }
-      if (err.kind === 'missing') {
-        // Nothing was ever written here: a new database is not a fault.
-        if (!applied) {
-          o.log.info('nothing to rebuild presence from: the InfluxDB database is new');
-          goOn(NOTHING);
+        if (stopped) return;
+        if (err.kind === 'missing') {
+          // Nothing was ever written here: a new database is not a fault.
+          if (!applied) {
+            o.log.info('nothing to rebuild presence from: the InfluxDB database is new');
+            goOn(NOTHING);
+          }
+          return;
         }
-        return;
+        if (err.kind === 'refused') {
+          o.log.warn(
+            { err: err.message, status: err.status },
+            'InfluxDB refuses the presence rebuild query: going on from unknown (an outage paged before the restart may be paged again)',
+          );
+          if (!applied) goOn(null);
+          return;
+        }
+        if (!warned && !applied) {
+          warned = true;
+          o.log.warn(
+            { err: err.message, holdS },
+            `InfluxDB unreachable at start: school alerts held until presence is rebuilt (at most ${holdS} s)`,
+          );
+        }
+        await sleep(Math.max(backoffMs(attempt - 1, o.retryMinMs, o.retryMaxMs), err.retryAfterMs ?? 0));
+        continue;
       }
-      if (err.kind === 'refused') {
-        o.log.warn(
-          { err: err.message, status: err.status },
-          'InfluxDB refuses the presence rebuild query: going on from unknown (an outage paged before the restart may be paged again)',
+      if (stopped) return;
+      if (!applied) {
+        o.log.info(
+          {
+            agents: r.presence.agents.length,
+            schools: r.presence.schools.length,
+            paged: r.paged.length,
+            attempt,
+          },
+          'presence rebuilt from InfluxDB',
         );
-        if (!applied) goOn(null);
-        return;
-      }
-      if (!warned && !applied) {
-        warned = true;
-        o.log.warn(
-          { err: err.message, holdS },
-          `InfluxDB unreachable at start: school alerts held until presence is rebuilt (at most ${holdS} s)`,
+        goOn(r);
+      } else {
+        o.log.info(
+          { paged: r.paged.length, attempt },
+          'InfluxDB answered after the hold: alerts sent before the restart restored (not paged again)',
         );
+        o.apply(r, true);
       }
-      await sleep(Math.max(backoffMs(attempt - 1, o.retryMinMs, o.retryMaxMs), err.retryAfterMs ?? 0));
+      return;
     }
   };
-  const done = loop().finally(() => clearTimeout(deadline));
+  const done = loop()
+    .catch((err: Error) => o.log.error({ err }, 'applying what InfluxDB remembers failed'))
+    .finally(() => clearTimeout(deadline));
   return {
     ready,
     done,
@@ -211,8 +219,13 @@ export function restoreAfterRestart(o: RestartOptions): Hold {
     retryMaxMs: o.influx.retryMaxMs,
     log: o.log,
     apply(r, late) {
-      // What was sent first: the rebuilt presence then finds those alerts open and sent.
-      if (r) o.alerting.restore(r.paged, o.now());
+      // What was sent first: the rebuilt presence then finds those alerts open and sent. Whatever
+      // happens there, presence must stop holding.
+      try {
+        if (r) o.alerting.restore(r.paged, o.now());
+      } catch (err) {
+        o.log.error({ err }, 'could not restore the alerts sent before the restart');
+      }
       if (!late) {
         if (o.monitor.droppedWhileRebuilding)
           o.log.warn(
