@@ -23,8 +23,58 @@ export interface EncodedBody {
 
 export type WriteOutcome =
   | { ok: true }
-  /** kind: 'rejected' = InfluxDB refused some points (4xx); 'missing' = no such database or RP; 'failed' = try again later. */
-  | { ok: false; kind: 'rejected' | 'missing' | 'failed'; status: number; message: string };
+  /**
+   * kind: 'rejected' = InfluxDB refused some points (4xx); 'missing' = no such database or RP; 'failed' = try
+   * again later, not before retryAfterMs when the answer (429, 503) carried a Retry-After header.
+   */
+  | {
+      ok: false;
+      kind: 'rejected' | 'missing' | 'failed';
+      status: number;
+      message: string;
+      retryAfterMs?: number;
+    };
+
+/** The longest wait a Retry-After header may impose (a misconfigured proxy must not stop writes for a day). */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * A Retry-After header value as a wait in ms from `now`: delta-seconds (`20`) or an HTTP-date
+ * (`Wed, 21 Oct 2026 07:28:00 GMT`, a past one meaning 0), capped at `maxMs`. Undefined when absent or
+ * unreadable (the caller's own backoff applies then).
+ */
+export function parseRetryAfter(
+  header: string | string[] | undefined,
+  now: number,
+  maxMs = MAX_RETRY_AFTER_MS,
+): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Math.min(maxMs, Number(value) * 1000);
+  // Date.parse also reads bare numbers and ISO strings: an HTTP-date always names its weekday and month.
+  if (!/[A-Za-z]{3}/.test(value)) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(maxMs, Math.max(0, at - now));
+}
+
+/**
+ * A query that did not answer. kind: 'missing' = no such database yet (nothing was ever written: not a
+ * fault); 'unreachable' = network error, timeout, 429 or 5xx (try again, not before retryAfterMs when
+ * set); 'refused' = InfluxDB will not run it as is (bad InfluxQL, authentication): retrying is useless.
+ */
+export class InfluxQueryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'missing' | 'unreachable' | 'refused',
+    /** The HTTP status, 0 when there was no answer. */
+    readonly status: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'InfluxQueryError';
+  }
+}
 
 export interface QueryResult {
   results: {
@@ -78,30 +128,54 @@ export class InfluxHttp {
       if (res.statusCode === 400 || res.statusCode === 413 || res.statusCode === 422) {
         return { ok: false, kind: 'rejected', status: res.statusCode, message };
       }
-      return { ok: false, kind: 'failed', status: res.statusCode, message };
+      const wait = parseRetryAfter(res.headers['retry-after'], Date.now());
+      return {
+        ok: false,
+        kind: 'failed',
+        status: res.statusCode,
+        message,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      };
     } catch (err) {
       return { ok: false, kind: 'failed', status: 0, message: (err as Error).message };
     }
   }
 
+  /** Runs InfluxQL (several statements with `;`). Throws an InfluxQueryError when any of them fails. */
   async query(q: string, method: 'GET' | 'POST' = 'POST'): Promise<QueryResult> {
     const params = new URLSearchParams({ q, db: this.opts.database, epoch: 'ms', ...this.auth });
-    const res = await this.pool.request({
-      method,
-      path: `/query?${params}`,
-      headersTimeout: this.opts.timeoutMs,
-      bodyTimeout: this.opts.timeoutMs,
-    });
-    const text = await res.body.text();
+    let res: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
+    try {
+      res = await this.pool.request({
+        method,
+        path: `/query?${params}`,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      });
+      text = await res.body.text();
+    } catch (err) {
+      throw new InfluxQueryError((err as Error).message, 'unreachable', 0);
+    }
+    const status = res.statusCode;
+    const busy = status === 429 || status >= 500;
+    const wait = busy ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
     let json: QueryResult & { error?: string };
     try {
       json = JSON.parse(text);
     } catch {
-      throw new Error(`InfluxDB answered ${res.statusCode} to a query: ${text.slice(0, 200)}`);
+      throw new InfluxQueryError(
+        `InfluxDB answered ${status} to a query: ${text.slice(0, 200)}`,
+        busy ? 'unreachable' : 'refused',
+        status,
+        wait,
+      );
     }
     const error = json.error ?? json.results?.find((r) => r.error)?.error;
-    if (res.statusCode >= 300 || error)
-      throw new Error(`InfluxQL "${q}": ${error ?? `HTTP ${res.statusCode}`}`);
+    if (status >= 300 || error) {
+      const kind = error?.startsWith('database not found') ? 'missing' : busy ? 'unreachable' : 'refused';
+      throw new InfluxQueryError(`InfluxQL "${q}": ${error ?? `HTTP ${status}`}`, kind, status, wait);
+    }
     return json;
   }
 

@@ -26,7 +26,8 @@ function collectorObservers(
       started.presence = startPresenceAndAlerts({
         presence,
         alerts,
-        influx,
+        // With a points file there is no InfluxDB to rebuild from (nor to wait for).
+        ...(config.pointsFile ? {} : { influx }),
         schools,
         points,
         log,

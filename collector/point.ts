@@ -20,4 +20,6 @@ export const int = (n: number): IntField => ({ int: Math.trunc(n) });
 /** Where presence and alerts write their points (transitions, outages): the collector's writer. */
 export interface PointSink {
   write(points: Point[]): void;
+  /** Resolves once every point written so far (a previous run's unconfirmed ones too) is in InfluxDB. */
+  written?(): Promise<void>;
 }

@@ -139,6 +139,24 @@ export const COLLECTOR_MEASUREMENTS = {
     tags: ['uai', 'commune', 'isp', 'cause'],
     fields: { duration_s: 'float', end_ms: 'integer', school_hours_s: 'float' } as Record<string, FieldType>,
   },
+  alert: {
+    measurement: 'alert',
+    description:
+      "one per alert the team was told of, rewritten by its reminders and its resolution; time = the problem's start",
+    // Only tags that never change for an alert: its resolution must land on the point of its firing.
+    tags: ['kind', 'uai', 'subject', 'group_by', 'group_value'],
+    // state: firing | resolved; members: a mass outage's UAIs, comma-separated
+    fields: {
+      state: 'string',
+      key: 'string',
+      severity: 'string',
+      paged_ms: 'integer',
+      last_sent_ms: 'integer',
+      resolved_ms: 'integer',
+      members: 'string',
+      latest_member_ms: 'integer',
+    } as Record<string, FieldType>,
+  },
   school: {
     measurement: 'school',
     description:

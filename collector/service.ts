@@ -193,6 +193,7 @@ export async function startCollector(input: unknown, opts: CollectorOptions = {}
       // Presence and alert points are few: they go in even past the bound, never held.
       append(Buffer.from(lines), list.length);
     },
+    written: () => shipper.written(),
   };
   for (const o of opts.observers ?? []) observers.push(typeof o === 'function' ? o(points) : o);
   const writeSchools = () => {

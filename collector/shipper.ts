@@ -1,9 +1,9 @@
 // Ships the write-ahead log to InfluxDB: batches by points, bytes and time, several writes in flight,
-// retries with capped backoff while InfluxDB is away, splits a refused batch in halves until the bad
+// retries with capped backoff while InfluxDB is away (never sooner than a Retry-After it sent), splits a refused batch in halves until the bad
 // points stand alone (they become dead letters), and moves the checkpoint past what InfluxDB accepted.
 // Memory holds only the batches in flight: the backlog stays on disk.
 import type { Logger } from '../shared/log.ts';
-import type { InfluxHttp, WriteOutcome } from './influx-http.ts';
+import { type InfluxHttp, InfluxQueryError, type WriteOutcome } from './influx-http.ts';
 import type { WriteAheadLog } from './wal.ts';
 
 export interface ShipperOptions {
@@ -64,6 +64,10 @@ export class Shipper {
   private prepared = false;
   private preparing: Promise<void> | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Callers of written(): each waits for the checkpoint to pass the log end it saw. */
+  private writtenWaiters: { end: number; resolve: () => void }[] = [];
+  /** No write before this time (ms): InfluxDB asked for a pause with Retry-After. Shared by every write in flight. */
+  private notBefore = 0;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
 
   constructor(
@@ -100,6 +104,17 @@ export class Shipper {
     this.pump(true);
     if (this.wal.unconfirmedBytes === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once everything appended so far has been accepted by InfluxDB (or dead-lettered), whatever
+   * is appended meanwhile: after a restart, the unconfirmed tail of the log is in InfluxDB then.
+   */
+  written(): Promise<void> {
+    const end = this.wal.end;
+    if (this.wal.confirmed >= end) return Promise.resolve();
+    this.pump(true);
+    return new Promise((resolve) => this.writtenWaiters.push({ end, resolve }));
   }
 
   stop(): void {
@@ -170,6 +185,12 @@ export class Shipper {
     if (this.wal.unconfirmedBytes === 0) {
       for (const w of this.idleWaiters.splice(0)) w();
     }
+    const confirmedUpTo = this.wal.confirmed;
+    this.writtenWaiters = this.writtenWaiters.filter((w) => {
+      if (w.end > confirmedUpTo) return true;
+      w.resolve();
+      return false;
+    });
     this.pump(this.idleWaiters.length > 0);
   }
 
@@ -196,11 +217,15 @@ export class Shipper {
   private async writeWithRetry(data: Buffer): Promise<WriteOutcome> {
     const body = await this.http.encode(data);
     for (let attempt = 0; !this.stopped; attempt++) {
+      const pause = this.notBefore - Date.now();
+      if (pause > 0) await this.sleep(pause);
+      if (this.stopped) break;
       if (!this.prepared) {
         try {
           await this.ensurePrepared();
         } catch (err) {
-          await this.failed(`preparing InfluxDB: ${(err as Error).message}`, attempt);
+          const after = err instanceof InfluxQueryError ? err.retryAfterMs : undefined;
+          await this.failed(`preparing InfluxDB: ${(err as Error).message}`, attempt, after);
           continue;
         }
       }
@@ -214,18 +239,28 @@ export class Shipper {
       }
       if (outcome.kind === 'rejected') return outcome;
       if (outcome.kind === 'missing') this.prepared = false;
-      await this.failed(`write failed (${outcome.status}): ${outcome.message}`, attempt);
+      await this.failed(
+        `write failed (${outcome.status}): ${outcome.message}`,
+        attempt,
+        outcome.kind === 'failed' ? outcome.retryAfterMs : undefined,
+      );
     }
     return { ok: false, kind: 'failed', status: 0, message: 'collector stopping' };
   }
 
-  private async failed(message: string, attempt: number): Promise<void> {
+  /** Waits before the next attempt: the backoff, or longer when InfluxDB said when to come back (ms, capped). */
+  private async failed(message: string, attempt: number, retryAfterMs?: number): Promise<void> {
     if (this.stats.influxUp)
-      this.log.warn({ err: message }, 'InfluxDB refuses writes; retrying with backoff');
+      this.log.warn(
+        { err: message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+        'InfluxDB refuses writes; retrying with backoff',
+      );
     this.stats.influxUp = false;
     this.stats.lastError = message;
     this.stats.retries++;
-    await this.sleep(backoffMs(attempt, this.opts.retryMinMs, this.opts.retryMaxMs));
+    const wait = Math.max(backoffMs(attempt, this.opts.retryMinMs, this.opts.retryMaxMs), retryAfterMs ?? 0);
+    if (retryAfterMs !== undefined) this.notBefore = Math.max(this.notBefore, Date.now() + retryAfterMs);
+    await this.sleep(wait);
   }
 
   private ensurePrepared(): Promise<void> {

@@ -1,5 +1,6 @@
 // Runs the alert policy with a clock and channels: events in, notifications rendered and delivered.
 import type { Logger } from '../../shared/log.ts';
+import type { PointSink } from '../point.ts';
 import { alertmanagerChannel } from './channels/alertmanager.ts';
 import type { Channel, Delivery } from './channels/channel.ts';
 import { emailChannel } from './channels/email.ts';
@@ -11,10 +12,12 @@ import {
   type Alert,
   AlertPolicy,
   type Notification,
+  type PagedAlert,
   type PolicyContext,
   type PolicyEvent,
   type SchoolInfo,
 } from './policy.ts';
+import { alertPoint } from './records.ts';
 import { policyContext } from './schedule.ts';
 
 export function channelsFrom(cfg: AlertsConfig['channels']): Channel[] {
@@ -37,6 +40,7 @@ export class Alerting {
   private readonly figures = new Map<string, AnchorFigures & { at: number }>();
   /** The round a degraded alert quoted when sent: its resolution gives the same cause. */
   private readonly quoted = new Map<string, AnchorFigures>();
+  private records: PointSink | null = null;
 
   constructor(
     private readonly cfg: AlertsConfig,
@@ -92,6 +96,15 @@ export class Alerting {
     };
   }
 
+  /**
+   * Write every notification as an `alert` point from now on: what was paged is known after a restart.
+   * Written when the policy decides (as its own state changes), not when a channel confirms: a restart
+   * then resumes exactly where the policy was.
+   */
+  recordTo(points: PointSink): void {
+    this.records = points;
+  }
+
   private record(ev: Extract<PolicyEvent, { kind: 'round' }>, at: number): void {
     if ((ev.metric !== 'loss' && ev.metric !== 'latency') || ev.value === undefined) return;
     let f = this.figures.get(ev.uai);
@@ -106,6 +119,7 @@ export class Alerting {
   }
 
   private deliver(list: Notification[]): void {
+    if (list.length) this.records?.write(list.map(alertPoint));
     for (const n of list) {
       const d = this.delivery(n);
       this.log.info({ alert: n.alert.key, type: n.type, title: d.rendered.title }, 'alert');
@@ -116,6 +130,11 @@ export class Alerting {
   handle(ev: PolicyEvent, now: number): void {
     if (ev.kind === 'round') this.record(ev, now);
     this.deliver(this.policy.handle(ev, now));
+  }
+
+  /** Alerts a previous run sent and never resolved (see AlertPolicy.restore). */
+  restore(paged: readonly PagedAlert[], now: number): void {
+    this.deliver(this.policy.restore(paged, now));
   }
 
   broker(up: boolean, now: number): void {

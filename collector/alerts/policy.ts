@@ -108,8 +108,6 @@ export type PolicyEvent =
       reason: string;
       /** For offline: the outage start; otherwise the change time. */
       since: number;
-      /** From a collector restart: an alert this old was already sent by the previous run. */
-      rebuilt?: boolean;
     }
   | {
       kind: 'round';
@@ -124,6 +122,17 @@ export type PolicyEvent =
       /** When the agent measured it (its clock): a round from before the school's last recovery is ignored. */
       t?: number;
     };
+
+/**
+ * An alert a previous run of the collector sent and never resolved, as read back from InfluxDB
+ * (alerts/records.ts). notifiedAt: when it was first sent; lastSentAt: its last firing or reminder (ms).
+ */
+export type PagedAlert = Pick<
+  Alert,
+  'key' | 'kind' | 'severity' | 'uai' | 'subject' | 'group' | 'members' | 'since' | 'value'
+> & { notifiedAt: number; lastSentAt: number };
+
+const METRIC_KINDS: ReadonlySet<AlertKind> = new Set(['loss', 'latency', 'ap_down', 'wan_saturation']);
 
 interface Series {
   bad: number;
@@ -164,6 +173,69 @@ export class AlertPolicy {
     return ev.kind === 'school' ? this.onSchool(ev, now) : this.onRound(ev, now);
   }
 
+  /**
+   * After a restart: the alerts the previous run sent and never resolved count as sent, so they are never
+   * paged again and are resolved like any other. Called before the rebuilt presence is replayed, or later
+   * when InfluxDB answered after the hold: an alert this run has not sent yet takes the record's start and
+   * counts as sent; one this run already sent again stays as it is. A mass outage brings its member
+   * schools back as folded into it. Returns what is due now (the broker alert, when the broker is back).
+   */
+  restore(paged: readonly PagedAlert[], now: number): Notification[] {
+    const out: Notification[] = [];
+    for (const r of paged) {
+      const current = this.alerts.get(r.key);
+      if (current) {
+        if (current.notifiedAt === null) {
+          current.notifiedAt = r.notifiedAt;
+          current.lastSentAt = r.lastSentAt;
+          current.since = Math.min(current.since, r.since);
+          delete current.heldBy;
+        }
+        continue;
+      }
+      this.alerts.set(r.key, { ...r, ...(r.members ? { members: [...r.members] } : {}) });
+      // Resolved after as many good rounds as any metric alert, not at the first good one.
+      if (METRIC_KINDS.has(r.kind)) this.series.set(r.key, { bad: this.rules.rounds, good: 0 });
+      if (r.kind !== 'mass_outage') continue;
+      for (const uai of r.members ?? []) {
+        const key = schoolAlertKey('school_offline', uai);
+        const m = this.alerts.get(key);
+        if (!m)
+          this.alerts.set(key, {
+            key,
+            kind: 'school_offline',
+            severity: 'critical',
+            uai,
+            since: r.since,
+            notifiedAt: null,
+            lastSentAt: null,
+            groupKey: r.key,
+          });
+        else if (m.notifiedAt === null && !m.groupKey) m.groupKey = r.key;
+      }
+      // Members this run already paged or grouped elsewhere (InfluxDB answered late) have left it.
+      const group = this.alerts.get(r.key)!;
+      const gone = group.members!.filter(
+        (u) => this.alerts.get(schoolAlertKey('school_offline', u))?.groupKey !== r.key,
+      );
+      if (gone.length) {
+        group.members = group.members!.filter((u) => !gone.includes(u));
+        if (group.members.length < this.rules.mass.minSchools) {
+          for (const u of group.members)
+            delete this.alerts.get(schoolAlertKey('school_offline', u))!.groupKey;
+          out.push(...this.resolve(r.key, now));
+        }
+      }
+    }
+    if (
+      this.alerts.has(BROKER_KEY) &&
+      this.brokerDownSince === null &&
+      this.brokerUpAt > Number.NEGATIVE_INFINITY
+    )
+      out.push(...this.resolve(BROKER_KEY, now));
+    return out;
+  }
+
   broker(up: boolean, now: number): Notification[] {
     if (!up) {
       this.brokerDownSince ??= now;
@@ -199,19 +271,17 @@ export class AlertPolicy {
     }
     if (ev.state === 'offline') {
       out.push(...this.resolve(degKey, now));
-      if (!this.alerts.has(offKey)) {
-        const already = ev.rebuilt && now - ev.since >= this.rules.graceMs;
+      if (!this.alerts.has(offKey))
         this.alerts.set(offKey, {
           key: offKey,
           kind: 'school_offline',
           severity: 'critical',
           uai: ev.uai,
           since: ev.since,
-          notifiedAt: already ? ev.since + this.rules.graceMs : null,
-          lastSentAt: already ? now : null,
+          notifiedAt: null,
+          lastSentAt: null,
           reason: ev.reason,
         });
-      }
     } else if (ev.state === 'degraded') {
       out.push(...this.resolve(offKey, now));
       if (!this.alerts.has(degKey))

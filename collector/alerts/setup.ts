@@ -9,17 +9,16 @@ import {
   type SchoolCalendar,
 } from '../../shared/school-hours.ts';
 import type { CollectorConfig } from '../config.ts';
-import { InfluxHttp } from '../influx-http.ts';
 import type { CollectorObserver } from '../observer.ts';
 import type { PointSink } from '../point.ts';
 import type { PresenceConfig } from '../presence/config.ts';
 import { PresenceMonitor } from '../presence/monitor.ts';
-import { readPresenceFromInflux } from '../presence/rebuild.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../thresholds.ts';
 import { Alerting, channelsFrom } from './alerting.ts';
 import type { Channel } from './channels/channel.ts';
 import type { AlertsConfig } from './config.ts';
 import type { PolicyContext, SchoolInfo } from './policy.ts';
+import { restoreAfterRestart } from './restart.ts';
 import { roundsOfBatch } from './rounds.ts';
 import { calendarFrom } from './schedule.ts';
 
@@ -41,7 +40,7 @@ export interface PresenceAndAlerts {
   observer: CollectorObserver;
   monitor: PresenceMonitor;
   alerting: Alerting;
-  /** Resolves once the state has been rebuilt from InfluxDB (or that was skipped or failed). */
+  /** Resolves once presence goes on: rebuilt from InfluxDB, skipped, or the hold bound passed (alerts/restart.ts). */
   ready: Promise<void>;
   stop(): Promise<void>;
 }
@@ -75,6 +74,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
     log,
     opts.muted,
   );
+  alerting.recordTo(opts.points);
   const p = opts.presence;
   const monitor = new PresenceMonitor(
     {
@@ -106,7 +106,6 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
             state: t.to,
             reason: t.reason,
             since,
-            rebuilt: t.reason === 'rebuilt',
           },
           now(),
         );
@@ -120,34 +119,17 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
   );
   for (const uai of registry.keys()) monitor.fleet.declareSchool(uai, now());
 
-  const ready = (async () => {
-    if (!p.rebuildFromInflux || !opts.influx) {
-      monitor.rebuilt(null);
-      return;
-    }
-    const http = new InfluxHttp({
-      ...opts.influx,
-      gzip: false,
-      timeoutMs: Math.min(opts.influx.timeoutMs, 10_000),
-    });
-    try {
-      const state = await readPresenceFromInflux((q) => http.query(q));
-      log.info(
-        { agents: state.agents.length, schools: state.schools.length },
-        'presence rebuilt from InfluxDB',
-      );
-      monitor.rebuilt(state);
-    } catch (err) {
-      // A fresh database has no measurements yet; an unreachable one must not keep presence blind.
-      log.warn(
-        { err: (err as Error).message },
-        'could not rebuild presence from InfluxDB; starting from unknown',
-      );
-      monitor.rebuilt(null);
-    } finally {
-      await http.close();
-    }
-  })();
+  const restart = restoreAfterRestart({
+    enabled: p.rebuildFromInflux,
+    influx: opts.influx,
+    holdMs: p.rebuildHoldSeconds * 1000,
+    monitor,
+    alerting,
+    points: opts.points,
+    log,
+    now,
+  });
+  const ready = restart.ready;
 
   const timer = setInterval(() => {
     try {
@@ -166,7 +148,8 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
     ready,
     async stop() {
       clearInterval(timer);
-      await ready;
+      restart.stop();
+      await restart.done;
       await alerting.stop();
     },
   };

@@ -18,6 +18,11 @@ export const PresenceConfig = Type.Object(
     tickMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
     /** At start, read the last presence state and data of every agent back from InfluxDB. */
     rebuildFromInflux: Type.Boolean({ default: true }),
+    /**
+     * While InfluxDB cannot be read at start, school alerts wait this long (seconds) for the rebuild; past
+     * it presence goes on from unknown, said once, and the rebuild keeps trying in the background.
+     */
+    rebuildHoldSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 120 }),
     maxAgents: Type.Integer({ minimum: 1, default: 100_000 }),
   },
   { additionalProperties: false, default: {} },

@@ -4,8 +4,6 @@ import type { QueryResult } from '../influx-http.ts';
 import type { RebuiltState } from './monitor.ts';
 import type { PresenceState } from './state.ts';
 
-type Query = (q: string) => Promise<QueryResult>;
-
 const STATES = new Set(['online', 'degraded', 'offline', 'unknown']);
 
 function series(r: QueryResult, i: number) {
@@ -15,18 +13,19 @@ function series(r: QueryResult, i: number) {
   });
 }
 
-export async function readPresenceFromInflux(query: Query): Promise<RebuiltState> {
-  const r = await query(
-    [
-      "SELECT last(state) AS state FROM presence WHERE scope = 'agent' GROUP BY uai, agent",
-      "SELECT last(state) AS state FROM presence WHERE scope = 'school' GROUP BY uai",
-      'SELECT last(seq) AS seq FROM batch GROUP BY uai, agent',
-    ].join('; '),
-  );
+/** Three InfluxQL statements (join them with `; `, more may follow): read by rebuiltPresence. */
+export const PRESENCE_STATEMENTS = [
+  "SELECT last(state) AS state FROM presence WHERE scope = 'agent' GROUP BY uai, agent",
+  "SELECT last(state) AS state FROM presence WHERE scope = 'school' GROUP BY uai",
+  'SELECT last(seq) AS seq FROM batch GROUP BY uai, agent',
+] as const;
+
+/** The state in the answer to PRESENCE_STATEMENTS, starting at statement `first` of `r`. */
+export function rebuiltPresence(r: QueryResult, first = 0): RebuiltState {
   const lastBatch = new Map<string, { t: number; seq: number }>();
-  for (const { tags, row } of series(r, 2))
+  for (const { tags, row } of series(r, first + 2))
     lastBatch.set(`${tags['uai']}/${tags['agent']}`, { t: Number(row['time']), seq: Number(row['seq']) });
-  const agents = series(r, 0)
+  const agents = series(r, first)
     .filter(({ tags, row }) => tags['uai'] && tags['agent'] && STATES.has(String(row['state'])))
     .map(({ tags, row }) => {
       const b = lastBatch.get(`${tags['uai']}/${tags['agent']}`);
@@ -39,7 +38,7 @@ export async function readPresenceFromInflux(query: Query): Promise<RebuiltState
         lastSeq: b?.seq ?? -1,
       };
     });
-  const schools = series(r, 1)
+  const schools = series(r, first + 1)
     .filter(({ tags, row }) => tags['uai'] && STATES.has(String(row['state'])))
     .map(({ tags, row }) => ({
       uai: tags['uai']!,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AlertPolicy, type PolicyRules, type SchoolInfo } from '../../collector/alerts/policy.ts';
+import {
+  AlertPolicy,
+  type PagedAlert,
+  type PolicyRules,
+  type SchoolInfo,
+} from '../../collector/alerts/policy.ts';
 import { policyContext } from '../../collector/alerts/schedule.ts';
 import { uaiCheckLetter } from '../../shared/uai.ts';
 
@@ -127,15 +132,170 @@ describe('alert policy: grace, resolution, reminders', () => {
     const later = run(p, TUE_10H + 67 * MIN, TUE_10H + 4 * 60 * MIN, 10 * S);
     expect(later.map((n) => [n.type, n.at - TUE_10H])).toEqual([['reminder', 210 * MIN]]);
   });
+});
 
-  it('does not send a duplicate after a collector restart when the outage is older than the grace', () => {
+/** What the previous run sent for school `u`, as alerts/records.ts reads it back after a restart. */
+const pagedOffline = (u: string, since: number, notifiedAt: number, lastSentAt = notifiedAt): PagedAlert => ({
+  key: `school_offline/${u}`,
+  kind: 'school_offline',
+  severity: 'critical',
+  uai: u,
+  since,
+  notifiedAt,
+  lastSentAt,
+});
+
+describe('alert policy: restarts (what the previous run sent is restored, never sent again)', () => {
+  it('does not send a duplicate after a collector restart, and resolves with the whole duration', () => {
     const p = policy();
     p.broker(true, TUE_10H);
-    p.handle({ ...offline(A, TUE_10H - 30 * MIN), rebuilt: true }, TUE_10H);
+    expect(p.restore([pagedOffline(A, TUE_10H - 30 * MIN, TUE_10H - 28 * MIN)], TUE_10H)).toEqual([]);
+    p.handle(offline(A, TUE_10H - 30 * MIN), TUE_10H);
     expect(run(p, TUE_10H + 10 * S, TUE_10H + 5 * MIN)).toEqual([]);
     expect(
       p.handle(online(A, TUE_10H + 6 * MIN), TUE_10H + 6 * MIN).map((n) => [n.type, n.durationMs]),
     ).toEqual([['resolved', 36 * MIN]]);
+  });
+
+  it('pages an outage older than the grace that the previous run held back (outside hours): not taken as sent', () => {
+    const p = policy();
+    // Down since Tuesday 20:00 (nobody paged at night); the collector restarts on Thursday at 07:50.
+    p.broker(true, THU_8H - 10 * MIN);
+    p.restore([], THU_8H - 10 * MIN);
+    p.handle(offline(A, TUE_20H), THU_8H - 10 * MIN);
+    const sent = run(p, THU_8H - 10 * MIN, THU_8H + MIN);
+    expect(sent.map((n) => [n.type, n.at, n.alert.since])).toEqual([['firing', THU_8H, TUE_20H]]);
+  });
+
+  it('sends only the resolution for a school that came back while the collector was down', () => {
+    const p = policy();
+    p.broker(true, TUE_10H);
+    p.restore([pagedOffline(A, TUE_10H - 30 * MIN, TUE_10H - 28 * MIN)], TUE_10H);
+    p.handle(offline(A, TUE_10H - 30 * MIN), TUE_10H);
+    // The retained birth replaces the remembered offline.
+    const back = p.handle(online(A, TUE_10H + S), TUE_10H + S);
+    expect(back.map((n) => [n.type, n.alert.since, n.durationMs])).toEqual([
+      ['resolved', TUE_10H - 30 * MIN, 30 * MIN + S],
+    ]);
+    expect(run(p, TUE_10H + S, TUE_10H + 5 * MIN)).toEqual([]);
+  });
+
+  it('keeps the reminder rhythm of the previous run', () => {
+    const p = policy();
+    p.broker(true, TUE_10H - 10 * MIN);
+    p.restore([pagedOffline(A, TUE_10H - 40 * MIN, TUE_10H - 38 * MIN, TUE_10H - 38 * MIN)], TUE_10H);
+    p.handle(offline(A, TUE_10H - 40 * MIN), TUE_10H);
+    const sent = run(p, TUE_10H, TUE_10H + 30 * MIN, 10 * S);
+    expect(sent.map((n) => [n.type, n.at - TUE_10H])).toEqual([['reminder', 22 * MIN]]);
+  });
+
+  it('adopts a record read late (InfluxDB answered after the hold): the alert this run had not sent yet is not sent', () => {
+    const p = policy();
+    p.broker(true, TUE_10H);
+    // Gone on from unknown: the retained will made the school offline "since the restart".
+    p.handle(offline(A, TUE_10H), TUE_10H);
+    expect(run(p, TUE_10H, TUE_10H + MIN)).toEqual([]);
+    p.restore([pagedOffline(A, TUE_10H - 30 * MIN, TUE_10H - 28 * MIN)], TUE_10H + MIN);
+    expect(run(p, TUE_10H + MIN, TUE_10H + 5 * MIN)).toEqual([]);
+    const back = p.handle(online(A, TUE_10H + 6 * MIN), TUE_10H + 6 * MIN);
+    expect(back.map((n) => [n.type, n.alert.since])).toEqual([['resolved', TUE_10H - 30 * MIN]]);
+  });
+
+  it('leaves an alert this run already sent again as it is when the record comes later still', () => {
+    const p = policy();
+    p.broker(true, TUE_10H);
+    p.handle(offline(A, TUE_10H), TUE_10H);
+    expect(run(p, TUE_10H, TUE_10H + 3 * MIN).map((n) => n.type)).toEqual(['firing']);
+    p.restore([pagedOffline(A, TUE_10H - 30 * MIN, TUE_10H - 28 * MIN)], TUE_10H + 4 * MIN);
+    const back = p.handle(online(A, TUE_10H + 6 * MIN), TUE_10H + 6 * MIN);
+    expect(back.map((n) => [n.type, n.alert.since])).toEqual([['resolved', TUE_10H]]);
+  });
+
+  it('restores a mass outage with its members: no school paged on its own, one grouped resolution', () => {
+    const p = policy();
+    p.broker(true, TUE_10H);
+    const members = [1, 2, 3, 4, 5, 6].map(uai);
+    p.restore(
+      [
+        {
+          key: `mass_outage/isp/Orange/${TUE_10H - 20 * MIN}`,
+          kind: 'mass_outage',
+          severity: 'critical',
+          group: { by: 'isp', value: 'Orange' },
+          members,
+          since: TUE_10H - 20 * MIN,
+          value: TUE_10H - 19 * MIN,
+          notifiedAt: TUE_10H - 18 * MIN,
+          lastSentAt: TUE_10H - 18 * MIN,
+        },
+      ],
+      TUE_10H,
+    );
+    for (const u of members) p.handle(offline(u, TUE_10H - 20 * MIN), TUE_10H);
+    expect(run(p, TUE_10H, TUE_10H + 5 * MIN)).toEqual([]);
+    const back = members.flatMap((u) => p.handle(online(u, TUE_10H + 6 * MIN), TUE_10H + 6 * MIN));
+    expect(back.map((n) => [n.type, n.alert.kind, n.durationMs])).toEqual([
+      ['resolved', 'mass_outage', 26 * MIN],
+    ]);
+    expect(run(p, TUE_10H + 6 * MIN, TUE_10H + 10 * MIN)).toEqual([]);
+  });
+
+  it('restores a metric alert: bad rounds do not page it again, K good rounds resolve it', () => {
+    const p = policy();
+    p.broker(true, TUE_10H - 10 * MIN);
+    p.restore(
+      [
+        {
+          key: `loss/${A}/anchor`,
+          kind: 'loss',
+          severity: 'warning',
+          uai: A,
+          subject: 'anchor',
+          since: TUE_10H - 10 * MIN,
+          notifiedAt: TUE_10H - 10 * MIN,
+          lastSentAt: TUE_10H - 10 * MIN,
+        },
+      ],
+      TUE_10H,
+    );
+    const round = (bad: boolean) =>
+      ({
+        kind: 'round',
+        uai: A,
+        metric: 'loss',
+        subject: 'anchor',
+        bad,
+        severity: 'warning',
+        value: 1,
+      }) as const;
+    for (let i = 0; i < 4; i++) p.handle(round(true), TUE_10H + i * MIN);
+    expect(run(p, TUE_10H, TUE_10H + 4 * MIN, 10 * S)).toEqual([]);
+    expect(p.handle(round(false), TUE_10H + 5 * MIN)).toEqual([]);
+    expect(p.handle(round(false), TUE_10H + 6 * MIN)).toEqual([]);
+    expect(p.handle(round(false), TUE_10H + 7 * MIN).map((n) => [n.type, n.durationMs])).toEqual([
+      ['resolved', 17 * MIN],
+    ]);
+  });
+
+  it('resolves a restored broker alert once this run has its broker', () => {
+    const p = policy();
+    const broker: PagedAlert = {
+      key: 'collector_broker',
+      kind: 'collector_broker',
+      severity: 'critical',
+      since: TUE_10H - 5 * MIN,
+      notifiedAt: TUE_10H - 3 * MIN,
+      lastSentAt: TUE_10H - 3 * MIN,
+    };
+    expect(p.restore([broker], TUE_10H)).toEqual([]);
+    expect(p.broker(true, TUE_10H + S).map((n) => [n.type, n.alert.kind])).toEqual([
+      ['resolved', 'collector_broker'],
+    ]);
+    const q = policy();
+    q.broker(true, TUE_10H);
+    expect(q.restore([broker], TUE_10H + S).map((n) => [n.type, n.alert.kind])).toEqual([
+      ['resolved', 'collector_broker'],
+    ]);
   });
 });
 
