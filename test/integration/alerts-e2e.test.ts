@@ -15,6 +15,9 @@ import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 import { decodeQuotedPrintable, type SmtpHandle, startSmtpServer } from '../harness/smtp.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook.ts';
 
+// Each of these waits out real keepalives and graces (about 50 s idle for the mass outage): twice that
+// and more, so a loaded two-core machine does not time them out.
+const LONG_TEST_MS = 150_000;
 const STANDIN = resolve(import.meta.dirname, 'alerts-standin.ts');
 const KEEPALIVE_S = 2;
 const GRACE_S = 3;
@@ -264,7 +267,7 @@ describe('presence and alerts end to end', () => {
     const outages = await influx.rows('SELECT duration_s, cause, uai FROM outage', 'e2e_kill');
     expect(outages.map((o) => o['cause'])).toEqual(['power_or_box', 'power_or_box']);
     for (const o of outages) expect(o['duration_s'] as number).toBeGreaterThan(3);
-  });
+  }, LONG_TEST_MS);
 
   it('a collector killed -9 and restarted during an outage rebuilds from InfluxDB: no second page, one resolution', async () => {
     hook.received.length = 0;
@@ -308,7 +311,7 @@ describe('presence and alerts end to end', () => {
       ['resolved', 'school_offline'],
     ]);
     expect(all[1]!.durationSeconds).toBeGreaterThanOrEqual(Math.floor((Date.now() - killedAt) / 1000) - 3);
-  });
+  }, LONG_TEST_MS);
 
   it('20 schools of one ISP dropping within 30 s: one grouped alert, one resolution', async () => {
     hook.received.length = 0;
@@ -347,5 +350,5 @@ describe('presence and alerts end to end', () => {
       ['firing', 'mass_outage'],
       ['resolved', 'mass_outage'],
     ]);
-  });
+  }, LONG_TEST_MS);
 });
