@@ -34,9 +34,9 @@ export async function runBuild(cmd: BuildCommand): Promise<number> {
   }
   let thresholds = DEFAULT_THRESHOLDS;
   if (cmd.config) {
-    const { loadVigieConfig } = await import('../cli/config-file.ts');
+    const { loadCollectorConfig } = await import('../collector/config-file.ts');
     try {
-      const { config } = loadVigieConfig(cmd.config);
+      const { config } = loadCollectorConfig(cmd.config);
       thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.collector?.alerts.thresholds);
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n`);
