@@ -3,7 +3,7 @@
 // Spool replays after an outage carry older samples: a figure only moves forward in time.
 import type { MetricsBatch, PingSample, Sample, StatusMessage, WanSample } from '../../shared/schemas.ts';
 import type { CollectorObserver } from '../observer.ts';
-import type { ReadingsSource, SchoolReading } from './ports.ts';
+import type { ReadingsSource, SchoolReading } from './deps.ts';
 
 interface Slot extends SchoolReading {
   pingT: number;

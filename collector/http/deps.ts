@@ -142,7 +142,7 @@ export interface CollectorStats {
   alertsSent: Record<string, number>;
   /** Alert deliveries that failed after their retries, by channel. */
   alertsFailed?: Record<string, number>;
-  /** Entries of the windows file not applied because they cannot be read (collector/http/windows.ts). */
+  /** Entries of the windows file not applied because they cannot be read (collector/http/mute-windows.ts). */
   windowsUnreadable?: number;
 }
 
