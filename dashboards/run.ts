@@ -4,7 +4,7 @@ import { outDirProblem } from '../cli/out-dir.ts';
 import { DEFAULT_THRESHOLDS } from '../collector/thresholds.ts';
 import { buildFiles, DEFAULT_BUILD, mergeThresholds, writeFiles } from './build.ts';
 import { LANGS, type Lang } from './kit.ts';
-import { parseInterval } from './queries.ts';
+import { parseInterval } from './provisioning.ts';
 
 export interface BuildCommand {
   out: string;

@@ -27,7 +27,7 @@ import {
   interpolate,
   type ResolvedVariable,
   variableDefs,
-} from '../../dashboards/queries.ts';
+} from '../harness/grafana-queries.ts';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `vigie-${name}-`));
 
