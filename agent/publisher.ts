@@ -4,6 +4,7 @@
 // window) and replayed from the spool after a capped, jittered backoff.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { backoffDelayMs } from '../shared/backoff.ts';
 import { type Logger, redactUrl } from '../shared/log.ts';
 import { type EventMessage, PROTOCOL_VERSION, type StatusMessage } from '../shared/schemas.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
@@ -19,10 +20,8 @@ const NOT_AUTHORIZED = 0x87;
 export const MAX_QUEUED_EVENTS = 100;
 
 /** Reconnect delay after `attempt` failures in a row: doubling from min to max, with ±20 % jitter. */
-export function reconnectDelayMs(attempt: number, minMs: number, maxMs: number, random: number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(Math.min(maxMs, base * (0.8 + 0.4 * random)));
-}
+export const reconnectDelayMs = (attempt: number, minMs: number, maxMs: number, random: number): number =>
+  backoffDelayMs(attempt, { minMs, maxMs, jitter: 0.2, capJittered: true }, random);
 
 /** Publish pacing: how long to wait before the next batch, and when the one after may go. */
 export function paceNext(nextAllowedAt: number, now: number, minGapMs: number) {

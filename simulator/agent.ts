@@ -2,6 +2,7 @@
 // `offline` will, a retained `online` birth, metrics batches with per-agent sequence numbers through
 // a bounded spool trimmed on PUBACK, and outages that drop the connection without DISCONNECT.
 import mqtt, { type MqttClient } from 'mqtt';
+import { backoffDelayMs } from '../shared/backoff.ts';
 import type { EventMessage, MetricsBatch, StatusMessage } from '../shared/schemas.ts';
 import { PROTOCOL_VERSION } from '../shared/schemas.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
@@ -25,6 +26,9 @@ export interface AgentSettings {
   connectTimeoutMs: number;
   rounds: RoundOptions;
 }
+
+/** A broker restart must not bring 10,000 agents back in one second: ×0.5–1.5 jitter. */
+const RECONNECT_BACKOFF = { minMs: 1000, maxMs: 60_000, jitter: 0.5 };
 
 type Phase = 'idle' | 'waiting' | 'connecting' | 'online' | 'backoff' | 'down' | 'stopped';
 
@@ -53,7 +57,8 @@ export class SimulatedAgent {
   private roundTimer: NodeJS.Timeout | null = null;
   private outageTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private backoffMs = 0;
+  /** Failed connections in a row: the reconnect backoff doubles with each. */
+  private failures = 0;
   private outage: Outage | null = null;
   private nextRoundAt = 0;
   /** Set when the process (re)starts, cleared once its `started` event is out. */
@@ -317,7 +322,7 @@ export class SimulatedAgent {
       answer();
       if (client !== this.client) return;
       this.phase = 'online';
-      this.backoffMs = 0;
+      this.failures = 0;
       this.counters.births++;
       client.publish(this.topics.status, this.status('online', 'birth'), { qos: 1, retain: true });
       if (this.announceStart) {
@@ -371,9 +376,7 @@ export class SimulatedAgent {
 
   private retryLater(): void {
     this.phase = 'backoff';
-    // Exponential backoff with jitter: a broker restart must not bring 10,000 agents back in one second.
-    this.backoffMs = Math.min(60_000, this.backoffMs ? this.backoffMs * 2 : 1000);
-    const delay = Math.round(this.backoffMs * this.netRng.range(0.5, 1.5));
+    const delay = backoffDelayMs(this.failures++, RECONNECT_BACKOFF, this.netRng.next());
     this.counters.reconnects++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
