@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { outDirProblem } from '../cli/out-dir.ts';
 import { DEFAULT_THRESHOLDS } from '../collector/thresholds.ts';
-import { buildFiles, DEFAULT_BUILD, mergeThresholds, writeFiles } from './build.ts';
+import { buildFiles, DEFAULT_BUILD, mergeThresholdLevels, writeFiles } from './build.ts';
 import { LANGS, type Lang } from './kit.ts';
 import { parseInterval } from './provisioning.ts';
 
@@ -37,7 +37,7 @@ export async function runBuild(cmd: BuildCommand): Promise<number> {
     const { loadCollectorConfig } = await import('../collector/config-file.ts');
     try {
       const { config } = loadCollectorConfig(cmd.config);
-      thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.collector?.alerts.thresholds);
+      thresholds = mergeThresholdLevels(DEFAULT_THRESHOLDS, config.collector?.alerts.thresholds);
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n`);
       return 2;
