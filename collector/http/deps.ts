@@ -2,8 +2,9 @@
 // silences, counters, InfluxDB. The server holds no state of its own beyond what these give it.
 import type { School } from '../../shared/registry.ts';
 import type { Uai } from '../../shared/uai.ts';
+import type { PresenceState } from '../presence/state.ts';
 
-export type PresenceState = 'online' | 'degraded' | 'offline' | 'unknown';
+export type { PresenceState };
 
 export interface AgentPresenceView {
   agent: string;
