@@ -51,7 +51,7 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
 }
 
 function scheduled(config: AgentConfig, deps: ProbeDeps): ScheduledProbe[] {
-  return createProbes(config.probes, deps).map((p) => ({ name: p.kind, ...p }));
+  return createProbes(config.probes, deps);
 }
 
 async function once(config: AgentConfig, log: Logger, json: boolean): Promise<number> {

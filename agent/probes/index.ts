@@ -14,6 +14,7 @@
 // probe's first reading, a speedtest outside school hours); a failed measurement is a sample, never a throw.
 import type { Logger } from '../../shared/log.ts';
 import type { ProbeKind } from '../../shared/schemas.ts';
+import type { ScheduledProbe } from '../scheduler.ts';
 import type { ProbesConfig } from './config.ts';
 import type { Probe } from './contract.ts';
 import { DnsProbe } from './dns.ts';
@@ -43,16 +44,11 @@ export interface ProbeDeps {
   ignoreSpeedtestSchedule?: boolean;
 }
 
-export interface ScheduledProbe {
-  kind: ProbeKind;
-  probe: Probe;
-  intervalMs: number;
-  timeoutMs: number;
-  /** Fraction of intervalMs (0–0.5) by which each start may be shifted at random. */
-  jitter: number;
-}
-
-export function createProbes(config: ProbesConfig, deps: ProbeDeps): ScheduledProbe[] {
+/** The enabled probes, each named by its kind, as the scheduler runs them. */
+export function createProbes(
+  config: ProbesConfig,
+  deps: ProbeDeps,
+): (ScheduledProbe & { kind: ProbeKind })[] {
   const linkLoad = new LinkLoad();
   const all: [ProbesConfig[keyof ProbesConfig], () => Probe][] = [
     [config.ping, () => new PingProbe(config.ping)],
@@ -77,6 +73,7 @@ export function createProbes(config: ProbesConfig, deps: ProbeDeps): ScheduledPr
     .map(([section, make]) => {
       const probe = make();
       return {
+        name: probe.kind,
         kind: probe.kind,
         probe,
         intervalMs: section.intervalS * 1000,
