@@ -3,8 +3,7 @@
 // a bounded spool trimmed on PUBACK, and outages that drop the connection without DISCONNECT.
 import mqtt, { type MqttClient } from 'mqtt';
 import { backoffDelayMs } from '../shared/backoff.ts';
-import type { EventMessage, MetricsBatch, StatusMessage } from '../shared/schemas.ts';
-import { PROTOCOL_VERSION } from '../shared/schemas.ts';
+import { buildBatch, eventMessage, type Sender, statusMessage } from '../shared/messages.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
 import type { SimulatedSchool } from './fleet.ts';
 import { linkStateAt, type Outage, planOutage } from './outage.ts';
@@ -218,14 +217,13 @@ export class SimulatedAgent {
     this.lastBatchT = t;
     const link = linkStateAt(this.outage, t);
     this.state.spoolBatches = this.spool.length;
-    const batch: MetricsBatch = {
-      v: PROTOCOL_VERSION,
-      uai: this.sim.school.uai,
-      agent: this.agentId,
-      seq: this.seq++,
+    const batch = buildBatch(
+      this.sim.school.uai,
+      this.agentId,
+      this.seq++,
       t,
-      samples: measureRound(this.sim, this.state, this.samplesRng, t, link, this.settings.rounds),
-    };
+      measureRound(this.sim, this.state, this.samplesRng, t, link, this.settings.rounds),
+    );
     const payload = JSON.stringify(batch);
     this.spool.push({ seq: batch.seq, t, payload, duringCut: link.kind === 'wan-cut' });
     this.state.spoolBytes += payload.length;
@@ -264,16 +262,13 @@ export class SimulatedAgent {
   }
 
   private status(state: 'online' | 'offline', reason: 'birth' | 'graceful' | 'will'): string {
-    const msg: StatusMessage = {
-      v: PROTOCOL_VERSION,
-      uai: this.sim.school.uai,
-      agent: this.agentId,
+    const msg = statusMessage(this.sender(), {
       state,
       t: this.now(),
       version: this.settings.rounds.version,
+      startedAt: this.state?.startedAt,
       reason,
-    };
-    if (state === 'online' && this.state) msg.startedAt = this.state.startedAt;
+    });
     return JSON.stringify(msg);
   }
 
@@ -385,15 +380,16 @@ export class SimulatedAgent {
   }
 
   private startedEvent(): string {
-    const event: EventMessage = {
-      v: PROTOCOL_VERSION,
-      uai: this.sim.school.uai,
-      agent: this.agentId,
+    const event = eventMessage(this.sender(), {
       t: this.now(),
       kind: 'started',
       message: 'simulated agent started',
       data: { simulated: true, seq: this.seq },
-    };
+    });
     return JSON.stringify(event);
+  }
+
+  private sender(): Sender {
+    return { uai: this.sim.school.uai, agent: this.agentId };
   }
 }
