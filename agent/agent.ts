@@ -2,9 +2,10 @@
 // disk spool as batches, and the publisher sends the spool. Memory holds at most one interval of
 // samples (bounded); everything older is on disk.
 import type { Logger } from '../shared/log.ts';
+import { buildBatch } from '../shared/messages.ts';
 import type { EventMessage, Sample } from '../shared/schemas.ts';
 import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
-import { buildBatch, splitSamples } from './batch.ts';
+import { splitSamples } from './batch.ts';
 import type { AgentConfig } from './config.ts';
 import { Publisher } from './publisher.ts';
 import { type RoundOutcome, type ScheduledProbe, Scheduler } from './scheduler.ts';

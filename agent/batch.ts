@@ -1,6 +1,6 @@
 // Samples gathered between two flushes become one or more metrics batches, each under the size the
 // collector accepts.
-import { MAX_PAYLOAD_BYTES, type MetricsBatch, PROTOCOL_VERSION, type Sample } from '../shared/schemas.ts';
+import { MAX_PAYLOAD_BYTES, type Sample } from '../shared/schemas.ts';
 
 export const MAX_SAMPLES_PER_BATCH = 2000;
 /** Room left for the envelope: v, uai, agent, seq and t at their longest. */
@@ -35,14 +35,4 @@ export function splitSamples(
   }
   if (group.length > 0) groups.push(group);
   return { groups, oversize };
-}
-
-export function buildBatch(
-  uai: string,
-  agent: string,
-  seq: number,
-  t: number,
-  samples: Sample[],
-): MetricsBatch {
-  return { v: PROTOCOL_VERSION, uai, agent, seq, t, samples };
 }

@@ -1,11 +1,11 @@
 // `vigie agent`: load the config, then either measure once and print, or run until SIGTERM/SIGINT.
 // Exit codes: 0 ok, 2 bad config (the ConfigError is printed), 1 any other failure.
 import pino from 'pino';
-import { mqttCleartextCheck } from '../shared/cleartext.ts';
-import { ConfigError, loadConfigFile } from '../shared/config.ts';
+import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { Agent } from './agent.ts';
-import { type AgentConfig, AgentFile } from './config.ts';
+import type { AgentConfig } from './config.ts';
+import { loadAgentConfig } from './config-file.ts';
 import { formatTable, onceReport, runOnce } from './once.ts';
 import { createProbes, type ProbeDeps } from './probes/index.ts';
 import type { ScheduledProbe } from './scheduler.ts';
@@ -26,9 +26,7 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
   let overrides: string[];
   let warnings: string[];
   try {
-    const loaded = loadConfigFile(opts.config, AgentFile, process.env, (file) =>
-      mqttCleartextCheck('agent.mqtt', file.agent.mqtt),
-    );
+    const loaded = loadAgentConfig(opts.config);
     config = loaded.config.agent;
     overrides = loaded.overrides;
     warnings = loaded.warnings;
@@ -53,7 +51,7 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
 }
 
 function scheduled(config: AgentConfig, deps: ProbeDeps): ScheduledProbe[] {
-  return createProbes(config.probes, deps).map((p) => ({ name: p.kind, ...p }));
+  return createProbes(config.probes, deps);
 }
 
 async function once(config: AgentConfig, log: Logger, json: boolean): Promise<number> {

@@ -4,8 +4,10 @@
 // window) and replayed from the spool after a capped, jittered backoff.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { backoffDelayMs } from '../shared/backoff.ts';
 import { type Logger, redactUrl } from '../shared/log.ts';
-import { type EventMessage, PROTOCOL_VERSION, type StatusMessage } from '../shared/schemas.ts';
+import { eventMessage, statusMessage } from '../shared/messages.ts';
+import type { EventMessage, StatusMessage } from '../shared/schemas.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
 import type { MqttClientConfig } from './config.ts';
 import type { Spool } from './spool.ts';
@@ -19,10 +21,8 @@ const NOT_AUTHORIZED = 0x87;
 export const MAX_QUEUED_EVENTS = 100;
 
 /** Reconnect delay after `attempt` failures in a row: doubling from min to max, with ±20 % jitter. */
-export function reconnectDelayMs(attempt: number, minMs: number, maxMs: number, random: number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(Math.min(maxMs, base * (0.8 + 0.4 * random)));
-}
+export const reconnectDelayMs = (attempt: number, minMs: number, maxMs: number, random: number): number =>
+  backoffDelayMs(attempt, { minMs, maxMs, jitter: 0.2, capJittered: true }, random);
 
 /** Publish pacing: how long to wait before the next batch, and when the one after may go. */
 export function paceNext(nextAllowedAt: number, now: number, minGapMs: number) {
@@ -105,15 +105,7 @@ export class Publisher {
 
   /** Queues an event for the events topic; sent now if connected, else on the next connection. */
   event(kind: EventMessage['kind'], message: string, data?: EventMessage['data']): void {
-    const ev: EventMessage = {
-      v: PROTOCOL_VERSION,
-      uai: this.opts.uai,
-      agent: this.opts.agent,
-      t: this.now(),
-      kind,
-      message: message.slice(0, 1024),
-      ...(data ? { data } : {}),
-    };
+    const ev = eventMessage(this.opts, { t: this.now(), kind, message: message.slice(0, 1024), data });
     this.events.push(ev);
     if (this.events.length > MAX_QUEUED_EVENTS) {
       this.events.shift();
@@ -154,16 +146,8 @@ export class Publisher {
   }
 
   private status(state: StatusMessage['state'], reason: StatusMessage['reason']): StatusMessage {
-    return {
-      v: PROTOCOL_VERSION,
-      uai: this.opts.uai,
-      agent: this.opts.agent,
-      state,
-      t: this.now(),
-      version: this.opts.version,
-      ...(state === 'online' ? { startedAt: this.opts.startedAt } : {}),
-      reason,
-    };
+    const { version, startedAt } = this.opts;
+    return statusMessage(this.opts, { state, t: this.now(), version, startedAt, reason });
   }
 
   private clientOptions(): IClientOptions {

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { loadRegistry } from '../shared/registry.ts';
+import { loadRegistry, REGISTRY_CSV_HEADER, registryCsvRow } from '../shared/registry.ts';
 import { buildFleet } from '../simulator/fleet.ts';
 import type { RunSummary } from '../simulator/progress.ts';
 import { sleep, tempDir, waitFor } from '../test/harness/daemon.ts';
@@ -61,22 +61,7 @@ async function main(): Promise<void> {
   const maxAgents = Math.max(...steps);
   const registry = [...loadRegistry('examples/agglomeration.csv').values()];
   const fleet = buildFleet(maxAgents, registry, SEED);
-  const csv = [
-    'uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps,hours',
-    ...fleet.map(({ school: s }) =>
-      [
-        s.uai,
-        `"${s.name}"`,
-        s.commune,
-        s.lat,
-        s.lon,
-        s.isp,
-        s.contractedDownMbps,
-        s.contractedUpMbps,
-        s.hours,
-      ].join(','),
-    ),
-  ].join('\n');
+  const csv = [REGISTRY_CSV_HEADER, ...fleet.map(({ school }) => registryCsvRow(school))].join('\n');
   const schoolsFile = join(dir, 'fleet.csv');
   writeFileSync(schoolsFile, `${csv}\n`);
 

@@ -1,8 +1,10 @@
-// The whole config file: one section per process, any of them may be absent.
+// The whole config file, for `vigie config check`: one section per process, any of them may be absent.
+// Each section's schema and rules are its process's own (agent/config-file.ts, collector/config-file.ts).
 import Type from 'typebox';
 import { AgentConfig } from '../agent/config.ts';
+import { checkAgentFile } from '../agent/config-file.ts';
 import { CollectorConfig } from '../collector/config.ts';
-import { mqttCleartextCheck } from '../shared/cleartext.ts';
+import { checkCollectorFile } from '../collector/config-file.ts';
 import { loadConfigFile } from '../shared/config.ts';
 
 export const VigieConfig = Type.Object(
@@ -14,10 +16,10 @@ export const VigieConfig = Type.Object(
 );
 export type VigieConfig = Type.Static<typeof VigieConfig>;
 
-/** Rules across keys: no broker password over plaintext MQTT to another host, in either section. */
+/** Every section's rules across keys (no broker password over plaintext MQTT to another host). */
 export function checkVigieConfig(config: VigieConfig) {
-  const agent = mqttCleartextCheck('agent.mqtt', config.agent?.mqtt);
-  const collector = mqttCleartextCheck('collector.mqtt', config.collector?.mqtt);
+  const agent = checkAgentFile(config);
+  const collector = checkCollectorFile(config);
   return {
     problems: [...agent.problems, ...collector.problems],
     warnings: [...agent.warnings, ...collector.warnings],

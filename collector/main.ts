@@ -1,10 +1,10 @@
 // `vigie collector --config FILE`: load the config, run until SIGTERM or SIGINT, stop cleanly.
-import { loadVigieConfig } from '../cli/config-file.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { RegistryError } from '../shared/registry.ts';
 import { type PresenceAndAlerts, startPresenceAndAlerts } from './alerts/setup.ts';
 import type { CollectorConfig } from './config.ts';
+import { loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
 import type { CollectorObserver } from './observer.ts';
 import type { PointSink } from './point.ts';
@@ -45,7 +45,7 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
   let http: HttpHandle | undefined;
   const started: { presence?: PresenceAndAlerts } = {};
   try {
-    const { config, overrides, warnings } = loadVigieConfig(opts.config);
+    const { config, overrides, warnings } = loadCollectorConfig(opts.config);
     if (!config.collector) {
       process.stderr.write(`vigie collector: ${opts.config} has no \`collector:\` section\n`);
       return 2;

@@ -1,7 +1,7 @@
-// Samples → InfluxDB points, by the table in collector/schema.ts. Every point carries the school's
+// Samples → InfluxDB line protocol, by the table in collector/schema.ts. Every point carries the school's
 // tags (uai, agent, and commune and isp from the registry when the school is known).
 import type { School } from '../shared/registry.ts';
-import type { MetricsBatch, ProbeKind, Sample } from '../shared/schemas.ts';
+import type { MetricsBatch, ProbeKind } from '../shared/schemas.ts';
 import {
   escapeKey,
   escapeMeasurement,
@@ -10,7 +10,6 @@ import {
   LineProtocolError,
   stringFieldProblem,
 } from './line-protocol.ts';
-import { type FieldValue, int, type Point } from './point.ts';
 import { COLLECTOR_MEASUREMENTS, COMMON_TAGS, type FieldType, SAMPLE_MEASUREMENTS } from './schema.ts';
 
 interface CompiledSpec {
@@ -30,19 +29,6 @@ const COMPILED = Object.fromEntries(
   ]),
 ) as Record<ProbeKind, CompiledSpec>;
 
-function fieldValue(value: unknown, type: FieldType): FieldValue | undefined {
-  switch (type) {
-    case 'integer':
-      return typeof value === 'number' ? int(value) : undefined;
-    case 'float':
-      return typeof value === 'number' ? value : undefined;
-    case 'boolean':
-      return typeof value === 'boolean' ? value : undefined;
-    case 'string':
-      return typeof value === 'string' ? value : undefined;
-  }
-}
-
 export function schoolTags(batch: { uai: string; agent: string }, school?: School): Record<string, string> {
   const tags: Record<string, string> = { uai: batch.uai, agent: batch.agent };
   if (school) {
@@ -50,39 +36,6 @@ export function schoolTags(batch: { uai: string; agent: string }, school?: Schoo
     tags['isp'] = school.isp;
   }
   return tags;
-}
-
-export function sampleToPoint(sample: Sample, common: Record<string, string>): Point {
-  const spec = COMPILED[sample.probe];
-  const record = sample as unknown as Record<string, unknown>;
-  const tags = { ...common };
-  for (const [tag, key] of spec.tags) {
-    const value = record[key];
-    if (typeof value === 'string') tags[tag] = value;
-  }
-  const fields: Record<string, FieldValue> = {};
-  for (const [field, key, type] of spec.fields) {
-    const value = fieldValue(record[key], type);
-    if (value !== undefined) fields[field] = value;
-  }
-  return { measurement: spec.measurement, tags, fields, time: sample.t };
-}
-
-/** One point per sample, plus the `batch` point whose seq lets anyone count what arrived. */
-export function batchToPoints(batch: MetricsBatch, school: School | undefined, receivedAt: number): Point[] {
-  const common = schoolTags(batch, school);
-  const points = batch.samples.map((s) => sampleToPoint(s, common));
-  points.push({
-    measurement: COLLECTOR_MEASUREMENTS.batch.measurement,
-    tags: common,
-    fields: {
-      seq: int(batch.seq),
-      samples: int(batch.samples.length),
-      clock_offset_ms: receivedAt - batch.t,
-    },
-    time: batch.t,
-  });
-  return points;
 }
 
 interface LineSpec {
@@ -136,8 +89,8 @@ function fieldText(key: string, value: unknown, type: FieldType): string | null 
 }
 
 /**
- * The same lines as toLines(batchToPoints(...)), written straight from the samples: the hot path of
- * ingest, without building Point objects. A unit test holds the two to the same output.
+ * The batch's points as line protocol, written straight from the samples: the hot path of ingest,
+ * without building Point objects. A unit test holds it to test/harness/batch-points.ts.
  */
 export function batchToLines(batch: MetricsBatch, school: School | undefined, receivedAt: number): string {
   const common: Record<string, string> = schoolTags(batch, school);

@@ -2,6 +2,7 @@
 // retries with capped backoff while InfluxDB is away (never sooner than a Retry-After it sent), splits a refused batch in halves until the bad
 // points stand alone (they become dead letters), and moves the checkpoint past what InfluxDB accepted.
 // Memory holds only the batches in flight: the backlog stays on disk.
+import { backoffDelayMs } from '../shared/backoff.ts';
 import type { Logger } from '../shared/log.ts';
 import { type InfluxHttp, InfluxQueryError, type WriteOutcome } from './influx-http.ts';
 import type { WriteAheadLog } from './wal.ts';
@@ -37,10 +38,8 @@ interface InFlight {
 const UNCONFIRMED_FACTOR = 4;
 
 /** Capped exponential backoff with ±20 % jitter so several collectors do not retry in step. */
-export function backoffMs(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
+export const backoffMs = (attempt: number, minMs: number, maxMs: number, random = Math.random): number =>
+  backoffDelayMs(attempt, { minMs, maxMs, jitter: 0.2 }, random());
 
 export class Shipper {
   readonly stats: ShipperStats = {

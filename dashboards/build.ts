@@ -60,8 +60,8 @@ export function writeFiles(out: string, files: Map<string, string>): void {
   }
 }
 
-/** Config overrides over the defaults, level by level (a config may set only `warn`). */
-export function mergeThresholds(
+/** Config overrides over the defaults, level by level (an override may set only `warn`). */
+export function mergeThresholdLevels(
   base: Thresholds,
   over: Partial<Record<keyof Thresholds, Partial<{ warn: number; crit: number }>>> | undefined,
 ): Thresholds {

@@ -17,6 +17,14 @@ export interface DatasourceOptions {
   minInterval: string;
 }
 
+/** `30s`, `1m`, `500ms`… in ms, as Grafana reads an interval; throws on anything else. */
+export function parseInterval(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(text);
+  if (!m) throw new Error(`not an interval: "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000, w: 604800000, y: 31536000000 }[m[2]!]!;
+  return Number(m[1]) * unit;
+}
+
 export function datasourceYaml(o: DatasourceOptions): string {
   return stringify({
     apiVersion: 1,

@@ -2,9 +2,9 @@
 import { resolve } from 'node:path';
 import { outDirProblem } from '../cli/out-dir.ts';
 import { DEFAULT_THRESHOLDS } from '../collector/thresholds.ts';
-import { buildFiles, DEFAULT_BUILD, mergeThresholds, writeFiles } from './build.ts';
+import { buildFiles, DEFAULT_BUILD, mergeThresholdLevels, writeFiles } from './build.ts';
 import { LANGS, type Lang } from './kit.ts';
-import { parseInterval } from './queries.ts';
+import { parseInterval } from './provisioning.ts';
 
 export interface BuildCommand {
   out: string;
@@ -34,10 +34,10 @@ export async function runBuild(cmd: BuildCommand): Promise<number> {
   }
   let thresholds = DEFAULT_THRESHOLDS;
   if (cmd.config) {
-    const { loadVigieConfig } = await import('../cli/config-file.ts');
+    const { loadCollectorConfig } = await import('../collector/config-file.ts');
     try {
-      const { config } = loadVigieConfig(cmd.config);
-      thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.collector?.alerts.thresholds);
+      const { config } = loadCollectorConfig(cmd.config);
+      thresholds = mergeThresholdLevels(DEFAULT_THRESHOLDS, config.collector?.alerts.thresholds);
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n`);
       return 2;

@@ -1,6 +1,6 @@
 // The demo's config file and registry, written into its data folder at each start: a pure function of
 // the options, so what runs is what the file says (`vigie config check` accepts it, a newcomer can read it).
-import type { School } from '../shared/registry.ts';
+import { registryCsvRow, type School } from '../shared/registry.ts';
 import { type Uai, uaiCheckLetter } from '../shared/uai.ts';
 
 export interface DemoSettings {
@@ -50,19 +50,7 @@ export const demoPaths = (dataDir: string) => ({
 
 /** The registry with this machine's row appended (same columns as examples/agglomeration.csv). */
 export function demoRegistryCsv(registryCsv: string): string {
-  const s = thisMachine;
-  const row = [
-    s.uai,
-    `"${s.name}"`,
-    s.commune,
-    s.lat,
-    s.lon,
-    s.isp,
-    s.contractedDownMbps,
-    s.contractedUpMbps,
-    s.hours,
-  ];
-  return `${registryCsv.trimEnd()}\n${row.join(',')}\n`;
+  return `${registryCsv.trimEnd()}\n${registryCsvRow(thisMachine)}\n`;
 }
 
 /**

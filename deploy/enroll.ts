@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { dirname, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import Type from 'typebox';
-import { VigieConfig } from '../cli/config-file.ts';
+import { AgentFile } from '../agent/config.ts';
 import { parseConfigText } from '../shared/config.ts';
 import { loadRegistry, type School } from '../shared/registry.ts';
 import { agentConfigFile, renderEnrollment, STATE_FILE } from './enroll-files.ts';
@@ -114,9 +114,9 @@ function writeAtomically(file: string, content: string, mode: number): void {
   renameSync(tmp, file);
 }
 
-/** Every generated agent config must load with the real config schema, as `vigie config check` would. */
+/** Every generated agent config must load with the agent's own schema, as `vigie agent` will. */
 function checkAgentConfig(path: string, text: string): void {
-  parseConfigText(path, text, VigieConfig, {});
+  parseConfigText(path, text, AgentFile, {});
 }
 
 export function enroll(opts: EnrollOptions): EnrollResult {

@@ -61,6 +61,15 @@ const CSV_COLUMNS: Record<string, keyof School> = {
   contracted_up_mbps: 'contractedUpMbps',
   hours: 'hours',
 };
+/** A registry CSV's header line: the columns in the order registryCsvRow writes them. */
+export const REGISTRY_CSV_HEADER = Object.keys(CSV_COLUMNS).join(',');
+
+/** One school as a registry CSV line (no newline); the name quoted, as names hold commas. */
+export const registryCsvRow = (s: School): string =>
+  Object.values(CSV_COLUMNS)
+    .map((key) => (key === 'name' ? `"${s.name}"` : s[key]))
+    .join(',');
+
 const NUMERIC = new Set<keyof School>(['lat', 'lon', 'contractedDownMbps', 'contractedUpMbps']);
 /** A decimal number as people type it: 45.525, 45,525 (French decimal comma), -4, 1e3. */
 const DECIMAL = /^[+-]?(\d+([.,]\d*)?|[.,]\d+)(e[+-]?\d+)?$/i;

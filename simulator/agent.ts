@@ -2,8 +2,8 @@
 // `offline` will, a retained `online` birth, metrics batches with per-agent sequence numbers through
 // a bounded spool trimmed on PUBACK, and outages that drop the connection without DISCONNECT.
 import mqtt, { type MqttClient } from 'mqtt';
-import type { EventMessage, MetricsBatch, StatusMessage } from '../shared/schemas.ts';
-import { PROTOCOL_VERSION } from '../shared/schemas.ts';
+import { backoffDelayMs } from '../shared/backoff.ts';
+import { buildBatch, eventMessage, type Sender, statusMessage } from '../shared/messages.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
 import type { SimulatedSchool } from './fleet.ts';
 import { linkStateAt, type Outage, planOutage } from './outage.ts';
@@ -25,6 +25,9 @@ export interface AgentSettings {
   connectTimeoutMs: number;
   rounds: RoundOptions;
 }
+
+/** A broker restart must not bring 10,000 agents back in one second: ×0.5–1.5 jitter. */
+const RECONNECT_BACKOFF = { minMs: 1000, maxMs: 60_000, jitter: 0.5 };
 
 type Phase = 'idle' | 'waiting' | 'connecting' | 'online' | 'backoff' | 'down' | 'stopped';
 
@@ -53,7 +56,8 @@ export class SimulatedAgent {
   private roundTimer: NodeJS.Timeout | null = null;
   private outageTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private backoffMs = 0;
+  /** Failed connections in a row: the reconnect backoff doubles with each. */
+  private failures = 0;
   private outage: Outage | null = null;
   private nextRoundAt = 0;
   /** Set when the process (re)starts, cleared once its `started` event is out. */
@@ -213,14 +217,13 @@ export class SimulatedAgent {
     this.lastBatchT = t;
     const link = linkStateAt(this.outage, t);
     this.state.spoolBatches = this.spool.length;
-    const batch: MetricsBatch = {
-      v: PROTOCOL_VERSION,
-      uai: this.sim.school.uai,
-      agent: this.agentId,
-      seq: this.seq++,
+    const batch = buildBatch(
+      this.sim.school.uai,
+      this.agentId,
+      this.seq++,
       t,
-      samples: measureRound(this.sim, this.state, this.samplesRng, t, link, this.settings.rounds),
-    };
+      measureRound(this.sim, this.state, this.samplesRng, t, link, this.settings.rounds),
+    );
     const payload = JSON.stringify(batch);
     this.spool.push({ seq: batch.seq, t, payload, duringCut: link.kind === 'wan-cut' });
     this.state.spoolBytes += payload.length;
@@ -259,16 +262,13 @@ export class SimulatedAgent {
   }
 
   private status(state: 'online' | 'offline', reason: 'birth' | 'graceful' | 'will'): string {
-    const msg: StatusMessage = {
-      v: PROTOCOL_VERSION,
-      uai: this.sim.school.uai,
-      agent: this.agentId,
+    const msg = statusMessage(this.sender(), {
       state,
       t: this.now(),
       version: this.settings.rounds.version,
+      startedAt: this.state?.startedAt,
       reason,
-    };
-    if (state === 'online' && this.state) msg.startedAt = this.state.startedAt;
+    });
     return JSON.stringify(msg);
   }
 
@@ -317,7 +317,7 @@ export class SimulatedAgent {
       answer();
       if (client !== this.client) return;
       this.phase = 'online';
-      this.backoffMs = 0;
+      this.failures = 0;
       this.counters.births++;
       client.publish(this.topics.status, this.status('online', 'birth'), { qos: 1, retain: true });
       if (this.announceStart) {
@@ -371,9 +371,7 @@ export class SimulatedAgent {
 
   private retryLater(): void {
     this.phase = 'backoff';
-    // Exponential backoff with jitter: a broker restart must not bring 10,000 agents back in one second.
-    this.backoffMs = Math.min(60_000, this.backoffMs ? this.backoffMs * 2 : 1000);
-    const delay = Math.round(this.backoffMs * this.netRng.range(0.5, 1.5));
+    const delay = backoffDelayMs(this.failures++, RECONNECT_BACKOFF, this.netRng.next());
     this.counters.reconnects++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -382,15 +380,16 @@ export class SimulatedAgent {
   }
 
   private startedEvent(): string {
-    const event: EventMessage = {
-      v: PROTOCOL_VERSION,
-      uai: this.sim.school.uai,
-      agent: this.agentId,
+    const event = eventMessage(this.sender(), {
       t: this.now(),
       kind: 'started',
       message: 'simulated agent started',
       data: { simulated: true, seq: this.seq },
-    };
+    });
     return JSON.stringify(event);
+  }
+
+  private sender(): Sender {
+    return { uai: this.sim.school.uai, agent: this.agentId };
   }
 }

@@ -14,6 +14,7 @@
 // probe's first reading, a speedtest outside school hours); a failed measurement is a sample, never a throw.
 import type { Logger } from '../../shared/log.ts';
 import { PROBE_KINDS, type ProbeKind } from '../../shared/schemas.ts';
+import type { ScheduledProbe } from '../scheduler.ts';
 import type { ProbesConfig } from './config.ts';
 import type { Probe } from './contract.ts';
 import { DnsProbe } from './dns.ts';
@@ -43,16 +44,11 @@ export interface ProbeDeps {
   ignoreSpeedtestSchedule?: boolean;
 }
 
-export interface ScheduledProbe {
-  kind: ProbeKind;
-  probe: Probe;
-  intervalMs: number;
-  timeoutMs: number;
-  /** Fraction of intervalMs (0–0.5) by which each start may be shifted at random. */
-  jitter: number;
-}
-
-export function createProbes(config: ProbesConfig, deps: ProbeDeps): ScheduledProbe[] {
+/** The enabled probes, each named by its kind, as the scheduler runs them. */
+export function createProbes(
+  config: ProbesConfig,
+  deps: ProbeDeps,
+): (ScheduledProbe & { kind: ProbeKind })[] {
   const linkLoad = new LinkLoad();
   // One factory per kind (shared/schemas.ts): a kind without its factory fails to compile.
   const factories: { [K in ProbeKind]: () => Probe } = {
@@ -74,6 +70,7 @@ export function createProbes(config: ProbesConfig, deps: ProbeDeps): ScheduledPr
     const section = config[kind];
     const probe = factories[kind]();
     return {
+      name: probe.kind,
       kind: probe.kind,
       probe,
       intervalMs: section.intervalS * 1000,

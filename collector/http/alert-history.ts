@@ -1,7 +1,7 @@
 // Open alerts come from the alert policy; it forgets an alert once resolved, so the API keeps the
 // last ones here (bounded), found by comparing the open set on a short timer.
 import type { Alert } from '../alerts/policy.ts';
-import type { AlertsSource, AlertView } from './ports.ts';
+import type { AlertsSource, AlertView } from './deps.ts';
 
 export function alertView(
   a: Alert,

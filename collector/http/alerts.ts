@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { parseInstant } from '../../shared/time.ts';
 import type { App, HttpContext } from './context.ts';
+import type { MaintenanceStore, Scope, SilenceStore } from './deps.ts';
 import { sendError } from './errors.ts';
-import type { MaintenanceStore, Scope, SilenceStore } from './ports.ts';
 import {
   AlertList,
   AlertsQuery,

@@ -15,11 +15,11 @@ export function registerHttpCommands(program: Command): void {
 }
 
 export async function printSpeedtestTokens(file: string, uais: string[]): Promise<number> {
-  const { loadVigieConfig } = await import('../../cli/config-file.ts');
+  const { loadCollectorConfig } = await import('../config-file.ts');
   const { speedtestToken } = await import('./auth.ts');
   let secret: string | undefined;
   try {
-    secret = loadVigieConfig(file).config.collector?.http.speedtest.secret;
+    secret = loadCollectorConfig(file).config.collector?.http.speedtest.secret;
   } catch (err) {
     process.stderr.write(`vigie speedtest-token: ${(err as Error).message}\n`);
     return 2;

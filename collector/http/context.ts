@@ -4,8 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { AccessRules } from './auth.ts';
 import type { HttpConfig } from './config.ts';
+import type { HttpDeps } from './deps.ts';
 import type { HttpMetrics } from './metrics.ts';
-import type { HttpDeps } from './ports.ts';
 import type { ViewSources } from './school-view.ts';
 import type { StreamHub } from './stream.ts';
 

@@ -3,7 +3,7 @@
 // without a hook inside the engine.
 import type { PresenceFleet } from '../presence/fleet.ts';
 import type { AgentPresence } from '../presence/state.ts';
-import type { AgentPresenceView, PresenceSource, SchoolPresenceView } from './ports.ts';
+import type { AgentPresenceView, PresenceSource, SchoolPresenceView } from './deps.ts';
 
 type Fleet = Pick<PresenceFleet, 'schools' | 'agents'>;
 

@@ -10,14 +10,14 @@ import type { CollectorCounters } from '../service.ts';
 import { AlertHistory } from './alert-history.ts';
 import type { HttpConfig } from './config.ts';
 import type { App } from './context.ts';
+import type { CollectorStats, PresenceSource, RegistrySource } from './deps.ts';
 import { FleetPresence } from './fleet-presence.ts';
 import { influxReader } from './influxql.ts';
-import type { CollectorStats, PresenceSource, RegistrySource } from './ports.ts';
+import { MuteWindows } from './mute-windows.ts';
 import { SchoolReadings } from './readings.ts';
 import { buildHttpServer } from './server.ts';
 import { speedtestPlugin } from './speedtest.ts';
 import { StatusPresence } from './status-presence.ts';
-import { MuteWindows } from './windows.ts';
 
 export interface FrontendStart {
   http: HttpConfig;

@@ -5,8 +5,8 @@
 import type { Type } from 'typebox';
 import { parseInstant } from '../../shared/time.ts';
 import { COLLECTOR_MEASUREMENTS, SAMPLE_MEASUREMENTS } from '../schema.ts';
+import type { InfluxQuery, InfluxRows, PresenceSource, RegistrySource } from './deps.ts';
 import { rowsOf } from './influxql.ts';
-import type { InfluxQuery, InfluxRows, PresenceSource, RegistrySource } from './ports.ts';
 import type { Outage, Series, Transition } from './schemas.ts';
 
 type OutageRow = Type.Static<typeof Outage>;

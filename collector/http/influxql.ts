@@ -1,6 +1,6 @@
 // Read-only InfluxQL over the v1 HTTP API. Values travel as bound parameters ($name), never
 // spliced into the statement, so a school name or a UAI cannot change what a query does.
-import type { InfluxQuery, InfluxRows } from './ports.ts';
+import type { InfluxQuery, InfluxRows } from './deps.ts';
 
 export interface InfluxReadConfig {
   url: string;

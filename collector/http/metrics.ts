@@ -1,7 +1,7 @@
 // /metrics: the collector's own figures in Prometheus text. The ingest, writer and alert channels
 // keep their counters; this module reads them at each scrape (no second set of counters to drift).
 import { Counter, collectDefaultMetrics, type Metric, type MetricValue, Registry } from 'prom-client';
-import type { CollectorStats } from './ports.ts';
+import type { CollectorStats } from './deps.ts';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 

@@ -4,7 +4,7 @@
 // measured before the agent's latest birth (the outage itself, replayed) is never shown as current.
 import type { MetricsBatch, PingSample, Sample, StatusMessage, WanSample } from '../../shared/schemas.ts';
 import type { CollectorObserver } from '../observer.ts';
-import type { ReadingsSource, SchoolReading } from './ports.ts';
+import type { ReadingsSource, SchoolReading } from './deps.ts';
 
 interface Slot extends SchoolReading {
   pingT: number;

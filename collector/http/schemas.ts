@@ -207,7 +207,7 @@ const Stored = {
 export const SilenceOut = Type.Object({ ...Stored, kinds: Type.Array(Type.String()) });
 export const MaintenanceOut = Type.Object(Stored);
 
-/** Entries of the windows file (collector/http/windows.ts), checked one by one when it is read. */
+/** Entries of the windows file (collector/http/mute-windows.ts), checked one by one when it is read. */
 const StoredMs = Type.Integer({ minimum: MIN_INSTANT_MS, maximum: MAX_INSTANT_MS });
 const { active: _active, ...storedFields } = Stored;
 const storedWindow = {

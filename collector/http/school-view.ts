@@ -6,7 +6,7 @@ import type {
   School,
   SchoolPresenceView,
   SchoolReading,
-} from './ports.ts';
+} from './deps.ts';
 import type { SchoolView } from './schemas.ts';
 
 const collator = new Intl.Collator('fr');

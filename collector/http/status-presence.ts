@@ -3,7 +3,7 @@
 // (collector/presence/), e.g. an API-only deployment: no silence timer, no degraded state.
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
 import type { CollectorObserver } from '../observer.ts';
-import type { AgentPresenceView, PresenceSource, PresenceState, SchoolPresenceView } from './ports.ts';
+import type { AgentPresenceView, PresenceSource, PresenceState, SchoolPresenceView } from './deps.ts';
 
 const RANK: Record<PresenceState, number> = { online: 3, degraded: 2, offline: 1, unknown: 0 };
 

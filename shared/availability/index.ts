@@ -1,7 +1,6 @@
 // The availability engine (pure functions): open time, outages, coverage, corrections → figures.
 // In shared/ because the report CLI, the collector's HTTP API and its daily rollups all call it, and
-// it needs nothing but the shared school-hours model. Not re-exported by shared/index.ts, so the
-// agent bundle does not carry it.
+// it needs nothing but the shared school-hours model.
 export * from './aggregate.ts';
 export * from './annotations.ts';
 export * from './engine.ts';

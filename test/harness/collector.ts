@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import type { CollectorObserver } from '../../collector/observer.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { createLogger } from '../../shared/log.ts';
-import type { MetricsBatch, Sample } from '../../shared/schemas.ts';
+import { buildBatch } from '../../shared/messages.ts';
+import type { Sample } from '../../shared/schemas.ts';
 import { metricsTopic } from '../../shared/topics.ts';
 import { Daemon, sleep, tempDir } from './daemon.ts';
 import type { InfluxHandle } from './influxdb.ts';
@@ -209,15 +210,8 @@ export function manySamples(t: number, n: number): Sample[] {
   return out;
 }
 
-export function makeBatch(
-  uai: string,
-  agent: string,
-  seq: number,
-  t: number,
-  samples: Sample[],
-): MetricsBatch {
-  return { v: 1, uai, agent, seq, t, samples };
-}
+/** A batch as an agent sends it (shared/messages.ts). */
+export const makeBatch = buildBatch;
 
 /** How many distinct seq InfluxDB holds for one agent, and the count of batch points. */
 export async function storedSeqs(influx: InfluxHandle, db: string, agent: string): Promise<Set<number>> {

@@ -19,17 +19,7 @@ import { rollupStatement, rollups } from '../../collector/retention.ts';
 import { schoolInfoPoints } from '../../collector/school-points.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
-import {
-  dashboardQueries,
-  interpolate,
-  type PanelQuery,
-  parseInterval,
-  type ResolvedVariable,
-  resolveVariables,
-  type Selection,
-  type TimeRange,
-  variableDefs,
-} from '../../dashboards/queries.ts';
+import { parseInterval } from '../../dashboards/provisioning.ts';
 import { createLogger } from '../../shared/log.ts';
 import { parseRegistry } from '../../shared/registry.ts';
 import type { Sample, StatusMessage } from '../../shared/schemas.ts';
@@ -37,6 +27,16 @@ import { metricsTopic, statusTopic } from '../../shared/topics.ts';
 import type { Uai } from '../../shared/uai.ts';
 import { collectorSection, makeBatch } from '../harness/collector.ts';
 import { tempDir, waitFor } from '../harness/daemon.ts';
+import {
+  dashboardQueries,
+  interpolate,
+  type PanelQuery,
+  type ResolvedVariable,
+  resolveVariables,
+  type Selection,
+  type TimeRange,
+  variableDefs,
+} from '../harness/grafana-queries.ts';
 import { type InfluxHandle, type InfluxQueryResult, startInfluxdb } from '../harness/influxdb.ts';
 import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 

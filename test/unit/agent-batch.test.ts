@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatch, splitSamples } from '../../agent/batch.ts';
+import { splitSamples } from '../../agent/batch.ts';
 import { paceNext, reconnectDelayMs } from '../../agent/publisher.ts';
+import { buildBatch } from '../../shared/messages.ts';
 import type { Sample } from '../../shared/schemas.ts';
 import { MAX_PAYLOAD_BYTES } from '../../shared/schemas.ts';
 import { decodeMetrics } from '../../shared/validate.ts';

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LineProtocolError, tagValueProblem, toLine, toLines } from '../../collector/line-protocol.ts';
-import { batchToLines, batchToPoints } from '../../collector/mapping.ts';
+import { batchToLines } from '../../collector/mapping.ts';
 import { int } from '../../collector/point.ts';
 import type { School } from '../../shared/registry.ts';
 import type { Sample } from '../../shared/schemas.ts';
+import { batchToPoints } from '../harness/batch-points.ts';
 import { everySample, makeBatch } from '../harness/collector.ts';
 
 describe('line protocol', () => {

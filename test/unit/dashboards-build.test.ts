@@ -12,7 +12,7 @@ import {
   buildDashboards,
   buildFiles,
   DEFAULT_BUILD,
-  mergeThresholds,
+  mergeThresholdLevels,
   writeFiles,
 } from '../../dashboards/build.ts';
 import { f, m } from '../../dashboards/kit.ts';
@@ -27,7 +27,7 @@ import {
   interpolate,
   type ResolvedVariable,
   variableDefs,
-} from '../../dashboards/queries.ts';
+} from '../harness/grafana-queries.ts';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `vigie-${name}-`));
 
@@ -157,7 +157,7 @@ describe('dashboards build', () => {
       DEFAULT_THRESHOLDS.latencyMs.warn,
       DEFAULT_THRESHOLDS.latencyMs.crit,
     ]);
-    const custom = mergeThresholds(DEFAULT_THRESHOLDS, { latencyMs: { warn: 33 } });
+    const custom = mergeThresholdLevels(DEFAULT_THRESHOLDS, { latencyMs: { warn: 33 } });
     expect(custom.latencyMs).toEqual({ warn: 33, crit: DEFAULT_THRESHOLDS.latencyMs.crit });
     expect(latency(custom)).toEqual([null, 33, DEFAULT_THRESHOLDS.latencyMs.crit]);
   });

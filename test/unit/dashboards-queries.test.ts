@@ -1,6 +1,7 @@
 // Grafana's substitution of InfluxQL template variables, reproduced: what the integration test runs.
 import { describe, expect, it } from 'vitest';
 import { schoolLabel } from '../../collector/school-points.ts';
+import { SCHOOL_LABEL_REGEX } from '../../dashboards/school-info.ts';
 import {
   escapeRegex,
   formatInterval,
@@ -9,8 +10,7 @@ import {
   roundInterval,
   type VariableDef,
   variableOptions,
-} from '../../dashboards/queries.ts';
-import { SCHOOL_LABEL_REGEX } from '../../dashboards/school-info.ts';
+} from '../harness/grafana-queries.ts';
 
 const multi: VariableDef = { name: 'commune', query: '', multi: true, includeAll: true, allValue: '.*' };
 const single: VariableDef = { name: 'uai', query: '', multi: false, includeAll: false };

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpConfig } from '../../collector/http/config.ts';
 import type { App } from '../../collector/http/context.ts';
-import type { CollectorStats, HttpDeps } from '../../collector/http/ports.ts';
+import type { CollectorStats, HttpDeps } from '../../collector/http/deps.ts';
 import { SchoolReadings } from '../../collector/http/readings.ts';
 import { buildHttpServer } from '../../collector/http/server.ts';
 import { speedtestPlugin } from '../../collector/http/speedtest.ts';

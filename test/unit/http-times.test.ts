@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { policyContext } from '../../collector/alerts/schedule.ts';
 import { checkPeriod } from '../../collector/http/alerts.ts';
 import { outageWindow } from '../../collector/http/history.ts';
-import { inScope, MuteWindows } from '../../collector/http/windows.ts';
+import { inScope, MuteWindows } from '../../collector/http/mute-windows.ts';
 import { createLogger } from '../../shared/log.ts';
 
 const A = '0690001B';

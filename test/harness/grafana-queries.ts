@@ -1,8 +1,9 @@
 // Every InfluxQL statement a dashboard sends, with its template variables substituted the way
 // Grafana's InfluxDB datasource does: $timeFilter, $__interval, $__range_s, and multi-valued
-// variables as escaped regex alternatives (`/^(a|b)$/`), "All" as the variable's allValue.
+// variables as escaped regex alternatives (`/^(a|b)$/`), "All" as the variable's allValue. The tests'
+// reproduction of Grafana, so they can run every panel query against a real InfluxDB.
 import type { Dashboard, Panel, RowPanel, VariableModel } from '@grafana/grafana-foundation-sdk/dashboard';
-import type { InfluxQuery } from './influxql.ts';
+import type { InfluxQuery } from '../../dashboards/influxql.ts';
 
 export interface PanelQuery {
   panelId: number;
@@ -176,13 +177,6 @@ export function formatInterval(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
-}
-
-export function parseInterval(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(text);
-  if (!m) throw new Error(`not an interval: "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000, w: 604800000, y: 31536000000 }[m[2]!]!;
-  return Number(m[1]) * unit;
 }
 
 export interface InterpolationContext {

@@ -16,7 +16,7 @@ import type {
   Scope,
   Silence,
   SilenceStore,
-} from './ports.ts';
+} from './deps.ts';
 import { StoredMaintenance, StoredSilence } from './schemas.ts';
 
 /** Ended windows stay listed this long, then go. */

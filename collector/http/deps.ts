@@ -2,8 +2,9 @@
 // silences, counters, InfluxDB. The server holds no state of its own beyond what these give it.
 import type { School } from '../../shared/registry.ts';
 import type { Uai } from '../../shared/uai.ts';
+import type { PresenceState } from '../presence/state.ts';
 
-export type PresenceState = 'online' | 'degraded' | 'offline' | 'unknown';
+export type { PresenceState };
 
 export interface AgentPresenceView {
   agent: string;
@@ -144,7 +145,7 @@ export interface CollectorStats {
   alertsSent: Record<string, number>;
   /** Alert deliveries that failed after their retries, by channel. */
   alertsFailed?: Record<string, number>;
-  /** Entries of the windows file not applied because they cannot be read (collector/http/windows.ts). */
+  /** Entries of the windows file not applied because they cannot be read (collector/http/mute-windows.ts). */
   windowsUnreadable?: number;
 }
 
