@@ -2,7 +2,7 @@
 import { loadVigieConfig } from '../cli/config-file.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
-import { RegistryError } from '../shared/registry.ts';
+import { loadRegistry, RegistryError } from '../shared/registry.ts';
 import { type PresenceAndAlerts, startPresenceAndAlerts } from './alerts/setup.ts';
 import type { CollectorConfig } from './config.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
@@ -53,8 +53,10 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     for (const w of warnings) log.warn(w);
     const front = new HttpFrontend();
 
+    const schools = config.collector.schools ? loadRegistry(config.collector.schools) : undefined;
     handle = await startCollector(config.collector, {
       logger: log,
+      ...(schools ? { schools } : {}),
       observers: collectorObservers(config.collector, log, front, started),
     });
     const c = config.collector;

@@ -31,7 +31,7 @@ import {
   variableDefs,
 } from '../../dashboards/queries.ts';
 import { createLogger } from '../../shared/log.ts';
-import { parseRegistry } from '../../shared/registry.ts';
+import { loadRegistry, parseRegistry } from '../../shared/registry.ts';
 import type { Sample, StatusMessage } from '../../shared/schemas.ts';
 import { metricsTopic, statusTopic } from '../../shared/topics.ts';
 import type { Uai } from '../../shared/uai.ts';
@@ -396,14 +396,16 @@ beforeAll(async () => {
     }),
   );
   const log = createLogger('test-collector', process.env['VIGIE_LOG_LEVEL'] ?? 'silent');
+  const registry = loadRegistry(file);
   collector = await startCollector(config, {
     logger: log,
+    schools: registry,
     observers: [
       (points) => {
         presence = startPresenceAndAlerts({
           presence: config.presence,
           alerts: config.alerts,
-          schools: file,
+          schools: registry,
           points,
           channels: [],
           log,
