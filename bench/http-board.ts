@@ -6,11 +6,11 @@ import { Ajv } from 'ajv';
 import { HttpConfig } from '../collector/http/config.ts';
 import { SchoolReadings } from '../collector/http/readings.ts';
 import { buildHttpServer } from '../collector/http/server.ts';
-import { StatusPresence } from '../collector/http/status-presence.ts';
 import { createLogger } from '../shared/log.ts';
 import type { School } from '../shared/registry.ts';
 import { type Uai, uaiCheckLetter } from '../shared/uai.ts';
 import { addVigieFormats } from '../shared/validate.ts';
+import { StatusPresence } from '../test/harness/status-presence.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -57,6 +57,8 @@ type Role = { kind: 'collector' } | { kind: 'account'; username: string } | { ki
 const refusal = (returnCode: 4 | 5, message: string): AuthenticateError =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
+// Long: the aedes hooks (authenticate, authorize) close over one login, the accounts and the refusal
+// counters; split, they would pass all of it around.
 /**
  * Starts the broker on `config.host:port` (port 0: a free one).
  * @throws ConfigError when the host is beyond loopback without passwordFile and tls, or a file is unreadable.

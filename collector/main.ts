@@ -1,49 +1,75 @@
-// `vigie collector --config FILE`: load the config, run until SIGTERM or SIGINT, stop cleanly.
+// `vigie collector --config FILE`: the collector's one composition root. Loads the config and the
+// registry once, creates ingest, adds the observers (presence and alerts, the HTTP API's readings),
+// then connects: observers must see the first messages, retained statuses included.
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
-import { RegistryError } from '../shared/registry.ts';
-import { type PresenceAndAlerts, startPresenceAndAlerts } from './alerts/setup.ts';
-import type { CollectorConfig } from './config.ts';
+import { loadRegistry, RegistryError } from '../shared/registry.ts';
+import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
-import type { CollectorObserver } from './observer.ts';
-import type { PointSink } from './point.ts';
-import { type CollectorHandle, startCollector } from './service.ts';
+import { startPresenceAndAlerts } from './presence-and-alerts.ts';
+import { type CollectorCounters, createIngest } from './service.ts';
 
-/**
- * The rest of the collector plugs in here: presence, alerts, the HTTP API each add their observer
- * (a factory receives the point sink for the points they write).
- */
-function collectorObservers(
-  config: CollectorConfig,
-  log: Logger,
-  front: HttpFrontend,
-  started: { presence?: PresenceAndAlerts },
-): ((points: PointSink) => CollectorObserver)[] {
-  const { presence, alerts, influx, schools } = config;
-  return [
-    (points) => {
-      started.presence = startPresenceAndAlerts({
-        presence,
-        alerts,
-        // With a points file there is no InfluxDB to rebuild from (nor to wait for).
-        ...(config.pointsFile ? {} : { influx }),
-        schools,
-        points,
-        log,
-        muted: front.muted,
+interface RunningCollector {
+  brokerUrl: string;
+  counters(): CollectorCounters;
+  /** HTTP first, then ingest; alerts already queued still go out after (up to 5 s), none is lost to the restart. */
+  stop(): Promise<void>;
+}
+
+async function composeCollector(config: CollectorConfig, log: Logger): Promise<RunningCollector> {
+  const schools = config.schools ? loadRegistry(config.schools) : null;
+  const ingest = createIngest(config, { schools, log, now: Date.now });
+  const front = new HttpFrontend();
+  const watch = startPresenceAndAlerts({
+    presence: config.presence,
+    alerts: config.alerts,
+    // With a points file there is no InfluxDB to rebuild from (nor to wait for).
+    ...(config.pointsFile ? {} : { influx: config.influx }),
+    ...(schools ? { schools } : {}),
+    points: ingest.points,
+    log,
+    muted: front.muted,
+  });
+  ingest.addObserver(watch.observer);
+  ingest.addObserver(front.observer);
+  await ingest.connect();
+
+  let http: HttpHandle | undefined;
+  if (config.http.enabled) {
+    // Ingest matters more than the API: a taken port is logged, not fatal.
+    http = await front
+      .start({
+        http: config.http,
+        influx: config.influx,
+        collector: ingest,
+        schools: schools ?? undefined,
+        presence: watch,
+        grafanaSchoolUrl: config.alerts.dashboard.schoolUrl,
+        log: log.child({ component: 'http' }),
+      })
+      .catch((err: Error) => {
+        log.error(
+          { err: err.message, port: config.http.port },
+          'HTTP API not started; ingest goes on without it',
+        );
+        return undefined;
       });
-      return started.presence.observer;
+  }
+  return {
+    brokerUrl: ingest.brokerUrl,
+    counters: () => ingest.counters(),
+    async stop() {
+      await http?.close();
+      await ingest.stop();
+      await watch.stop();
     },
-    () => front.observer,
-  ];
+  };
 }
 
 export async function runCollectorCommand(opts: { config: string }): Promise<number> {
   const log = createLogger('collector');
-  let handle: CollectorHandle;
-  let http: HttpHandle | undefined;
-  const started: { presence?: PresenceAndAlerts } = {};
+  let collector: RunningCollector;
   try {
     const { config, overrides, warnings } = loadCollectorConfig(opts.config);
     if (!config.collector) {
@@ -52,33 +78,13 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     }
     if (overrides.length) log.info({ overrides }, 'config values taken from the environment');
     for (const w of warnings) log.warn(w);
-    const front = new HttpFrontend();
-
-    handle = await startCollector(config.collector, {
-      logger: log,
-      observers: collectorObservers(config.collector, log, front, started),
-    });
-    const c = config.collector;
-    if (c.http.enabled) {
-      // Ingest matters more than the API: a taken port is logged, not fatal.
-      http = await front
-        .start({
-          http: c.http,
-          influx: c.influx,
-          collector: handle,
-          schools: c.schools,
-          presence: started.presence,
-          grafanaSchoolUrl: c.alerts.dashboard.schoolUrl,
-          log: log.child({ component: 'http' }),
-        })
-        .catch((err: Error) => {
-          log.error(
-            { err: err.message, port: c.http.port },
-            'HTTP API not started; ingest goes on without it',
-          );
-          return undefined;
-        });
-    }
+    // Checked again as a whole: the embedded broker's exposure is said before anything starts.
+    const collectorConfig = resolveCollectorConfig(config.collector);
+    collector = await composeCollector(collectorConfig, log);
+    log.info(
+      { broker: redactUrl(collector.brokerUrl), influx: redactUrl(collectorConfig.influx.url) },
+      'collector running',
+    );
   } catch (err) {
     if (err instanceof ConfigError || err instanceof RegistryError) {
       process.stderr.write(`vigie collector: ${err.message}\n`);
@@ -86,19 +92,12 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     }
     throw err;
   }
-  log.info(
-    { broker: redactUrl(handle.brokerUrl), influx: redactUrl(handle.config.influx.url) },
-    'collector running',
-  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log.info({ signal }, 'stopping');
-  await http?.close();
-  await handle.stop();
-  // After ingest stopped: alerts already queued still go out (up to 5 s), none is lost to the restart.
-  await started.presence?.stop();
-  log.info(handle.counters(), 'collector stopped');
+  await collector.stop();
+  log.info(collector.counters(), 'collector stopped');
   return 0;
 }

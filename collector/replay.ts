@@ -36,6 +36,7 @@ const SHOWN_REFUSALS = 5;
 
 class ReplayError extends Error {}
 
+// Long: one read-send-retry loop whose progress, refusals and attempt count are shared state.
 export async function replayFile(
   file: string,
   opts: ReplayOptions,

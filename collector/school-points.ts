@@ -2,7 +2,7 @@
 // picker and compare the WAN with the contract: InfluxQL cannot read the registry file. Written at
 // start and daily, so the latest point of every school stays inside the raw retention policy.
 import type { School } from '../shared/registry.ts';
-import type { Point } from './point.ts';
+import type { Point, PointSink } from './point.ts';
 import { COLLECTOR_MEASUREMENTS } from './schema.ts';
 
 export const schoolLabel = (school: Pick<School, 'uai' | 'name'>): string =>
@@ -22,4 +22,22 @@ export function schoolInfoPoints(schools: Iterable<School>, now: number): Point[
     },
     time: now,
   }));
+}
+
+/** The registry as `school` points, daily: the latest one per school stays inside the raw retention. */
+const SCHOOLS_EVERY_MS = 24 * 3600_000;
+
+/** Writes the school points now and daily; returns what stops the timer. */
+export function writeSchoolPointsDaily(
+  schools: ReadonlyMap<string, School> | null,
+  points: PointSink,
+  now: () => number,
+): () => void {
+  const write = () => {
+    if (schools?.size) points.write(schoolInfoPoints(schools.values(), now()));
+  };
+  write();
+  const daily = setInterval(write, SCHOOLS_EVERY_MS);
+  daily.unref();
+  return () => clearInterval(daily);
 }

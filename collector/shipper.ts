@@ -29,6 +29,20 @@ export interface ShipperStats {
   influxUp: boolean;
 }
 
+export interface ShipperParts {
+  wal: WriteAheadLog;
+  /** InfluxDB, or the points file when none is configured. */
+  sink: Pick<InfluxHttp, 'encode' | 'write'>;
+  options: ShipperOptions;
+  log: Logger;
+  /** Creates database and retention policies; called before the first write and when InfluxDB says they are missing. */
+  prepare?: () => Promise<void>;
+  /** A point InfluxDB refused, alone in its batch: it becomes a dead letter. */
+  onRejected: (line: string, message: string) => void;
+  /** Called after the checkpoint moved (room in the log again). */
+  onConfirmed?: () => void;
+}
+
 interface InFlight {
   end: number;
   done: boolean;
@@ -69,19 +83,23 @@ export class Shipper {
   private notBefore = 0;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
 
-  constructor(
-    private readonly wal: WriteAheadLog,
-    /** InfluxDB, or the points file when none is configured. */
-    private readonly http: Pick<InfluxHttp, 'encode' | 'write'>,
-    private readonly opts: ShipperOptions,
-    private readonly log: Logger,
-    /** Creates database and retention policies; called before the first write and when InfluxDB says they are missing. */
-    private readonly prepare: () => Promise<void>,
-    private readonly onRejected: (line: string, message: string) => void,
-    /** Called after the checkpoint moved (room in the log again). */
-    private readonly onConfirmed: () => void,
-  ) {
-    this.readPos = wal.confirmed;
+  private readonly wal: WriteAheadLog;
+  private readonly http: ShipperParts['sink'];
+  private readonly opts: ShipperOptions;
+  private readonly log: Logger;
+  private readonly prepare: () => Promise<void>;
+  private readonly onRejected: (line: string, message: string) => void;
+  private readonly onConfirmed: () => void;
+
+  constructor(parts: ShipperParts) {
+    this.wal = parts.wal;
+    this.http = parts.sink;
+    this.opts = parts.options;
+    this.log = parts.log;
+    this.prepare = parts.prepare ?? (() => Promise.resolve());
+    this.onRejected = parts.onRejected;
+    this.onConfirmed = parts.onConfirmed ?? (() => {});
+    this.readPos = this.wal.confirmed;
   }
 
   /** New lines were appended to the log. */

@@ -37,6 +37,7 @@ export function checkPeriod(p: Period, now: number): { startsAt: number; endsAt:
   return { startsAt: startsAt.ms, endsAt: endsAt.ms };
 }
 
+// Long: one route table (each endpoint with its schema), as a Fastify plugin.
 export async function alertRoutes(app: App, ctx: HttpContext): Promise<void> {
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody };
   const unavailable = 'alerting is not running in this collector';

@@ -1,7 +1,8 @@
-// The HTTP server inside the collector: made before the collector starts (its observer must see the
-// first messages, retained statuses included), started once the collector and presence run.
+// The HTTP server inside the collector, in two steps: made before ingest connects (its readings
+// observer must see the first messages, retained statuses included; its `muted` goes to the alert
+// policy), listening once ingest and presence run. Presence is always the engine's (presence/).
 import { createLogger, type Logger } from '../../shared/log.ts';
-import { loadRegistry, type School } from '../../shared/registry.ts';
+import type { School } from '../../shared/registry.ts';
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
 import type { Alerting } from '../alerts/alerting.ts';
 import type { CollectorObserver } from '../observer.ts';
@@ -17,15 +18,15 @@ import { MuteWindows } from './mute-windows.ts';
 import { SchoolReadings } from './readings.ts';
 import { buildHttpServer } from './server.ts';
 import { speedtestPlugin } from './speedtest.ts';
-import { StatusPresence } from './status-presence.ts';
 
 export interface FrontendStart {
   http: HttpConfig;
   influx: { url: string; database: string; username?: string | undefined; password?: string | undefined };
   collector: { counters(): CollectorCounters };
-  schools?: ReadonlyMap<string, School> | string | undefined;
-  /** The presence engine and alert policy; without them the board follows status messages only. */
-  presence?: { monitor: PresenceMonitor; alerting: Alerting } | undefined;
+  /** The registry, loaded once by the composition root. */
+  schools?: ReadonlyMap<string, School> | undefined;
+  /** The presence engine and alert policy. */
+  presence: { monitor: PresenceMonitor; alerting: Alerting };
   /** Dashboard link pattern when http.board has none (the alerts' dashboard.schoolUrl). */
   grafanaSchoolUrl?: string | undefined;
   log?: Logger | undefined;
@@ -57,7 +58,6 @@ export function statsFrom(c: CollectorCounters, alerting?: Alerting): CollectorS
 
 export class HttpFrontend {
   readonly readings = new SchoolReadings();
-  private readonly statusPresence = new StatusPresence();
   private windows: MuteWindows | undefined;
 
   /**
@@ -72,29 +72,17 @@ export class HttpFrontend {
 
   /** Add to the collector's observers. */
   readonly observer: CollectorObserver = {
-    onStatus: (msg: StatusMessage, info) => {
-      this.readings.onStatus(msg, info);
-      this.statusPresence.onStatus(msg, info);
-    },
-    onMetrics: (batch: MetricsBatch, info) => {
-      this.readings.onMetrics(batch, info);
-      this.statusPresence.onMetrics(batch, info);
-    },
+    onStatus: (msg: StatusMessage, info) => this.readings.onStatus(msg, info),
+    onMetrics: (batch: MetricsBatch, info) => this.readings.onMetrics(batch, info),
   };
 
   async start(opts: FrontendStart): Promise<HttpHandle> {
     const log = opts.log ?? createLogger('http');
-    const schools =
-      typeof opts.schools === 'string'
-        ? loadRegistry(opts.schools)
-        : (opts.schools ?? new Map<string, School>());
+    const schools = opts.schools ?? new Map<string, School>();
     const registry: RegistrySource = { schools: () => schools.values(), school: (uai) => schools.get(uai) };
     const now = Date.now;
-    const fleet = opts.presence ? new FleetPresence(opts.presence.monitor.fleet) : undefined;
-    const presence: PresenceSource = fleet ?? this.statusPresence;
-    const alerts = opts.presence
-      ? new AlertHistory(opts.presence.alerting, (uai) => schools.get(uai)?.commune, now)
-      : undefined;
+    const presence = new FleetPresence(opts.presence.monitor.fleet);
+    const alerts = new AlertHistory(opts.presence.alerting, (uai) => schools.get(uai)?.commune, now);
     const windows = new MuteWindows({ file: opts.http.windowsFile, max: opts.http.maxWindows, now, log });
     this.windows = windows;
     const app = await buildHttpServer(
@@ -103,9 +91,11 @@ export class HttpFrontend {
         registry,
         presence,
         readings: this.readings,
-        ...(alerts ? { alerts, silences: windows.silences, maintenance: windows.maintenance } : {}),
+        alerts,
+        silences: windows.silences,
+        maintenance: windows.maintenance,
         stats: () => ({
-          ...statsFrom(opts.collector.counters(), opts.presence?.alerting),
+          ...statsFrom(opts.collector.counters(), opts.presence.alerting),
           windowsUnreadable: windows.unreadable,
         }),
         readiness: { brokerConnected: () => opts.collector.counters().brokerConnected },
@@ -115,14 +105,11 @@ export class HttpFrontend {
       { logger: log, speedtest: speedtestPlugin, grafanaSchoolUrl: opts.grafanaSchoolUrl },
     );
     app.addHook('onClose', async () => {
-      fleet?.close();
-      alerts?.close();
+      presence.close();
+      alerts.close();
     });
     const url = await app.listen({ host: opts.http.host, port: opts.http.port });
-    log.info(
-      { url, presence: fleet ? 'engine' : 'status messages only' },
-      'HTTP API and status board listening',
-    );
+    log.info({ url, presence: 'engine' }, 'HTTP API and status board listening');
     return { app, url, windows, close: () => app.close() };
   }
 }

@@ -39,6 +39,7 @@ export interface HttpMetrics {
   speedtestCut: Counter<'reason'>;
 }
 
+// Long: one declaration per exported metric, each a few lines.
 export function createMetrics(opts: {
   stats?: (() => CollectorStats) | undefined;
   schoolCounts: () => Record<string, number>;

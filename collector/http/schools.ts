@@ -18,6 +18,7 @@ export function schoolList(ctx: HttpContext) {
   return { now: ctx.now(), counts: countByState(schools), schools };
 }
 
+// Long: one route table (each endpoint with its schema), as a Fastify plugin.
 export async function schoolRoutes(app: App, ctx: HttpContext): Promise<void> {
   const errors = { 400: ErrorBody, 401: ErrorBody };
 

@@ -33,6 +33,7 @@ export interface HttpServerOptions {
   grafanaSchoolUrl?: string;
 }
 
+// Long: the hooks and plugins in the order Fastify must register them; each is a few lines.
 export async function buildHttpServer(
   config: HttpConfig,
   deps: HttpDeps,

@@ -136,6 +136,7 @@ interface Transfer {
   failUpload?: ((err: Error) => void) | undefined;
 }
 
+// Long: one Fastify plugin whose routes share the transfer slots and per-client counts it holds.
 export const speedtestPlugin: FastifyPluginAsync<SpeedtestPluginOptions> = async (
   app: FastifyInstance,
   opts: SpeedtestPluginOptions,

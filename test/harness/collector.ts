@@ -8,7 +8,8 @@ import type { CollectorObserver } from '../../collector/observer.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { createLogger } from '../../shared/log.ts';
 import { buildBatch } from '../../shared/messages.ts';
-import type { Sample } from '../../shared/schemas.ts';
+import { loadRegistry } from '../../shared/registry.ts';
+import type { MetricsBatch, Sample } from '../../shared/schemas.ts';
 import { metricsTopic } from '../../shared/topics.ts';
 import { Daemon, sleep, tempDir } from './daemon.ts';
 import type { InfluxHandle } from './influxdb.ts';
@@ -68,6 +69,7 @@ export async function startTestCollector(
 ): Promise<CollectorHandle> {
   return startCollector(collectorSection(cfg), {
     observers,
+    ...(cfg.schools ? { schools: loadRegistry(cfg.schools) } : {}),
     logger: createLogger('test-collector', process.env['VIGIE_LOG_LEVEL'] ?? 'silent'),
   });
 }

@@ -64,10 +64,10 @@ afterEach(async () => {
 function writer(url: string, batches: number, concurrency: number) {
   const wal = new WriteAheadLog({ dir: tempDir('retry-after'), segmentBytes: 1 << 20, fsyncMs: 50 });
   const http = new InfluxHttp({ url, database: 'vigie', gzip: false, timeoutMs: 5000 });
-  const shipper = new Shipper(
+  const shipper = new Shipper({
     wal,
-    http,
-    {
+    sink: http,
+    options: {
       batchPoints: 2,
       batchBytes: 1 << 20,
       flushMs: 10,
@@ -76,11 +76,9 @@ function writer(url: string, batches: number, concurrency: number) {
       retryMaxMs: 50,
       urgentBytes: 1 << 30,
     },
-    createLogger('test', 'silent'),
-    () => Promise.resolve(),
-    () => {},
-    () => {},
-  );
+    log: createLogger('test', 'silent'),
+    onRejected: () => {},
+  });
   cleanups.push(async () => {
     shipper.stop();
     wal.close();

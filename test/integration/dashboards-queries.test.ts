@@ -11,17 +11,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PresenceAndAlerts, startPresenceAndAlerts } from '../../collector/alerts/setup.ts';
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { outagePoint, transitionPoint } from '../../collector/presence/points.ts';
 import type { PresenceState } from '../../collector/presence/state.ts';
+import { type PresenceAndAlerts, startPresenceAndAlerts } from '../../collector/presence-and-alerts.ts';
 import { rollupStatement, rollups } from '../../collector/retention.ts';
 import { schoolInfoPoints } from '../../collector/school-points.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
 import { parseInterval } from '../../dashboards/provisioning.ts';
 import { createLogger } from '../../shared/log.ts';
-import { parseRegistry } from '../../shared/registry.ts';
+import { loadRegistry, parseRegistry } from '../../shared/registry.ts';
 import type { Sample, StatusMessage } from '../../shared/schemas.ts';
 import { metricsTopic, statusTopic } from '../../shared/topics.ts';
 import type { Uai } from '../../shared/uai.ts';
@@ -396,14 +396,16 @@ beforeAll(async () => {
     }),
   );
   const log = createLogger('test-collector', process.env['VIGIE_LOG_LEVEL'] ?? 'silent');
+  const registry = loadRegistry(file);
   collector = await startCollector(config, {
     logger: log,
+    schools: registry,
     observers: [
       (points) => {
         presence = startPresenceAndAlerts({
           presence: config.presence,
           alerts: config.alerts,
-          schools: file,
+          schools: registry,
           points,
           channels: [],
           log,

@@ -12,10 +12,10 @@ import { main } from '../../cli/main.ts';
 import { SchoolReadings } from '../../collector/http/readings.ts';
 import { buildHttpServer } from '../../collector/http/server.ts';
 import { speedtestPlugin } from '../../collector/http/speedtest.ts';
-import { StatusPresence } from '../../collector/http/status-presence.ts';
 import { verifyPassword } from '../../deploy/mosquitto-passwd.ts';
 import { createLogger } from '../../shared/log.ts';
 import { tempDir } from '../harness/daemon.ts';
+import { StatusPresence } from '../harness/status-presence.ts';
 import { envFile, REPO, SCHOOLS_YAML, UAI_A, UAI_B } from './deploy-pki.ts';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isLocalIoError } from '../../collector/service.ts';
+import { isLocalIoError } from '../../collector/ingest/router.ts';
 
 const thrown = (f: () => unknown): unknown => {
   try {

@@ -30,10 +30,10 @@ afterEach(() => {
 function setUp(batches: number, concurrency: number) {
   const wal = new WriteAheadLog({ dir: tempDir('shipper'), segmentBytes: 1 << 20, fsyncMs: 1000 });
   const sink = new ScriptedSink();
-  const shipper = new Shipper(
+  const shipper = new Shipper({
     wal,
     sink,
-    {
+    options: {
       batchPoints: 2,
       batchBytes: 1 << 20,
       flushMs: 10_000,
@@ -42,11 +42,11 @@ function setUp(batches: number, concurrency: number) {
       retryMaxMs: 10,
       urgentBytes: 1 << 30,
     },
-    createLogger('test', 'silent'),
-    () => Promise.resolve(),
-    () => {},
-    () => {},
-  );
+    log: createLogger('test', 'silent'),
+    prepare: () => Promise.resolve(),
+    onRejected: () => {},
+    onConfirmed: () => {},
+  });
   stoppers.push(() => {
     shipper.stop();
     wal.close();

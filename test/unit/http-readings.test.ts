@@ -3,8 +3,8 @@ import { bucketFor } from '../../collector/http/history.ts';
 import { inScope, MuteWindows } from '../../collector/http/mute-windows.ts';
 import { SchoolReadings } from '../../collector/http/readings.ts';
 import { countByState, schoolView } from '../../collector/http/school-view.ts';
-import { StatusPresence } from '../../collector/http/status-presence.ts';
 import type { MetricsBatch, Sample } from '../../shared/schemas.ts';
+import { StatusPresence } from '../harness/status-presence.ts';
 
 const UAI = '0690001B';
 const batch = (seq: number, t: number, samples: Sample[]): MetricsBatch => ({

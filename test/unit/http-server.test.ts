@@ -8,10 +8,10 @@ import type { CollectorStats, HttpDeps } from '../../collector/http/deps.ts';
 import { SchoolReadings } from '../../collector/http/readings.ts';
 import { buildHttpServer } from '../../collector/http/server.ts';
 import { speedtestPlugin } from '../../collector/http/speedtest.ts';
-import { StatusPresence } from '../../collector/http/status-presence.ts';
 import { createLogger } from '../../shared/log.ts';
 import { addVigieFormats } from '../../shared/validate.ts';
 import { parsePrometheusText, sampleValue } from '../harness/prometheus-text.ts';
+import { StatusPresence } from '../harness/status-presence.ts';
 
 const config = (over: Record<string, unknown> = {}) => {
   const c = structuredClone({ speedtest: { secret: 'secret-secret-secret' }, ...over });

@@ -1,9 +1,15 @@
-// Presence from status messages alone (birth online, will or clean stop offline; a metrics batch
-// proves the agent is up). The board's source when the collector runs without presence tracking
-// (collector/presence/), e.g. an API-only deployment: no silence timer, no degraded state.
+// A stand-in PresenceSource for HTTP tests and benches: presence from status messages alone (birth
+// online, will or clean stop offline; a metrics batch proves the agent is up), no silence timer, no
+// degraded state. Not the collector's rule: `vigie collector` always runs collector/presence/.
+
+import type {
+  AgentPresenceView,
+  PresenceSource,
+  PresenceState,
+  SchoolPresenceView,
+} from '../../collector/http/deps.ts';
+import type { CollectorObserver } from '../../collector/observer.ts';
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
-import type { CollectorObserver } from '../observer.ts';
-import type { AgentPresenceView, PresenceSource, PresenceState, SchoolPresenceView } from './deps.ts';
 
 const RANK: Record<PresenceState, number> = { online: 3, degraded: 2, offline: 1, unknown: 0 };
 

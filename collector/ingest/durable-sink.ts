@@ -1,0 +1,199 @@
+// Where accepted points go: the write-ahead log, shipped to InfluxDB (or the points file) by the
+// Shipper. The log is bounded: past it, metrics wait in memory with their MQTT ack (back-pressure)
+// until the shipper confirms enough; presence and alert points always go in.
+import type { Logger } from '../../shared/log.ts';
+import type { CollectorConfig } from '../config.ts';
+import { type DeadLetters, shouldLog } from '../dead-letters.ts';
+import { PointsFile } from '../file-sink.ts';
+import { InfluxHttp } from '../influx-http.ts';
+import { LineProtocolError, toLines } from '../line-protocol.ts';
+import type { Point, PointSink } from '../point.ts';
+import { applyRetention } from '../retention.ts';
+import { Shipper } from '../shipper.ts';
+import { WriteAheadLog } from '../wal.ts';
+
+export interface DurableSinkParts {
+  config: Pick<CollectorConfig, 'wal' | 'influx' | 'retention' | 'pointsFile'>;
+  deadLetters: DeadLetters;
+  log: Logger;
+  now: () => number;
+}
+
+export interface DurableSinkStats {
+  walBytes: number;
+  walSegments: number;
+  backpressureEvents: number;
+  backpressure: boolean;
+  influxUp: boolean;
+  influxWrites: number;
+  pointsWritten: number;
+  writeRetries: number;
+  lastWriteError: string | null;
+}
+
+interface HeldMessage {
+  record: Buffer;
+  lines: number;
+  release: () => void;
+}
+
+const STOP_GRACE_MS = 3000;
+
+export class DurableSink {
+  /** Where presence and alerts write their points: same log, same batches, same guarantees. */
+  readonly points: PointSink;
+  private readonly wal: WriteAheadLog;
+  private readonly influx: InfluxHttp;
+  private readonly pointsFile: PointsFile | null;
+  private readonly shipper: Shipper;
+  private readonly maxBytes: number;
+  private readonly held: HeldMessage[] = [];
+  private backpressure = false;
+  private backpressureEvents = 0;
+  private lastBackpressureLog: number | undefined;
+
+  constructor(private readonly parts: DurableSinkParts) {
+    const { config, deadLetters, log, now } = parts;
+    this.maxBytes = config.wal.maxBytes;
+    this.wal = new WriteAheadLog(config.wal);
+    if (this.wal.tornBytes)
+      log.warn({ bytes: this.wal.tornBytes }, 'write-ahead log: cut a torn record left by a crash');
+    if (this.wal.unconfirmedBytes)
+      log.info({ bytes: this.wal.unconfirmedBytes }, 'write-ahead log: replaying the unconfirmed tail');
+    this.influx = new InfluxHttp({ ...config.influx, timeoutMs: config.influx.timeoutMs });
+    const pointsFile = config.pointsFile ? new PointsFile(config.pointsFile) : null;
+    this.pointsFile = pointsFile;
+    if (pointsFile)
+      log.info(
+        { file: pointsFile.path },
+        `no InfluxDB: points go to ${pointsFile.path} (line protocol); load them later with \`vigie replay ${pointsFile.path} --influx URL\``,
+      );
+    this.shipper = new Shipper({
+      wal: this.wal,
+      sink: pointsFile ?? this.influx,
+      options: {
+        ...config.influx,
+        urgentBytes: Math.floor(config.wal.maxBytes / 2),
+        ...(config.retention.manage ? { rp: config.retention.raw.name } : {}),
+      },
+      log,
+      prepare: async () => {
+        if (config.retention.manage && !pointsFile)
+          await applyRetention(this.influx, config.influx.database, config.retention);
+      },
+      onRejected: (line, message) =>
+        deadLetters.add({ at: now(), reason: 'influx_rejected', error: message, payload: line }),
+      onConfirmed: () => this.releaseHeld(),
+    });
+    this.points = { write: (list) => this.writePoints(list), written: () => this.shipper.written() };
+  }
+
+  /** Creates database and policies, and ships what a previous run left in the log. */
+  start(): void {
+    this.shipper.warmUp();
+    this.shipper.pump(true);
+  }
+
+  /** Appends a record if the log has room and nothing waits before it; false: hold it instead. */
+  tryAppend(record: Buffer, lines: number): boolean {
+    if (this.held.length !== 0 || this.full(record.length)) return false;
+    this.append(record, lines);
+    return true;
+  }
+
+  /** Keeps a record (and its ack, in `release`) until the log has room for it. */
+  hold(record: Buffer, lines: number, release: () => void): void {
+    if (!this.backpressure) {
+      this.backpressure = true;
+      this.backpressureEvents++;
+      const at = this.parts.now();
+      if (shouldLog(this.lastBackpressureLog, at)) {
+        this.lastBackpressureLog = at;
+        this.parts.log.warn(
+          { walBytes: this.wal.unconfirmedBytes, maxBytes: this.maxBytes, times: this.backpressureEvents },
+          'write-ahead log is full: holding MQTT acks until InfluxDB catches up (back-pressure)',
+        );
+      }
+    }
+    this.held.push({ record, lines, release });
+  }
+
+  /** Resolves when everything accepted so far is in InfluxDB. */
+  drained(): Promise<void> {
+    return this.shipper.drained();
+  }
+
+  stats(): DurableSinkStats {
+    const s = this.shipper.stats;
+    return {
+      walBytes: this.wal.unconfirmedBytes,
+      walSegments: this.wal.segmentCount,
+      backpressureEvents: this.backpressureEvents,
+      backpressure: this.backpressure,
+      influxUp: s.influxUp,
+      influxWrites: s.writes,
+      pointsWritten: s.pointsWritten,
+      writeRetries: s.retries,
+      lastWriteError: s.lastError,
+    };
+  }
+
+  /** A short grace for writes under way; what InfluxDB has not taken stays in the log for the next start. */
+  async close(): Promise<void> {
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.shipper.drained(),
+      new Promise((resolve) => {
+        grace = setTimeout(resolve, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(grace);
+    this.shipper.stop();
+    this.wal.close();
+    await this.influx.close();
+    await this.pointsFile?.close();
+  }
+
+  private writePoints(list: Point[]): void {
+    let lines: string;
+    try {
+      lines = toLines(list);
+    } catch (err) {
+      if (!(err instanceof LineProtocolError)) throw err;
+      this.parts.deadLetters.add({
+        at: this.parts.now(),
+        reason: 'unwritable',
+        error: err.message,
+        payload: JSON.stringify(list[0]),
+      });
+      return;
+    }
+    // Presence and alert points are few: they go in even past the bound, never held.
+    this.append(Buffer.from(lines), list.length);
+  }
+
+  private full(size: number): boolean {
+    return this.wal.unconfirmedBytes > 0 && this.wal.unconfirmedBytes + size > this.maxBytes;
+  }
+
+  private append(record: Buffer, lines: number): void {
+    this.wal.append(record);
+    this.shipper.appended(lines);
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    while (held.length && !this.full(held[0]!.record.length)) {
+      const h = held.shift()!;
+      this.append(h.record, h.lines);
+      h.release();
+    }
+    if (held.length === 0 && this.backpressure) {
+      this.backpressure = false;
+      this.parts.log.debug(
+        { walBytes: this.wal.unconfirmedBytes },
+        'write-ahead log has room again: acking resumes',
+      );
+    }
+  }
+}
