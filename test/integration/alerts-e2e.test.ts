@@ -165,190 +165,202 @@ afterAll(async () => {
 });
 
 describe('presence and alerts end to end', () => {
-  it('kill -9 of an agent: one offline alert within keepalive × 1.5 + grace on every channel, one back-online message with the duration', async () => {
-    hook.received.length = 0;
-    await startCollectorWith('e2e_kill', [OPEN_SCHOOL, CLOSED_SCHOOL], {
-      graceSeconds: GRACE_S,
-      channels: {
-        webhooks: [{ url: hook.url, format: 'generic', secret: 'shared-secret-42', retries: 2 }],
-        email: {
-          host: smtp.host,
-          port: smtp.port,
-          from: 'vigie@agglo.test',
-          to: ['reseau@agglo.test'],
-          retries: 1,
+  it(
+    'kill -9 of an agent: one offline alert within keepalive × 1.5 + grace on every channel, one back-online message with the duration',
+    async () => {
+      hook.received.length = 0;
+      await startCollectorWith('e2e_kill', [OPEN_SCHOOL, CLOSED_SCHOOL], {
+        graceSeconds: GRACE_S,
+        channels: {
+          webhooks: [{ url: hook.url, format: 'generic', secret: 'shared-secret-42', retries: 2 }],
+          email: {
+            host: smtp.host,
+            port: smtp.port,
+            from: 'vigie@agglo.test',
+            to: ['reseau@agglo.test'],
+            retries: 1,
+          },
+          alertmanager: { urls: [am.url], resendSeconds: 2, retries: 1 },
         },
-        alertmanager: { urls: [am.url], resendSeconds: 2, retries: 1 },
-      },
-    });
-    const agent = await standin([OPEN_SCHOOL, CLOSED_SCHOOL]);
-    await waitFor('the school online in InfluxDB', async () =>
-      (
-        await influx.rows(
-          `SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}' AND scope = 'school'`,
-          'e2e_kill',
-        )
-      ).some((r) => r['state'] === 'online'),
-    );
-    await sleep(1500);
-    const killedAt = Date.now();
-    await kill9(agent);
-    const bound = KEEPALIVE_S * 1.5 * 1000 + GRACE_S * 1000;
-    await waitFor(
-      'the offline alert',
-      async () => messages(hook, (b) => b.uai === OPEN_SCHOOL).length > 0,
-      bound + 5000,
-      20,
-    );
-    const firstAt = hook.received.find((r) => (r.body as Hooked).uai === OPEN_SCHOOL)!.at;
-    expect(firstAt - killedAt).toBeLessThanOrEqual(bound);
-    // Nothing more arrives for that school while it stays down (reminders are hours away).
-    await sleep(3000);
-    const offline = messages(hook, (b) => b.uai === OPEN_SCHOOL);
-    expect(offline.map((b) => [b.type, b.kind])).toEqual([['firing', 'school_offline']]);
-    expect(offline[0]!.text).toContain('École Jean Macé (Villeurbanne, UAI');
-    expect(offline[0]!.text).toContain('http://grafana.test/d/school?var-uai=');
-    // The school outside its hours is recorded offline, and nobody is paged about it.
-    expect(messages(hook, (b) => b.uai === CLOSED_SCHOOL)).toEqual([]);
-    const closed = await influx.rows(
-      `SELECT state, reason FROM presence WHERE uai = '${CLOSED_SCHOOL}' AND scope = 'school'`,
-      'e2e_kill',
-    );
-    expect(closed.map((r) => r['state'])).toEqual(['online', 'offline']);
-
-    const active = await am.alerts();
-    expect(
-      active.map((a) => [a.labels['uai'], a.labels['commune'], a.labels['severity'], a.status.state]),
-    ).toEqual([[OPEN_SCHOOL, 'Villeurbanne', 'critical', 'active']]);
-    expect(smtp.mails.map((m) => m.headers['x-vigie-status'])).toEqual(['firing']);
-
-    const downFor = Date.now() - killedAt;
-    await standin([OPEN_SCHOOL, CLOSED_SCHOOL], 1_000_000);
-    await waitFor(
-      'the back-online message',
-      async () => messages(hook, (b) => b.uai === OPEN_SCHOOL).length > 1,
-      10_000,
-      20,
-    );
-    await sleep(2000);
-    const all = messages(hook, (b) => b.uai === OPEN_SCHOOL);
-    expect(all.map((b) => [b.type, b.kind])).toEqual([
-      ['firing', 'school_offline'],
-      ['resolved', 'school_offline'],
-    ]);
-    expect(all[1]!.durationSeconds).toBeGreaterThanOrEqual(Math.floor(downFor / 1000) - 1);
-    expect(all[1]!.durationSeconds).toBeLessThanOrEqual(Math.ceil(downFor / 1000) + 5);
-    expect(messages(hook, (b) => b.uai === CLOSED_SCHOOL)).toEqual([]);
-
-    await waitFor(
-      'the mail and Alertmanager to see the resolution',
-      async () => smtp.mails.length === 2,
-      10_000,
-    );
-    expect(decodeQuotedPrintable(smtp.mails[1]!.raw)).toMatch(/RÉTABLI.*École Jean Macé.*durée/s);
-    await waitFor(
-      'Alertmanager resolved',
-      async () => (await am.alerts()).every((a) => a.status.state !== 'active'),
-      10_000,
-    );
-    await waitFor(
-      'Alertmanager to route the firing and the resolution',
-      async () =>
-        amHook.received.map((r) => (r.body as { status: string }).status).join() === 'firing,resolved',
-      20_000,
-    );
-
-    // Both outages recorded, classified from the (absent) replay: the boxes were down.
-    await waitFor(
-      'outages in InfluxDB',
-      async () => (await influx.rows('SELECT duration_s, cause, uai FROM outage', 'e2e_kill')).length === 2,
-      15_000,
-    );
-    const outages = await influx.rows('SELECT duration_s, cause, uai FROM outage', 'e2e_kill');
-    expect(outages.map((o) => o['cause'])).toEqual(['power_or_box', 'power_or_box']);
-    for (const o of outages) expect(o['duration_s'] as number).toBeGreaterThan(3);
-  }, LONG_TEST_MS);
-
-  it('a collector killed -9 and restarted during an outage rebuilds from InfluxDB: no second page, one resolution', async () => {
-    hook.received.length = 0;
-    const collector = await startCollectorWith('e2e_restart', [OPEN_SCHOOL], {
-      graceSeconds: GRACE_S,
-      channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
-    });
-    const agent = await standin([OPEN_SCHOOL]);
-    await waitFor(
-      'the school online in InfluxDB',
-      async () =>
-        (await influx.rows(`SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}'`, 'e2e_restart')).length >
-        0,
-    );
-    const killedAt = Date.now();
-    await kill9(agent);
-    await waitFor('the offline alert', async () => hook.received.length > 0, 15_000, 20);
-    await waitFor('the offline state stored', async () =>
-      (
-        await influx.rows(
-          `SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}' AND scope = 'school'`,
-          'e2e_restart',
-        )
-      ).some((r) => r['state'] === 'offline'),
-    );
-    await collector.daemon.kill9();
-    await collector.daemon.start();
-    await waitFor(
-      'presence rebuilt',
-      async () => collector.daemon.logTail(50).includes('presence rebuilt from InfluxDB'),
-      15_000,
-    );
-    await sleep(GRACE_S * 1000 + 2000);
-    expect(messages(hook).map((b) => b.type)).toEqual(['firing']);
-    await standin([OPEN_SCHOOL], 1_000_000);
-    await waitFor('the resolution', async () => hook.received.length > 1, 15_000, 20);
-    await sleep(1000);
-    const all = messages(hook);
-    expect(all.map((b) => [b.type, b.kind])).toEqual([
-      ['firing', 'school_offline'],
-      ['resolved', 'school_offline'],
-    ]);
-    expect(all[1]!.durationSeconds).toBeGreaterThanOrEqual(Math.floor((Date.now() - killedAt) / 1000) - 3);
-  }, LONG_TEST_MS);
-
-  it('20 schools of one ISP dropping within 30 s: one grouped alert, one resolution', async () => {
-    hook.received.length = 0;
-    await startCollectorWith('e2e_mass', MASS, {
-      graceSeconds: 35,
-      mass: { windowSeconds: 60, minSchools: 5 },
-      channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
-    });
-    const fleet = await standin(MASS);
-    await waitFor(
-      '20 schools online',
-      async () =>
+      });
+      const agent = await standin([OPEN_SCHOOL, CLOSED_SCHOOL]);
+      await waitFor('the school online in InfluxDB', async () =>
         (
           await influx.rows(
-            "SELECT count(state) FROM presence WHERE scope = 'school' AND state = 'online'",
-            'e2e_mass',
+            `SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}' AND scope = 'school'`,
+            'e2e_kill',
           )
-        )[0]?.['count'] === 20,
-    );
-    const t0 = Date.now();
-    for (const [i, u] of MASS.entries()) {
-      await sleep(Math.max(0, t0 + i * 1500 - Date.now()));
-      fleet.drop(u);
-    }
-    await waitFor('the grouped alert', async () => hook.received.length > 0, 60_000, 50);
-    await sleep(5000);
-    const fired = messages(hook);
-    expect(fired.map((b) => [b.type, b.kind, b.members?.length])).toEqual([['firing', 'mass_outage', 20]]);
-    expect(fired[0]!.text).toContain('panne groupée : 20 écoles (FAI Kosc)');
+        ).some((r) => r['state'] === 'online'),
+      );
+      await sleep(1500);
+      const killedAt = Date.now();
+      await kill9(agent);
+      const bound = KEEPALIVE_S * 1.5 * 1000 + GRACE_S * 1000;
+      await waitFor(
+        'the offline alert',
+        async () => messages(hook, (b) => b.uai === OPEN_SCHOOL).length > 0,
+        bound + 5000,
+        20,
+      );
+      const firstAt = hook.received.find((r) => (r.body as Hooked).uai === OPEN_SCHOOL)!.at;
+      expect(firstAt - killedAt).toBeLessThanOrEqual(bound);
+      // Nothing more arrives for that school while it stays down (reminders are hours away).
+      await sleep(3000);
+      const offline = messages(hook, (b) => b.uai === OPEN_SCHOOL);
+      expect(offline.map((b) => [b.type, b.kind])).toEqual([['firing', 'school_offline']]);
+      expect(offline[0]!.text).toContain('École Jean Macé (Villeurbanne, UAI');
+      expect(offline[0]!.text).toContain('http://grafana.test/d/school?var-uai=');
+      // The school outside its hours is recorded offline, and nobody is paged about it.
+      expect(messages(hook, (b) => b.uai === CLOSED_SCHOOL)).toEqual([]);
+      const closed = await influx.rows(
+        `SELECT state, reason FROM presence WHERE uai = '${CLOSED_SCHOOL}' AND scope = 'school'`,
+        'e2e_kill',
+      );
+      expect(closed.map((r) => r['state'])).toEqual(['online', 'offline']);
 
-    fleet.child.kill('SIGKILL');
-    await standin(MASS, 1_000_000);
-    await waitFor('the grouped resolution', async () => hook.received.length > 1, 20_000, 50);
-    await sleep(3000);
-    expect(messages(hook).map((b) => [b.type, b.kind])).toEqual([
-      ['firing', 'mass_outage'],
-      ['resolved', 'mass_outage'],
-    ]);
-  }, LONG_TEST_MS);
+      const active = await am.alerts();
+      expect(
+        active.map((a) => [a.labels['uai'], a.labels['commune'], a.labels['severity'], a.status.state]),
+      ).toEqual([[OPEN_SCHOOL, 'Villeurbanne', 'critical', 'active']]);
+      expect(smtp.mails.map((m) => m.headers['x-vigie-status'])).toEqual(['firing']);
+
+      const downFor = Date.now() - killedAt;
+      await standin([OPEN_SCHOOL, CLOSED_SCHOOL], 1_000_000);
+      await waitFor(
+        'the back-online message',
+        async () => messages(hook, (b) => b.uai === OPEN_SCHOOL).length > 1,
+        10_000,
+        20,
+      );
+      await sleep(2000);
+      const all = messages(hook, (b) => b.uai === OPEN_SCHOOL);
+      expect(all.map((b) => [b.type, b.kind])).toEqual([
+        ['firing', 'school_offline'],
+        ['resolved', 'school_offline'],
+      ]);
+      expect(all[1]!.durationSeconds).toBeGreaterThanOrEqual(Math.floor(downFor / 1000) - 1);
+      expect(all[1]!.durationSeconds).toBeLessThanOrEqual(Math.ceil(downFor / 1000) + 5);
+      expect(messages(hook, (b) => b.uai === CLOSED_SCHOOL)).toEqual([]);
+
+      await waitFor(
+        'the mail and Alertmanager to see the resolution',
+        async () => smtp.mails.length === 2,
+        10_000,
+      );
+      expect(decodeQuotedPrintable(smtp.mails[1]!.raw)).toMatch(/RÉTABLI.*École Jean Macé.*durée/s);
+      await waitFor(
+        'Alertmanager resolved',
+        async () => (await am.alerts()).every((a) => a.status.state !== 'active'),
+        10_000,
+      );
+      await waitFor(
+        'Alertmanager to route the firing and the resolution',
+        async () =>
+          amHook.received.map((r) => (r.body as { status: string }).status).join() === 'firing,resolved',
+        20_000,
+      );
+
+      // Both outages recorded, classified from the (absent) replay: the boxes were down.
+      await waitFor(
+        'outages in InfluxDB',
+        async () => (await influx.rows('SELECT duration_s, cause, uai FROM outage', 'e2e_kill')).length === 2,
+        15_000,
+      );
+      const outages = await influx.rows('SELECT duration_s, cause, uai FROM outage', 'e2e_kill');
+      expect(outages.map((o) => o['cause'])).toEqual(['power_or_box', 'power_or_box']);
+      for (const o of outages) expect(o['duration_s'] as number).toBeGreaterThan(3);
+    },
+    LONG_TEST_MS,
+  );
+
+  it(
+    'a collector killed -9 and restarted during an outage rebuilds from InfluxDB: no second page, one resolution',
+    async () => {
+      hook.received.length = 0;
+      const collector = await startCollectorWith('e2e_restart', [OPEN_SCHOOL], {
+        graceSeconds: GRACE_S,
+        channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
+      });
+      const agent = await standin([OPEN_SCHOOL]);
+      await waitFor(
+        'the school online in InfluxDB',
+        async () =>
+          (await influx.rows(`SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}'`, 'e2e_restart'))
+            .length > 0,
+      );
+      const killedAt = Date.now();
+      await kill9(agent);
+      await waitFor('the offline alert', async () => hook.received.length > 0, 15_000, 20);
+      await waitFor('the offline state stored', async () =>
+        (
+          await influx.rows(
+            `SELECT state FROM presence WHERE uai = '${OPEN_SCHOOL}' AND scope = 'school'`,
+            'e2e_restart',
+          )
+        ).some((r) => r['state'] === 'offline'),
+      );
+      await collector.daemon.kill9();
+      await collector.daemon.start();
+      await waitFor(
+        'presence rebuilt',
+        async () => collector.daemon.logTail(50).includes('presence rebuilt from InfluxDB'),
+        15_000,
+      );
+      await sleep(GRACE_S * 1000 + 2000);
+      expect(messages(hook).map((b) => b.type)).toEqual(['firing']);
+      await standin([OPEN_SCHOOL], 1_000_000);
+      await waitFor('the resolution', async () => hook.received.length > 1, 15_000, 20);
+      await sleep(1000);
+      const all = messages(hook);
+      expect(all.map((b) => [b.type, b.kind])).toEqual([
+        ['firing', 'school_offline'],
+        ['resolved', 'school_offline'],
+      ]);
+      expect(all[1]!.durationSeconds).toBeGreaterThanOrEqual(Math.floor((Date.now() - killedAt) / 1000) - 3);
+    },
+    LONG_TEST_MS,
+  );
+
+  it(
+    '20 schools of one ISP dropping within 30 s: one grouped alert, one resolution',
+    async () => {
+      hook.received.length = 0;
+      await startCollectorWith('e2e_mass', MASS, {
+        graceSeconds: 35,
+        mass: { windowSeconds: 60, minSchools: 5 },
+        channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
+      });
+      const fleet = await standin(MASS);
+      await waitFor(
+        '20 schools online',
+        async () =>
+          (
+            await influx.rows(
+              "SELECT count(state) FROM presence WHERE scope = 'school' AND state = 'online'",
+              'e2e_mass',
+            )
+          )[0]?.['count'] === 20,
+      );
+      const t0 = Date.now();
+      for (const [i, u] of MASS.entries()) {
+        await sleep(Math.max(0, t0 + i * 1500 - Date.now()));
+        fleet.drop(u);
+      }
+      await waitFor('the grouped alert', async () => hook.received.length > 0, 60_000, 50);
+      await sleep(5000);
+      const fired = messages(hook);
+      expect(fired.map((b) => [b.type, b.kind, b.members?.length])).toEqual([['firing', 'mass_outage', 20]]);
+      expect(fired[0]!.text).toContain('panne groupée : 20 écoles (FAI Kosc)');
+
+      fleet.child.kill('SIGKILL');
+      await standin(MASS, 1_000_000);
+      await waitFor('the grouped resolution', async () => hook.received.length > 1, 20_000, 50);
+      await sleep(3000);
+      expect(messages(hook).map((b) => [b.type, b.kind])).toEqual([
+        ['firing', 'mass_outage'],
+        ['resolved', 'mass_outage'],
+      ]);
+    },
+    LONG_TEST_MS,
+  );
 });
