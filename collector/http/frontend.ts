@@ -11,7 +11,7 @@ import type { CollectorCounters } from '../service.ts';
 import { AlertHistory } from './alert-history.ts';
 import type { HttpConfig } from './config.ts';
 import type { App } from './context.ts';
-import type { CollectorStats, PresenceSource, RegistrySource } from './deps.ts';
+import type { CollectorStats, RegistrySource } from './deps.ts';
 import { FleetPresence } from './fleet-presence.ts';
 import { influxReader } from './influxql.ts';
 import { MuteWindows } from './mute-windows.ts';

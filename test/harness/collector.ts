@@ -9,7 +9,7 @@ import { type CollectorHandle, startCollector } from '../../collector/service.ts
 import { createLogger } from '../../shared/log.ts';
 import { buildBatch } from '../../shared/messages.ts';
 import { loadRegistry } from '../../shared/registry.ts';
-import type { MetricsBatch, Sample } from '../../shared/schemas.ts';
+import type { Sample } from '../../shared/schemas.ts';
 import { metricsTopic } from '../../shared/topics.ts';
 import { Daemon, sleep, tempDir } from './daemon.ts';
 import type { InfluxHandle } from './influxdb.ts';

@@ -12,9 +12,9 @@ import type { Sample } from '../../shared/schemas.ts';
 import { metricsTopic, statusTopic } from '../../shared/topics.ts';
 import { everySample, makeBatch, startTestCollector, storedSeqs } from '../harness/collector.ts';
 import { freePort, tempDir, waitFor } from '../harness/daemon.ts';
-import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { envFile, makePki, stackMosquittoConfig } from './deploy-pki.ts';
+import type { InfluxHandle } from '../harness/influxdb.ts';
+import type { MosquittoHandle } from '../harness/mosquitto.ts';
+import { envFile, makePki, startStackPeers } from './deploy-pki.ts';
 
 const DB = 'cardinality';
 const RUNAWAY_TARGETS = '0690001B'; // 5 batches of 2,000 new ping targets each
@@ -65,19 +65,7 @@ beforeAll(async () => {
   const env = envFile(join(dir, 'enroll/collector.env'));
   const user = Object.entries(env).find(([k]) => k.endsWith('USERNAME'))![1];
   const password = Object.entries(env).find(([k]) => k.endsWith('PASSWORD'))![1];
-  [broker, influx] = await Promise.all([
-    startMosquitto({
-      listener: false,
-      readyPort: tlsPort,
-      extraConfig: stackMosquittoConfig({
-        enrollDir: join(dir, 'enroll'),
-        pkiDir: join(dir, 'pki'),
-        tlsPort,
-        healthPort,
-      }),
-    }),
-    startInfluxdb(),
-  ]);
+  [broker, influx] = await startStackPeers(dir, tlsPort, healthPort);
   collector = await startTestCollector(
     {
       mqttUrl: tlsUrl,

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EnrollResult, enroll } from '../../deploy/enroll.ts';
+import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
+import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const UAI_A = '0690001B';
@@ -68,4 +70,28 @@ export function envFile(file: string): Record<string, string> {
       .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
+}
+
+/**
+ * The stack's Mosquitto (TLS listener and health listener, accounts and ACL enrolled under `dir/enroll`,
+ * certificates under `dir/pki`) and a fresh InfluxDB, started side by side.
+ */
+export function startStackPeers(
+  dir: string,
+  tlsPort: number,
+  healthPort: number,
+): Promise<[MosquittoHandle, InfluxHandle]> {
+  return Promise.all([
+    startMosquitto({
+      listener: false,
+      readyPort: tlsPort,
+      extraConfig: stackMosquittoConfig({
+        enrollDir: join(dir, 'enroll'),
+        pkiDir: join(dir, 'pki'),
+        tlsPort,
+        healthPort,
+      }),
+    }),
+    startInfluxdb(),
+  ]);
 }

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { enroll } from '../../deploy/enroll.ts';
 import { Daemon, freePort, tempDir, waitFor } from '../harness/daemon.ts';
-import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { enrollSchools, envFile, makePki, REPO, stackMosquittoConfig, UAI_A, UAI_B } from './deploy-pki.ts';
+import type { InfluxHandle } from '../harness/influxdb.ts';
+import type { MosquittoHandle } from '../harness/mosquitto.ts';
+import { enrollSchools, envFile, makePki, REPO, startStackPeers, UAI_A, UAI_B } from './deploy-pki.ts';
 
 let dir: string;
 let broker: MosquittoHandle;
@@ -36,19 +36,7 @@ beforeAll(async () => {
   // The speed-test URL given on a later run, as an operator would once the proxy is up.
   enroll({ schools: join(dir, 'schools.yaml'), out: join(dir, 'enroll'), speedtestUrl: SPEEDTEST_URL });
   httpOrigin = `http://127.0.0.1:${httpPort}`;
-  [broker, influx] = await Promise.all([
-    startMosquitto({
-      listener: false,
-      readyPort: tlsPort,
-      extraConfig: stackMosquittoConfig({
-        enrollDir: join(dir, 'enroll'),
-        pkiDir: join(dir, 'pki'),
-        tlsPort,
-        healthPort,
-      }),
-    }),
-    startInfluxdb(),
-  ]);
+  [broker, influx] = await startStackPeers(dir, tlsPort, healthPort);
 
   // deploy/collector.yaml with the container's names and paths moved to this machine.
   const doc = parse(readFileSync(join(REPO, 'deploy/collector.yaml'), 'utf8'));

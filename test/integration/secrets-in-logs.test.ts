@@ -9,9 +9,9 @@ import { parse } from 'yaml';
 import { agentCli, exited } from '../harness/agent-cli.ts';
 import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
 import { freePort, GiveUp, tempDir, waitFor } from '../harness/daemon.ts';
-import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { enrollSchools, envFile, makePki, stackMosquittoConfig, UAI_A } from './deploy-pki.ts';
+import type { InfluxHandle } from '../harness/influxdb.ts';
+import type { MosquittoHandle } from '../harness/mosquitto.ts';
+import { enrollSchools, envFile, makePki, startStackPeers, UAI_A } from './deploy-pki.ts';
 
 const INFLUX_PASSWORD = 'influx-pw-7f3a9c';
 let dir: string;
@@ -33,19 +33,7 @@ beforeAll(async () => {
   collectorPassword = envFile(join(dir, 'enroll/collector.env'))['VIGIE_COLLECTOR__MQTT__PASSWORD']!;
   schoolPassword = parse(readFileSync(join(dir, 'enroll/agents', `${UAI_A}.yaml`), 'utf8')).agent.mqtt
     .password;
-  [broker, influx] = await Promise.all([
-    startMosquitto({
-      listener: false,
-      readyPort: tlsPort,
-      extraConfig: stackMosquittoConfig({
-        enrollDir: join(dir, 'enroll'),
-        pkiDir: join(dir, 'pki'),
-        tlsPort,
-        healthPort,
-      }),
-    }),
-    startInfluxdb(),
-  ]);
+  [broker, influx] = await startStackPeers(dir, tlsPort, healthPort);
 }, 120_000);
 
 afterAll(async () => {
