@@ -49,6 +49,7 @@ export interface PresenceAndAlerts {
   stop(): Promise<void>;
 }
 
+// Long: the runtime wiring of presence, outages and alerts in start order; each step is a few lines.
 export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): PresenceAndAlerts {
   const log = opts.log ?? createLogger('presence');
   const now = opts.now ?? Date.now;
