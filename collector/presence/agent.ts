@@ -1,4 +1,5 @@
 // The presence of one agent: (state, event, now) → (new state, transitions). No timers, no I/O.
+import type { StatusMessage } from '../../shared/schemas.ts';
 import type { RoundHealth } from './health.ts';
 import type { AgentPresence, PresenceState, Transition } from './state.ts';
 
@@ -17,7 +18,7 @@ export type AgentEvent =
   /** agentT: the message's own time (agent clock); retained: replayed by the broker at subscribe. */
   | {
       kind: 'status';
-      state: 'online' | 'offline';
+      state: StatusMessage['state'];
       reason?: string;
       agentT: number;
       retained: boolean;
