@@ -52,7 +52,13 @@ const reject = (reason: IntakeRejectReason, error: string, uai?: Uai): IntakeRes
 });
 
 /** t: already corrected by `shift` (ms the agent's clock runs ahead, corrected), said in the error. */
-function clockProblem(t: number, where: string, ctx: IntakeContext, uai: Uai, shift = 0): IntakeResult | null {
+function clockProblem(
+  t: number,
+  where: string,
+  ctx: IntakeContext,
+  uai: Uai,
+  shift = 0,
+): IntakeResult | null {
   const corrected = shift === 0 ? '' : ` after correcting the agent's clock by ${Math.round(shift / 1000)} s`;
   if (t > ctx.now + ctx.config.maxFutureMs) {
     return reject(
@@ -140,7 +146,18 @@ function decide(topic: string, payload: Buffer, ctx: IntakeContext, seen: { uai?
     return { kind: 'event', msg: shift ? { ...event, t: event.t - shift } : event, knownSchool };
   }
 
-  const batch = msg as MetricsBatch;
+  return decideMetrics(msg as MetricsBatch, school, knownSchool, ctx, uai);
+}
+
+/** A metrics batch past the shared checks: its agent's clock measured, its times corrected, as lines. */
+function decideMetrics(
+  batch: MetricsBatch,
+  school: School | undefined,
+  knownSchool: boolean,
+  ctx: IntakeContext,
+  uai: Uai,
+): IntakeResult {
+  const agent = batch.agent;
   // A wrong clock is measured and corrected, never a reason to refuse (collector/clock-offset.ts).
   const observation = {
     receivedAt: ctx.now,
@@ -148,7 +165,9 @@ function decide(topic: string, payload: Buffer, ctx: IntakeContext, seen: { uai?
     sendTime: batch.sentAt !== undefined,
     ...(batch.lts !== undefined ? { lts: batch.lts } : {}),
   };
-  const clock = ctx.clocks ? ctx.clocks.observe(uai, agent, observation) : observeClock(undefined, observation);
+  const clock = ctx.clocks
+    ? ctx.clocks.observe(uai, agent, observation)
+    : observeClock(undefined, observation);
   const shift = clock.correctMs;
   const batchClock = clockProblem(batch.t - shift, '/t', ctx, uai, shift);
   if (batchClock) return batchClock;

@@ -18,7 +18,7 @@ export function renderSchemaDoc(): string {
     `Every point carries the tags ${COMMON_TAGS.map((t) => `\`${t}\``).join(', ')} (commune and isp come from the`,
     'school registry at ingest, absent for a school the registry does not know). Times are the agent clock,',
     'written with millisecond precision; when that clock is more than 2 s off (measured by the collector from',
-    'the batches\' send times), every point of the batch is written at the corrected time and carries the',
+    "the batches' send times), every point of the batch is written at the corrected time and carries the",
     'float field `clock_offset_s` (the correction, seconds). A point is identified by measurement + tags + time, so a batch',
     'delivered twice (at-least-once) overwrites itself.',
     '',
