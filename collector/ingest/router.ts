@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { School } from '../../shared/registry.ts';
 import type { Uai } from '../../shared/uai.ts';
 import type { CardinalityGuard } from '../cardinality-guard.ts';
+import { ClockBook } from '../clock-offset.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { intake } from '../intake.ts';
@@ -44,6 +45,8 @@ export class MessageRouter {
     localFaults: 0,
   };
   private lastFaultLog: number | undefined;
+  /** Every agent's clock offset, measured from its batches (collector/clock-offset.ts). */
+  readonly clocks = new ClockBook();
 
   constructor(private readonly parts: RouterParts) {}
 
@@ -53,7 +56,12 @@ export class MessageRouter {
     const at = parts.now();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const result = parts.cardinality.admit(
-      intake(packet.topic, payload, { schools: parts.schools, config: parts.ingest, now: at }),
+      intake(packet.topic, payload, {
+        schools: parts.schools,
+        config: parts.ingest,
+        now: at,
+        clocks: this.clocks,
+      }),
       packet,
       at,
     );
@@ -67,7 +75,13 @@ export class MessageRouter {
       }
       case 'status':
         counts.received.status++;
-        parts.observers.notify((o) => o.onStatus?.(result.msg, { retained: packet.retain, receivedAt: at }));
+        parts.observers.notify((o) =>
+          o.onStatus?.(result.msg, {
+            retained: packet.retain,
+            receivedAt: at,
+            clockShiftMs: this.clocks.get(result.msg.uai, result.msg.agent).correctMs,
+          }),
+        );
         done();
         return;
       case 'event':
@@ -80,7 +94,9 @@ export class MessageRouter {
         counts.acceptedBatches++;
         counts.acceptedPoints += result.points;
         const record = Buffer.from(result.lines);
-        const accepted = () => parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at }));
+        const clock = { aheadMs: result.clock.aheadMs, correctMs: result.clock.correctMs };
+        const accepted = () =>
+          parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at, clock }));
         if (parts.sink.tryAppend(record, result.points)) {
           accepted();
           done();
