@@ -17,6 +17,7 @@ const KINDS: ReadonlySet<string> = new Set<AlertKind>([
   'wan_saturation',
   'mass_outage',
   'collector_broker',
+  'duplicate_identity',
 ]);
 const METRICS: ReadonlySet<string> = new Set<AlertKind>(['loss', 'latency', 'ap_down', 'wan_saturation']);
 
