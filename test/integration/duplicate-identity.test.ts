@@ -85,7 +85,7 @@ beforeAll(async () => {
     },
   });
   await collector.daemon.start();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
