@@ -2,6 +2,7 @@
 // share a client id (the old connection's will, then the newcomer's birth, every swap), fed to the real
 // PresenceMonitor. No outage, no transition, one duplicate — and real losses still counted.
 import { describe, expect, it } from 'vitest';
+import { render } from '../../collector/alerts/messages.ts';
 import { AlertPolicy } from '../../collector/alerts/policy.ts';
 import type { Point } from '../../collector/point.ts';
 import type { PresenceEffect } from '../../collector/presence/fleet.ts';
@@ -211,5 +212,39 @@ describe('alert policy: duplicate_identity', () => {
     ).toEqual([]);
     const over = policy.handle({ ...ev, duplicated: false }, T0 + 9 * S);
     expect(over.map((n) => [n.type, n.alert.kind])).toEqual([['resolved', 'duplicate_identity']]);
+  });
+});
+
+describe('duplicate_identity texts', () => {
+  it('name the school, the UAI and the agent, the likely cause and what to do, in French and English', () => {
+    const alert = {
+      key: `duplicate_identity/${UAI}/box`,
+      kind: 'duplicate_identity',
+      severity: 'warning',
+      uai: UAI,
+      subject: 'box',
+      since: T0,
+      notifiedAt: T0,
+      lastSentAt: T0,
+    } as const;
+    const school = () => ({
+      uai: UAI,
+      name: 'École du Clone',
+      commune: 'Lyon',
+      isp: 'Orange',
+      hours: 'school',
+    });
+    const opts = { timezone: 'Europe/Paris', schoolUrl: 'https://g/{uai}', fleetUrl: 'https://g/' };
+    const fr = render({ type: 'firing', alert, at: T0 }, school, { ...opts, language: 'fr' });
+    expect(fr.title).toBe(
+      `[ALERTE] École du Clone (Lyon, UAI ${UAI}) : identité en double (deux boîtiers) : agent box`,
+    );
+    expect(fr.text).toContain(`même identité (UAI ${UAI}, agent box)`);
+    expect(fr.text).toContain('carte SD clonée');
+    const en = render({ type: 'resolved', alert, at: T0 + 60 * S }, school, { ...opts, language: 'en' });
+    expect(en.title).toBe(
+      `[RESOLVED] École du Clone (Lyon, UAI ${UAI}): duplicated identity (two boxes): agent box`,
+    );
+    expect(en.text).toContain('no longer take the connection from each other');
   });
 });
