@@ -3,9 +3,10 @@
 import pino from 'pino';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
+import { startFileProblems } from '../shared/start-files.ts';
 import { Agent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
-import { loadAgentConfig } from './config-file.ts';
+import { agentStartFiles, loadAgentConfig } from './config-file.ts';
 import { formatTable, onceReport, runOnce } from './once.ts';
 import { createProbes, type ProbeDeps } from './probes/index.ts';
 import type { ScheduledProbe } from './scheduler.ts';
@@ -30,6 +31,9 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
     config = loaded.config.agent;
     overrides = loaded.overrides;
     warnings = loaded.warnings;
+    // A CA or spool folder that is not there would not come by retrying: say it and stop (--once opens neither).
+    const files = opts.once ? [] : startFileProblems(agentStartFiles(config));
+    if (files.length) throw new ConfigError(opts.config, files);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

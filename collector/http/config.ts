@@ -101,7 +101,7 @@ export const HttpConfig = Type.Object(
     historyHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 31, default: 24 }),
     /** Timeout of InfluxDB queries and of the readiness checks. */
     queryTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
-    /** Where silences and maintenance windows created through the API are kept; absent: in memory only. */
+    /** Where silences and maintenance windows created through the API are kept; absent: `mute-windows.json` in `wal.dir`. */
     windowsFile: Type.Optional(Type.String({ minLength: 1 })),
     maxWindows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
     auth: HttpAuthConfig,
