@@ -19,7 +19,10 @@ export type CollectorFile = Type.Static<typeof CollectorFile>;
  */
 export const checkCollectorFile = (file: { collector?: CollectorConfig }) => {
   const cleartext = mqttCleartextCheck('collector.mqtt', file.collector?.mqtt);
-  return { ...cleartext, warnings: [...(cleartext.warnings ?? []), ...dashboardLinkWarnings(file.collector)] };
+  return {
+    ...cleartext,
+    warnings: [...(cleartext.warnings ?? []), ...dashboardLinkWarnings(file.collector)],
+  };
 };
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)$/i;
@@ -37,7 +40,9 @@ function dashboardLinkWarnings(c: CollectorConfig | undefined): string[] {
     try {
       host = url ? new URL(url.replace('{uai}', 'x')).hostname : '';
     } catch {
-      return [`collector.alerts.dashboard.${key}: "${url}" is not a URL: alerts carry it as their dashboard link`];
+      return [
+        `collector.alerts.dashboard.${key}: "${url}" is not a URL: alerts carry it as their dashboard link`,
+      ];
     }
     if (LOOPBACK_HOST.test(host))
       return [
@@ -73,7 +78,9 @@ export function collectorStartFiles(config: CollectorConfig): StartFile[] {
           ...read('broker.tls.key', config.broker.tls?.key),
         ]),
     { key: 'collector.wal.dir', path: config.wal.dir, need: 'dir' },
-    ...(config.pointsFile ? [{ key: 'collector.pointsFile', path: config.pointsFile, need: 'file' as const }] : []),
+    ...(config.pointsFile
+      ? [{ key: 'collector.pointsFile', path: config.pointsFile, need: 'file' as const }]
+      : []),
     ...(config.http.enabled && config.http.windowsFile
       ? [{ key: 'collector.http.windowsFile', path: config.http.windowsFile, need: 'file' as const }]
       : []),

@@ -72,7 +72,8 @@ export function startFileProblems(files: readonly StartFile[]): ConfigProblem[] 
     if (found !== undefined)
       problems.push({
         path: f.key,
-        expected: f.need === 'read' ? 'a readable file' : f.need === 'dir' ? 'a writable folder' : 'a writable file',
+        expected:
+          f.need === 'read' ? 'a readable file' : f.need === 'dir' ? 'a writable folder' : 'a writable file',
         found,
       });
   }
