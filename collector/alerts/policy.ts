@@ -2,15 +2,18 @@
 // method takes `now`; the schedule (hours, maintenance, silences) comes in through PolicyContext.
 import type { PresenceState } from '../presence/state.ts';
 
-export type AlertKind =
-  | 'school_offline'
-  | 'school_degraded'
-  | 'loss'
-  | 'latency'
-  | 'ap_down'
-  | 'wan_saturation'
-  | 'mass_outage'
-  | 'collector_broker';
+/** Every alert kind, as silences name them (`kinds`). */
+export const ALERT_KINDS = [
+  'school_offline',
+  'school_degraded',
+  'loss',
+  'latency',
+  'ap_down',
+  'wan_saturation',
+  'mass_outage',
+  'collector_broker',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation';
 export type Severity = 'critical' | 'warning';
 export interface Threshold {
