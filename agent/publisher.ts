@@ -66,6 +66,8 @@ export class Publisher {
   private stopped = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** A reconnect is scheduled (reconnectTimer pending), no attempt in flight. */
+  private waitingToReconnect = false;
   private paceTimer: NodeJS.Timeout | undefined;
   private nextAllowedAt = 0;
   /** Highest sequence number handed to the current connection. */
@@ -328,7 +330,26 @@ export class Publisher {
       this.random(),
     );
     this.opts.log.info({ delayMs: delay, attempt: this.attempt }, 'reconnecting to the broker');
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.waitingToReconnect = true;
+    this.reconnectTimer = setTimeout(() => {
+      this.waitingToReconnect = false;
+      this.connect();
+    }, delay);
+  }
+
+  /**
+   * The network came back (an anchor answers again, an address changed): a backoff grown during the
+   * cut (up to reconnectMaxS) would keep a school whose link is back offline for a minute. Starts
+   * the backoff over and tries now, when waiting to retry; a connection or an attempt in flight is
+   * left alone. The broker refusing us is not the network: then the backoff stays.
+   */
+  networkBack(reason: string): void {
+    if (this.stopped || this.connected || !this.waitingToReconnect || this.refusedInARow > 0) return;
+    clearTimeout(this.reconnectTimer);
+    this.waitingToReconnect = false;
+    this.attempt = 0;
+    this.opts.log.info({ reason }, 'network back: reconnecting to the broker now');
+    this.connect();
   }
 
   private sendEvents(): void {

@@ -2,19 +2,22 @@
 // method takes `now`; the schedule (hours, maintenance, silences) comes in through PolicyContext.
 import type { PresenceState } from '../presence/state.ts';
 
-export type AlertKind =
-  | 'school_offline'
-  | 'school_degraded'
-  | 'loss'
-  | 'latency'
-  | 'ap_down'
-  | 'wan_saturation'
-  | 'clock_drift'
-  | 'mass_outage'
-  | 'collector_broker'
+/** Every alert kind, as silences name them (`kinds`). */
+export const ALERT_KINDS = [
+  'school_offline',
+  'school_degraded',
+  'loss',
+  'latency',
+  'ap_down',
+  'wan_saturation',
+  /** An agent's clock off by more than clockDriftMs (its subject is the agent id). */
+  'clock_drift',
+  'mass_outage',
+  'collector_broker',
   /** Two boxes use one UAI and agent id (presence/identity.ts): subject = the agent id. */
-  | 'duplicate_identity';
-/** clock_drift: an agent's clock off by more than clockDriftMs (its subject is the agent id). */
+  'duplicate_identity',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation' | 'clock_drift';
 export type Severity = 'critical' | 'warning';
 export interface Threshold {
