@@ -84,7 +84,11 @@ export function openDataCsv(rows: OpenDataRow[]): string {
 /** The JSON face: rows keyed by UAI then month, with the column documentation alongside. */
 export function openDataJson(report: Report, rows: OpenDataRow[]): string {
   const schools: Record<string, Record<string, OpenDataRow>> = {};
-  for (const r of rows) (schools[String(r.uai)] ??= {})[String(r.month)] = r;
+  for (const r of rows) {
+    const byMonth = schools[String(r.uai)] ?? {};
+    byMonth[String(r.month)] = r;
+    schools[String(r.uai)] = byMonth;
+  }
   return `${JSON.stringify(
     {
       period: {
