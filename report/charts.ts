@@ -27,9 +27,10 @@ export function monthlyAvailabilityChart(
   return render(
     {
       title: { text: opts.title, left: 'center', textStyle: { fontSize: 13 } },
-      grid: { left: 44, right: 16, top: 36, bottom: 28 },
+      // The whole 0–100 % scale: a cut axis would make a 2-point gap look like a collapse.
+      grid: { left: 8, right: 8, top: 44, bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: months },
-      yAxis: { type: 'value', min: Math.max(0, min), max: 100, axisLabel: { formatter: '{value} %' } },
+      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value} %' } },
       series: [
         {
           type: 'bar',
@@ -47,7 +48,7 @@ export function monthlyAvailabilityChart(
             symbol: 'none',
             data: [{ yAxis: opts.targetPct, name: opts.targetLabel }],
             lineStyle: { color: COLORS.target, type: 'dashed' },
-            label: { formatter: opts.targetLabel, fontSize: 9 },
+            label: { formatter: opts.targetLabel, fontSize: 9, position: 'insideEndTop' },
           },
         },
       ],
@@ -66,8 +67,8 @@ export function causesChart(
   return render(
     {
       title: { text: opts.title, left: 'center', textStyle: { fontSize: 13 } },
-      legend: { bottom: 0, textStyle: { fontSize: 10 } },
-      grid: { left: 44, right: 16, top: 36, bottom: 48 },
+      legend: { bottom: 0, itemGap: 16, itemWidth: 12, textStyle: { fontSize: 9 } },
+      grid: { left: 8, right: 8, top: 36, bottom: 28, containLabel: true },
       xAxis: { type: 'category', data: months },
       yAxis: { type: 'value', axisLabel: { formatter: `{value} ${opts.unit}` } },
       series: byCause.map((c) => ({
@@ -93,8 +94,8 @@ export function speedChart(
   return render(
     {
       title: { text: opts.title, left: 'center', textStyle: { fontSize: 13 } },
-      legend: { bottom: 0, textStyle: { fontSize: 10 } },
-      grid: { left: 52, right: 16, top: 36, bottom: 48 },
+      legend: { bottom: 0, itemGap: 16, textStyle: { fontSize: 9 } },
+      grid: { left: 8, right: 8, top: 36, bottom: 28, containLabel: true },
       xAxis: { type: 'category', data: names },
       yAxis: { type: 'value', axisLabel: { formatter: '{value} Mbit/s' } },
       series: [

@@ -71,7 +71,8 @@ export interface Report {
   filter: { commune?: string; isp?: string };
 }
 
-const median = (xs: number[]): number | null => {
+/** The median (mean of the middle two for an even count), null for none. */
+export const median = (xs: readonly number[]): number | null => {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -3,7 +3,7 @@
 // corrections and the method. French by default. Page breaks are CSS, for report.pdf.
 import type { AggregateAvailability, Annotation } from '../shared/availability/index.ts';
 import { CAUSE_COLORS, causesChart, monthlyAvailabilityChart, speedChart } from './charts.ts';
-import type { GroupReport, Report, SchoolReport } from './figures.ts';
+import { type GroupReport, median, type Report, type SchoolReport } from './figures.ts';
 
 export type Lang = 'fr' | 'en';
 
@@ -233,16 +233,15 @@ export function reportHtml(r: Report, lang: Lang = 'fr'): string {
     const medians = members
       .map((s) => s.speed.downMedianPctOfContract)
       .filter((v): v is number => v !== null);
-    const ofContract = medians.length ? medians.sort((a, b) => a - b)[medians.length >> 1]! : null;
+    const ofContract = median(medians);
     return `<tr><td class="l">${esc(g.key ?? t.na)}</td><td>${g.total.schoolCount}</td><td>${f.pct(g.total.availabilityPct)}</td><td>${f.hours(g.total.lostMs)}</td><td>${g.total.outageCount}</td><td>${f.pct(ofContract)} ${t.ofContract}</td></tr>`;
   });
   const ispSpeed = r.isps.map((g) => {
     const members = r.schools.filter((s) => s.isp === g.key);
-    const med = (xs: number[]) => (xs.length ? xs.sort((a, b) => a - b)[xs.length >> 1]! : null);
     return {
       name: g.key ?? t.na,
-      measured: med(members.map((s) => s.speed.downMedianMbps).filter((v): v is number => v !== null)),
-      contract: med(members.map((s) => s.contractedDownMbps).filter((v): v is number => v !== null)),
+      measured: median(members.map((s) => s.speed.downMedianMbps).filter((v): v is number => v !== null)),
+      contract: median(members.map((s) => s.contractedDownMbps).filter((v): v is number => v !== null)),
     };
   });
   const periodText = `${f.date(r.period.startMs)} → ${f.date(r.period.endMs - 1)}`;
