@@ -14,10 +14,13 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Ajv } from 'ajv';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { resolveCollectorConfig } from '../../collector/config.ts';
+import { HttpConfig } from '../../collector/http/config.ts';
+import { HttpFrontend, type HttpHandle } from '../../collector/http/frontend.ts';
 import type { PresenceAndAlerts } from '../../collector/presence-and-alerts.ts';
 import { startPresenceAndAlerts } from '../../collector/presence-and-alerts.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
@@ -26,6 +29,7 @@ import { buildBatch, statusMessage } from '../../shared/messages.ts';
 import { loadRegistry } from '../../shared/registry.ts';
 import { parseInstant } from '../../shared/time.ts';
 import { metricsTopic, statusTopic } from '../../shared/topics.ts';
+import { addVigieFormats } from '../../shared/validate.ts';
 import { collectorSection, everySample } from '../harness/collector.ts';
 import { tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
@@ -49,6 +53,8 @@ let influx: InfluxHandle;
 let collector: CollectorHandle;
 let watch: PresenceAndAlerts;
 let configFile: string;
+let api: HttpHandle;
+const READ = 'report-read-token-0001';
 let clock = paris('2026-10-01T00:00');
 const agents = new Map<string, { client: MqttClient | null; seq: number; nextT: number }>();
 let published = 0;
@@ -171,9 +177,28 @@ beforeAll(async () => {
   });
   await watch.ready;
   await waitFor('collector connected', async () => collector.counters().brokerConnected);
+  const http = (() => {
+    const c = {
+      host: '127.0.0.1',
+      port: 0,
+      auth: { readTokens: [READ], adminToken: 'report-admin-token-0001', allowNetworks: ['198.18.0.0/15'] },
+    };
+    addVigieFormats(new Ajv({ useDefaults: true, strict: false })).compile(HttpConfig)(c);
+    return c as unknown as HttpConfig;
+  })();
+  api = await new HttpFrontend().start({
+    http,
+    influx: config.influx,
+    collector,
+    schools: registry,
+    presence: watch,
+    report: { retention: config.retention, alerts: config.alerts },
+    log: createLogger('report-http', 'silent'),
+  });
 }, 120_000);
 
 afterAll(async () => {
+  await api?.close();
   for (const a of agents.values()) await a.client?.endAsync(true);
   await watch?.stop();
   await collector?.stop();
@@ -241,14 +266,14 @@ describe('vigie report on outages the collector recorded (issue 15, November 202
     await waitFor(
       'three outage points',
       async () => (await influx.rows('SELECT "end_ms" FROM "outage"', DB)).length === 3,
-      60_000,
+      240_000,
       200,
     );
     await waitFor(
       'every batch stored',
       async () =>
         Number((await influx.rows('SELECT count("seq") FROM "batch"', DB))[0]?.['count']) === published,
-      120_000,
+      240_000,
       500,
     );
     const outages = await influx.rows('SELECT "end_ms", "uai" FROM "outage"', DB);
@@ -284,5 +309,34 @@ describe('vigie report on outages the collector recorded (issue 15, November 202
     // docs/report.md: October (745 h), 0690002C down 399 h → 46.44 %; 0690001B 110 h → 85.23 %.
     expect(oct.schools[C]!['2026-10']!['calendar_uptime_pct']).toBe(46.44);
     expect(oct.schools[B]!['2026-10']!['calendar_uptime_pct']).toBe(85.23);
+
+    // GET /api/report: the same engine figures for October (a period over: no "now" in them).
+    const get = (q: string, token: string | null = READ) =>
+      fetch(`${api.url}/api/report${q}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await get('?from=2026-10-01&to=2026-10-31', null)).status).toBe(401);
+    const bad = await get('?from=2026-10-31&to=2026-10-01');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain('comes before');
+    const res = await get('?from=2026-10-01&to=2026-10-31');
+    expect(res.status).toBe(200);
+    type Figures = {
+      calendarUptimePct: number;
+      lostMs: number;
+      openMs: number;
+      availabilityPct: number | null;
+    };
+    const body = (await res.json()) as {
+      schools: { uai: string; total: Figures }[];
+      fleet: { total: Figures & { schoolCount: number } };
+      communes: { commune: string }[];
+    };
+    const byUai = Object.fromEntries(body.schools.map((s) => [s.uai, s.total]));
+    expect(Math.round(byUai[C]!.calendarUptimePct * 100) / 100).toBe(46.44);
+    expect(Math.round(byUai[B]!.calendarUptimePct * 100) / 100).toBe(85.23);
+    expect(byUai[C]!.lostMs / 3_600_000).toBe(oct.schools[C]!['2026-10']!['lost_h']);
+    expect(body.fleet.total.schoolCount).toBe(2);
+    expect(body.communes.map((g) => g.commune)).toEqual(['Vaulx-en-Velin', 'Villeurbanne']);
+    const onlyFree = (await (await get('?from=2026-10-01&to=2026-10-31&isp=Free')).json()) as typeof body;
+    expect(onlyFree.schools.map((s) => s.uai)).toEqual([C]);
   }, 600_000);
 });
