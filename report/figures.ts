@@ -16,6 +16,7 @@ import {
   schoolOpenTime,
 } from '../shared/availability/index.ts';
 import type { SchoolCalendar } from '../shared/school-hours.ts';
+import { type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
 import type { ReportData, ReportSchool, SpeedTest } from './source.ts';
 
 /** Below this availability in school hours a school is listed as "below target" (percent). */
@@ -36,6 +37,8 @@ export interface SchoolMonth {
   month: string;
   figures: Figures;
   speed: SpeedFigures;
+  /** In school hours (report/quality.ts). */
+  quality: QualityFigures;
 }
 
 export interface SchoolReport extends ReportSchool {
@@ -106,6 +109,8 @@ export interface ReportInput {
   publicHolidays?: PublicHolidayOptions;
   targetPct?: number;
   filter?: { commune?: string; isp?: string };
+  /** Video-class and contract thresholds (default: M-Lab IQB, 80 %). */
+  quality?: QualityThresholds;
 }
 
 /** All the figures of a report. Pure: the clock and the data come in. */
@@ -116,7 +121,7 @@ export function computeReport(input: ReportInput): Report {
   const all = input.annotations ?? [];
   const schools: SchoolReport[] = [];
   for (const school of data.schools) {
-    const d = data.bySchool.get(school.uai) ?? { outages: [], measured: [], speedTests: [] };
+    const d = data.bySchool.get(school.uai) ?? { outages: [], measured: [], speedTests: [], pingSlots: [] };
     const annotations = annotationsFor(all, school);
     const open = schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
     const base = { open, outages: d.outages, measured: d.measured, annotations, asOfMs: input.asOfMs };
@@ -131,6 +136,13 @@ export function computeReport(input: ReportInput): Report {
           d.speedTests.filter((t) => t.t >= m.startMs && t.t < m.endMs),
           school,
         ),
+        quality: qualityFigures({
+          open: open.filter(([a, b]) => b > m.startMs && a < m.endMs),
+          tests: d.speedTests.filter((t) => t.t >= m.startMs && t.t < m.endMs),
+          slots: d.pingSlots.filter((t) => t.t >= m.startMs && t.t < m.endMs),
+          contractedDownMbps: school.contractedDownMbps,
+          ...(input.quality ? { thresholds: input.quality } : {}),
+        }),
       })),
       speed: speedFigures(d.speedTests, school),
       annotations,

@@ -37,6 +37,17 @@ export const OPEN_DATA_COLUMNS: Record<string, string> = {
   up_median_mbps: 'median upload, Mbit/s',
   contracted_down_mbps: 'contracted download, Mbit/s',
   down_median_pct_of_contract: '100 × down_median_mbps / contracted_down_mbps',
+  sh_speed_tests: 'speed tests in school hours',
+  sh_down_median_mbps: 'median download in school hours, Mbit/s',
+  sh_down_p10_mbps: '10th-percentile download in school hours, Mbit/s',
+  sh_up_median_mbps: 'median upload in school hours, Mbit/s',
+  sh_up_p10_mbps: '10th-percentile upload in school hours, Mbit/s',
+  sh_tests_meeting_contract_pct: 'share of school-hour tests with download ≥ 80 % of the contract',
+  sh_latency_p50_ms: 'median RTT to the internet anchors over school-hour 5-minute slots, ms',
+  sh_latency_p95_ms: '95th-percentile RTT to the anchors, ms',
+  sh_loss_mean_pct: 'mean packet loss to the anchors, percent',
+  sh_video_fit_pct:
+    'share of school-hour 5-minute slots fit for a video class (RTT ≤ 50 ms, loss ≤ 0.5 %, M-Lab IQB)',
 };
 
 export type OpenDataRow = Record<keyof typeof OPEN_DATA_COLUMNS, string | number | null>;
@@ -72,6 +83,16 @@ export function openDataRows(report: Report): OpenDataRow[] {
         up_median_mbps: round2(m.speed.upMedianMbps),
         contracted_down_mbps: s.contractedDownMbps,
         down_median_pct_of_contract: pct(m.speed.downMedianPctOfContract),
+        sh_speed_tests: m.quality.speedTests,
+        sh_down_median_mbps: round2(m.quality.downMedianMbps),
+        sh_down_p10_mbps: round2(m.quality.downP10Mbps),
+        sh_up_median_mbps: round2(m.quality.upMedianMbps),
+        sh_up_p10_mbps: round2(m.quality.upP10Mbps),
+        sh_tests_meeting_contract_pct: pct(m.quality.testsMeetingContractPct),
+        sh_latency_p50_ms: round2(m.quality.latencyP50Ms),
+        sh_latency_p95_ms: round2(m.quality.latencyP95Ms),
+        sh_loss_mean_pct: round2(m.quality.lossMeanPct),
+        sh_video_fit_pct: pct(m.quality.videoFitPct),
       });
     }
   return rows;

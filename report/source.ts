@@ -9,6 +9,7 @@ import { localDayStartMs } from '../shared/availability/periods.ts';
 import { DEFAULT_HOURS_PROFILE } from '../shared/school-hours.ts';
 import { isUai } from '../shared/uai.ts';
 import { at, ident, literal, type ReportInflux, rowsOf } from './influx.ts';
+import type { PingSlot } from './quality.ts';
 
 /** A school as the registry (`school` points) describes it; no personal data. */
 export interface ReportSchool {
@@ -34,6 +35,8 @@ export interface SchoolData {
   /** Time covered by 5-minute slots holding at least one batch. */
   measured: Interval[];
   speedTests: SpeedTest[];
+  /** 5-minute slots of pings to the internet anchors (role ≠ gateway). */
+  pingSlots: PingSlot[];
 }
 
 export interface ReportData {
@@ -308,6 +311,21 @@ async function readSpeedTests(opts: SourceOptions, out: Map<string, SchoolData>)
     }
 }
 
+/** Anchor pings per 5-minute slot: mean of the targets' median RTT and loss (the long policy keeps means). */
+async function readPingSlots(opts: SourceOptions, out: Map<string, SchoolData>): Promise<void> {
+  const statements = policyParts(opts).map(
+    (p) =>
+      `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${ident(p.policy)}."ping" WHERE "role" != 'gateway' AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)} GROUP BY time(5m), "uai" fill(none)`,
+  );
+  for (const series of await opts.influx.queryAll(statements))
+    for (const row of rowsOf(series)) {
+      const d = out.get(String(row['uai']));
+      const t = num(row['time']);
+      if (!d || t === null) continue;
+      d.pingSlots.push({ t, latencyMs: num(row['latency']), lossPct: num(row['loss']) });
+    }
+}
+
 /**
  * Everything the report needs for [startMs, endMs).
  * @throws ReportQueryError (report/influx.ts) when InfluxDB cannot answer; RangeError for a bad
@@ -318,7 +336,7 @@ export async function readReportData(opts: SourceOptions): Promise<ReportData> {
   const schools = await readSchools(opts);
   progress('schools', 1, 1);
   const bySchool = new Map<string, SchoolData>(
-    schools.map((s) => [s.uai, { outages: [], measured: [], speedTests: [] }]),
+    schools.map((s) => [s.uai, { outages: [], measured: [], speedTests: [], pingSlots: [] }]),
   );
   await readOutages(opts, bySchool);
   await readOpenOutages(opts, bySchool);
@@ -326,6 +344,8 @@ export async function readReportData(opts: SourceOptions): Promise<ReportData> {
   await readMeasured(opts, bySchool);
   await readSpeedTests(opts, bySchool);
   progress('speed tests', 1, 1);
+  await readPingSlots(opts, bySchool);
+  progress('pings to the anchors', 1, 1);
   return {
     schools,
     bySchool,

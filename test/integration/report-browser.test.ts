@@ -40,19 +40,27 @@ function fixture(): Report {
         outage('2026-11-13T16:00', '2026-11-16T09:00'),
       ],
       measured,
+      pingSlots: [],
       speedTests: speed(92),
     },
     '0690002C': {
       outages: [outage('2026-10-15T10:00', '2026-11-27T12:00', 'power_or_box')],
       measured,
+      pingSlots: [],
       speedTests: speed(31),
     },
     '0690003D': {
       outages: [outage('2026-11-19T08:30', '2026-11-19T11:00', 'wan_cut')],
       measured,
+      pingSlots: [],
       speedTests: speed(48),
     },
-    '0690004E': { outages: [], measured: [[PERIOD.startMs, at('2026-11-20T00:00')]], speedTests: speed(97) },
+    '0690004E': {
+      outages: [],
+      measured: [[PERIOD.startMs, at('2026-11-20T00:00')]],
+      pingSlots: [],
+      speedTests: speed(97),
+    },
   };
   const reportData: ReportData = {
     schools: schools.map(([uai, name, commune, isp, down]) => ({
