@@ -7,6 +7,7 @@ import { registerCollectorCommands } from '../collector/cli.ts';
 import { registerDashboardCommands } from '../dashboards/cli.ts';
 import { registerQuickstartCommands } from '../demo/cli.ts';
 import { registerDeployCommands } from '../deploy/cli.ts';
+import { registerReportCommands } from '../report/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
 import { registerConfigCommands } from './config-check.ts';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSimulatorCommands(program);
   registerConfigCommands(program);
   registerQuickstartCommands(program);
+  registerReportCommands(program);
   return program;
 }
 

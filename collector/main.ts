@@ -47,6 +47,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
         schools: schools ?? undefined,
         presence: watch,
         grafanaSchoolUrl: config.alerts.dashboard.schoolUrl,
+        report: { retention: config.retention, alerts: config.alerts },
         log: log.child({ component: 'http' }),
       })
       .catch((err: Error) => {

@@ -17,11 +17,13 @@ export interface Rollup {
 /**
  * An outage point is stamped with its start but written when it ends: a plain CQ, which only looks
  * at the last interval, would never roll up an outage longer than that, and the yearly figures
- * would lose exactly the outages that matter. So the outage rollup looks back 35 days, every 30
- * minutes (measured: 2 s of InfluxDB per run with 1,000 schools × 30 outages in those 35 days).
- * A longer outage is still in the raw policy for its 90 days, not in the long one.
+ * would lose exactly the outages that matter. So the outage rollup looks back as far as the raw
+ * policy keeps points (`for: 'raw'`: its duration, 90 days by default), every 30 minutes: every
+ * outage InfluxDB accepted reaches the long policy (issue 15; 35 days lost the longer ones).
+ * Measured: 2 s of InfluxDB per run with 1,000 schools × 30 outages in 35 days; outage points are
+ * few, so 90 days costs about as much. A raw policy kept for ever (INF) needs no long copy: 35 days.
  */
-const OUTAGE_RESAMPLE = { every: '30m', for: '35d' };
+const OUTAGE_RESAMPLE = { every: '30m', for: 'raw' };
 
 const q = (name: string) => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
@@ -82,7 +84,9 @@ export function rollupStatement(db: string, cfg: RetentionConfig, r: Rollup, tim
 }
 
 export function continuousQuery(db: string, cfg: RetentionConfig, r: Rollup): string {
-  const resample = r.resample ? ` RESAMPLE EVERY ${r.resample.every} FOR ${r.resample.for}` : '';
+  const lookBack =
+    r.resample?.for === 'raw' ? (cfg.raw.duration === 'INF' ? '35d' : cfg.raw.duration) : r.resample?.for;
+  const resample = r.resample ? ` RESAMPLE EVERY ${r.resample.every} FOR ${lookBack}` : '';
   return `CREATE CONTINUOUS QUERY ${q(r.name)} ON ${q(db)}${resample} BEGIN ${rollupStatement(db, cfg, r)} END`;
 }
 

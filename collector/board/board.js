@@ -5,6 +5,7 @@
 
 const TEXT = {
   fr: {
+    report: "Rapport de l'année scolaire (JSON)",
     online: 'En ligne',
     degraded: 'Dégradé',
     offline: 'Hors ligne',
@@ -48,6 +49,7 @@ const TEXT = {
     day: 'j',
   },
   en: {
+    report: 'School-year report (JSON)',
     online: 'Online',
     degraded: 'Degraded',
     offline: 'Offline',
@@ -315,6 +317,7 @@ function render() {
     : '';
   link.textContent = `${t(board.mode)}${at}`;
   document.getElementById('lang').textContent = t('other');
+  document.getElementById('report').textContent = t('report');
   document.getElementById('order-label').textContent = t('order');
   for (const b of document.querySelectorAll('#order button')) {
     b.textContent = TEXT[board.lang].orders[b.dataset.order];
@@ -490,6 +493,16 @@ async function start() {
     board.lang = board.lang === 'fr' ? 'en' : 'fr';
     remember('lang', board.lang);
     render();
+  });
+  // The current school year's figures (GET /api/report, docs/report.md), fetched with the token.
+  document.getElementById('report').addEventListener('click', async (e) => {
+    e.preventDefault();
+    const res = await fetch('/api/report', { headers: headers() });
+    if (!res.ok) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = 'vigie-report.json';
+    a.click();
   });
   addEventListener('resize', fitToScreen);
   render();

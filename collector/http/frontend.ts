@@ -1,10 +1,14 @@
 // The HTTP server inside the collector, in two steps: made before ingest connects (its readings
 // observer must see the first messages, retained statuses included; its `muted` goes to the alert
 // policy), listening once ingest and presence run. Presence is always the engine's (presence/).
+
+import { reportService } from '../../report/api.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { School } from '../../shared/registry.ts';
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
 import type { Alerting } from '../alerts/alerting.ts';
+import type { AlertsConfig } from '../alerts/config.ts';
+import type { RetentionConfig } from '../config.ts';
 import type { CollectorObserver } from '../observer.ts';
 import type { PresenceMonitor } from '../presence/monitor.ts';
 import type { CollectorCounters } from '../service.ts';
@@ -30,6 +34,8 @@ export interface FrontendStart {
   /** Dashboard link pattern when http.board has none (the alerts' dashboard.schoolUrl). */
   grafanaSchoolUrl?: string | undefined;
   log?: Logger | undefined;
+  /** For GET /api/report: the retention policies and the school calendar (collector.alerts). */
+  report?: { retention: RetentionConfig; alerts: AlertsConfig } | undefined;
 }
 
 export interface HttpHandle {
@@ -102,7 +108,12 @@ export class HttpFrontend {
         influx: influxReader({ ...opts.influx, timeoutMs: opts.http.queryTimeoutMs }),
         now,
       },
-      { logger: log, speedtest: speedtestPlugin, grafanaSchoolUrl: opts.grafanaSchoolUrl },
+      {
+        logger: log,
+        speedtest: speedtestPlugin,
+        grafanaSchoolUrl: opts.grafanaSchoolUrl,
+        ...(opts.report ? { report: reportService({ influx: opts.influx, ...opts.report, now }) } : {}),
+      },
     );
     app.addHook('onClose', async () => {
       presence.close();

@@ -4,6 +4,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyPluginAsync, LogController } from 'fastify';
+import type { ReportService } from '../../report/api.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { addVigieFormats } from '../../shared/validate.ts';
 import { alertRoutes } from './alerts.ts';
@@ -17,6 +18,7 @@ import type { HttpDeps } from './deps.ts';
 import { formatValidation, installErrorHandlers, sendError } from './errors.ts';
 import { createMetrics } from './metrics.ts';
 import { opsRoutes } from './ops.ts';
+import { reportRoutes } from './report.ts';
 import { allViews, countByState, viewOf } from './school-view.ts';
 import { schoolList, schoolRoutes } from './schools.ts';
 import type { SpeedtestPluginOptions } from './speedtest.ts';
@@ -31,6 +33,8 @@ export interface HttpServerOptions {
   streamFlushMs?: number;
   /** Default dashboard link pattern when the board config has none (the alerts' `dashboard.schoolUrl`). */
   grafanaSchoolUrl?: string;
+  /** GET /api/report's figures (report/api.ts); absent: the route answers 503. */
+  report?: ReportService;
 }
 
 // Long: the hooks and plugins in the order Fastify must register them; each is a few lines.
@@ -185,6 +189,7 @@ export async function buildHttpServer(
     });
     await schoolRoutes(scope, ctx);
     await alertRoutes(scope, ctx);
+    await reportRoutes(scope, ctx, opts.report);
   });
 
   const secret = config.speedtest.secret;

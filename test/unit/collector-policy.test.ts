@@ -32,11 +32,14 @@ describe('collector policies', () => {
       'CREATE CONTINUOUS QUERY "vigie_wifi_up_true" ON "vigie" BEGIN SELECT count("up") AS "up_true" ' +
         'INTO "vigie"."long"."wifi" FROM "vigie"."raw"."wifi" WHERE "up" = true GROUP BY time(5m), * END',
     );
-    // Outages are written at their end, stamped at their start: the rollup looks back.
+    // Outages are written at their end, stamped at their start: the rollup looks back as far as the
+    // raw policy keeps them (issue 15: 35 days lost every longer outage from the long policy).
     const outage = all.find((r) => r.name === 'vigie_outage')!;
     expect(continuousQuery('vigie', cfg, outage)).toMatch(
-      /^CREATE CONTINUOUS QUERY "vigie_outage" ON "vigie" RESAMPLE EVERY 30m FOR 35d BEGIN SELECT first\("duration_s"\)/,
+      /^CREATE CONTINUOUS QUERY "vigie_outage" ON "vigie" RESAMPLE EVERY 30m FOR 90d BEGIN SELECT first\("duration_s"\)/,
     );
+    const longer = { ...cfg, raw: { ...cfg.raw, duration: '400d' } };
+    expect(continuousQuery('vigie', longer, outage)).toContain('RESAMPLE EVERY 30m FOR 400d');
     expect(continuousQuery('vigie', cfg, all.find((r) => r.name === 'vigie_presence')!)).not.toContain(
       'RESAMPLE',
     );

@@ -1,0 +1,92 @@
+// The report's figures as plain JSON (GET /api/report): the same Report the CLI prints, every
+// figure of docs/report.md by its engine name (ms and percent), no personal data.
+
+import type { AlertsConfig } from '../collector/alerts/config.ts';
+import { calendarFrom } from '../collector/alerts/schedule.ts';
+import type { InfluxConfig, RetentionConfig } from '../collector/config.ts';
+import { type Period, schoolYearOf, schoolYearPeriod } from '../shared/availability/index.ts';
+import { computeReport, type Report } from './figures.ts';
+import { reportInflux } from './influx.ts';
+import { readReportData } from './source.ts';
+
+export interface ReportJson {
+  period: { label: string; from: string; to: string };
+  asOf: string;
+  timeZone: string;
+  targetPct: number;
+  fleet: unknown;
+  communes: unknown[];
+  isps: unknown[];
+  schools: unknown[];
+  annotations: unknown[];
+}
+
+export function reportJson(r: Report): ReportJson {
+  const group = (g: Report['fleet']) => ({ total: g.total, months: g.months });
+  return {
+    period: {
+      label: r.period.label,
+      from: new Date(r.period.startMs).toISOString(),
+      to: new Date(r.period.endMs).toISOString(),
+    },
+    asOf: new Date(r.asOfMs).toISOString(),
+    timeZone: r.timeZone,
+    targetPct: r.targetPct,
+    fleet: group(r.fleet),
+    communes: r.communes.map((g) => ({ commune: g.key, ...group(g) })),
+    isps: r.isps.map((g) => ({ isp: g.key, ...group(g) })),
+    schools: r.schools.map(({ total: { outages, ...total }, months, speed, annotations: _, ...school }) => ({
+      ...school,
+      total,
+      outages,
+      speed,
+      months,
+    })),
+    annotations: r.annotations,
+  };
+}
+
+export interface ReportRequest {
+  period?: Period;
+  commune?: string;
+  isp?: string;
+}
+
+/** What the HTTP API needs to compute a report: the collector's own config. */
+export function reportService(cfg: {
+  influx: Pick<InfluxConfig, 'url' | 'database' | 'username' | 'password'>;
+  retention: RetentionConfig;
+  alerts: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars'>;
+  now?: () => number;
+}) {
+  const calendar = calendarFrom(cfg.alerts);
+  const influx = reportInflux(cfg.influx);
+  const now = cfg.now ?? Date.now;
+  return {
+    timeZone: calendar.timezone,
+    /** The current school year, local time. */
+    currentSchoolYear: (): Period =>
+      schoolYearPeriod(schoolYearOf(now(), calendar.timezone), calendar.timezone),
+    async figures(req: ReportRequest): Promise<ReportJson> {
+      const nowMs = now();
+      const period =
+        req.period ?? schoolYearPeriod(schoolYearOf(nowMs, calendar.timezone), calendar.timezone);
+      const asOfMs = Math.min(nowMs, period.endMs);
+      const filter = {
+        ...(req.commune !== undefined ? { commune: req.commune } : {}),
+        ...(req.isp !== undefined ? { isp: req.isp } : {}),
+      };
+      const data = await readReportData({
+        influx,
+        retention: cfg.retention,
+        timeZone: calendar.timezone,
+        startMs: period.startMs,
+        endMs: asOfMs,
+        nowMs,
+        ...filter,
+      });
+      return reportJson(computeReport({ period, calendar, data, asOfMs, nowMs, filter }));
+    },
+  };
+}
+export type ReportService = ReturnType<typeof reportService>;

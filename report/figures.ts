@@ -1,0 +1,186 @@
+// The report's figures, from what report/source.ts read: per school and calendar month, per school
+// over the period, per commune, per ISP and for the fleet — every one from the availability engine,
+// aggregates weighted by open time (shared/availability/aggregate.ts), never averaged percentages.
+import {
+  type AggregateAvailability,
+  type Annotation,
+  aggregate,
+  aggregateBy,
+  annotationsFor,
+  monthsOf,
+  type Period,
+  type PublicHolidayOptions,
+  type SchoolAvailability,
+  type SchoolRow,
+  schoolAvailability,
+  schoolOpenTime,
+} from '../shared/availability/index.ts';
+import type { SchoolCalendar } from '../shared/school-hours.ts';
+import { type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
+import type { ReportData, ReportSchool, SpeedTest } from './source.ts';
+
+/** Below this availability in school hours a school is listed as "below target" (percent). */
+export const DEFAULT_TARGET_PCT = 99;
+
+/** Speed tests against the contract over a month (from successful tests, in Mbit/s). */
+export interface SpeedFigures {
+  tests: number;
+  downMedianMbps: number | null;
+  upMedianMbps: number | null;
+  /** Median download as a share of the contracted rate, percent (null without contract or tests). */
+  downMedianPctOfContract: number | null;
+}
+
+export type Figures = Omit<SchoolAvailability, 'outages'>;
+
+export interface SchoolMonth {
+  month: string;
+  figures: Figures;
+  speed: SpeedFigures;
+  /** In school hours (report/quality.ts). */
+  quality: QualityFigures;
+}
+
+export interface SchoolReport extends ReportSchool {
+  /** Over the whole period (an outage across two months counts once here). */
+  total: SchoolAvailability;
+  months: SchoolMonth[];
+  speed: SpeedFigures;
+  annotations: Annotation[];
+}
+
+export interface GroupReport {
+  /** Commune or ISP name; null for schools the registry gives none. */
+  key: string | null;
+  total: AggregateAvailability;
+  months: { month: string; figures: AggregateAvailability }[];
+}
+
+export interface Report {
+  period: Period;
+  timeZone: string;
+  /** The instant the figures stop at (a period not over: now). */
+  asOfMs: number;
+  generatedAtMs: number;
+  targetPct: number;
+  months: Period[];
+  schools: SchoolReport[];
+  communes: GroupReport[];
+  isps: GroupReport[];
+  fleet: GroupReport;
+  annotations: Annotation[];
+  /** Which retention policy each part of the period was read from. */
+  sources: ReportData['parts'];
+  filter: { commune?: string; isp?: string };
+}
+
+/** The median (mean of the middle two for an even count), null for none. */
+export const median = (xs: readonly number[]): number | null => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Medians of successful tests; the contract comparison uses the registry's contracted download. */
+export function speedFigures(tests: readonly SpeedTest[], school: ReportSchool): SpeedFigures {
+  const down = tests.map((t) => t.downBps).filter((v): v is number => v !== null);
+  const up = tests.map((t) => t.upBps).filter((v): v is number => v !== null);
+  const d = median(down);
+  const u = median(up);
+  return {
+    tests: tests.length,
+    downMedianMbps: d === null ? null : d / 1e6,
+    upMedianMbps: u === null ? null : u / 1e6,
+    downMedianPctOfContract:
+      d === null || !school.contractedDownMbps ? null : (100 * d) / 1e6 / school.contractedDownMbps,
+  };
+}
+
+const withoutOutages = ({ outages: _, ...rest }: SchoolAvailability): Figures => rest;
+
+export interface ReportInput {
+  period: Period;
+  calendar: SchoolCalendar;
+  data: ReportData;
+  annotations?: Annotation[];
+  asOfMs: number;
+  nowMs: number;
+  publicHolidays?: PublicHolidayOptions;
+  targetPct?: number;
+  filter?: { commune?: string; isp?: string };
+  /** Video-class and contract thresholds (default: M-Lab IQB, 80 %). */
+  quality?: QualityThresholds;
+}
+
+/** All the figures of a report. Pure: the clock and the data come in. */
+export function computeReport(input: ReportInput): Report {
+  const { period, calendar, data } = input;
+  const tz = calendar.timezone;
+  const months = monthsOf(period, tz);
+  const all = input.annotations ?? [];
+  const schools: SchoolReport[] = [];
+  for (const school of data.schools) {
+    const d = data.bySchool.get(school.uai) ?? { outages: [], measured: [], speedTests: [], pingSlots: [] };
+    const annotations = annotationsFor(all, school);
+    const open = schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
+    const base = { open, outages: d.outages, measured: d.measured, annotations, asOfMs: input.asOfMs };
+    const total = schoolAvailability({ ...base, startMs: period.startMs, endMs: period.endMs });
+    schools.push({
+      ...school,
+      total,
+      months: months.map((m) => ({
+        month: m.label,
+        figures: withoutOutages(schoolAvailability({ ...base, startMs: m.startMs, endMs: m.endMs })),
+        speed: speedFigures(
+          d.speedTests.filter((t) => t.t >= m.startMs && t.t < m.endMs),
+          school,
+        ),
+        quality: qualityFigures({
+          open: open.filter(([a, b]) => b > m.startMs && a < m.endMs),
+          tests: d.speedTests.filter((t) => t.t >= m.startMs && t.t < m.endMs),
+          slots: d.pingSlots.filter((t) => t.t >= m.startMs && t.t < m.endMs),
+          contractedDownMbps: school.contractedDownMbps,
+          ...(input.quality ? { thresholds: input.quality } : {}),
+        }),
+      })),
+      speed: speedFigures(d.speedTests, school),
+      annotations,
+    });
+  }
+  const group = (rows: SchoolReport[], key: string | null): GroupReport => ({
+    key,
+    total: aggregate(rows.map((s): SchoolRow => ({ school: s, figures: s.total }))),
+    months: months.map((m, i) => ({
+      month: m.label,
+      figures: aggregate(
+        rows.map((s): SchoolRow => ({ school: s, figures: { ...s.months[i]!.figures, outages: [] } })),
+      ),
+    })),
+  });
+  const groupsBy = (by: 'commune' | 'isp') =>
+    aggregateBy(
+      schools.map((s) => ({ school: s, figures: s.total })),
+      by,
+    ).map(({ key }) =>
+      group(
+        schools.filter((s) => (s[by] ?? null) === key),
+        key,
+      ),
+    );
+  return {
+    period,
+    timeZone: tz,
+    asOfMs: input.asOfMs,
+    generatedAtMs: input.nowMs,
+    targetPct: input.targetPct ?? DEFAULT_TARGET_PCT,
+    months,
+    schools,
+    communes: groupsBy('commune'),
+    isps: groupsBy('isp'),
+    fleet: group(schools, null),
+    annotations: all,
+    sources: data.parts,
+    filter: input.filter ?? {},
+  };
+}

@@ -1,0 +1,199 @@
+// `vigie report`: reads the collector's config (InfluxDB, retention, calendar), the period and
+// filters from the command line, queries InfluxDB with a progress line on stderr, and writes the
+// report files into --out.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { outDirProblem } from '../cli/out-dir.ts';
+import { calendarFrom } from '../collector/alerts/schedule.ts';
+import { type CollectorConfig, resolveCollectorConfig } from '../collector/config.ts';
+import { loadCollectorConfig } from '../collector/config-file.ts';
+import {
+  type Annotation,
+  localDayStartMs,
+  monthPeriod,
+  type Period,
+  schoolYearOf,
+  schoolYearPeriod,
+} from '../shared/availability/index.ts';
+import { ConfigError } from '../shared/config.ts';
+import { parseInstant } from '../shared/time.ts';
+import { AnnotationsError, loadAnnotations } from './annotations-file.ts';
+import { computeReport, DEFAULT_TARGET_PCT, type Report } from './figures.ts';
+import { ReportQueryError, reportInflux } from './influx.ts';
+import { openDataCsv, openDataJson, openDataRows } from './open-data.ts';
+import { readReportData } from './source.ts';
+
+export interface ReportOptions {
+  config: string;
+  from?: string;
+  to?: string;
+  month?: string;
+  schoolYear?: string;
+  commune?: string;
+  isp?: string;
+  lang: string;
+  out: string;
+  annotations?: string;
+  asOf?: string;
+  target?: string;
+  pdf?: boolean;
+  html?: boolean;
+}
+
+export class UsageError extends Error {}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The period the options name, in local time: `--school-year 2025-2026`, `--month 2026-11`, or
+ * `--from DATE --to DATE` (first and last day, inclusive); none: the current school year.
+ * @throws UsageError naming the option
+ */
+export function periodFromOptions(
+  o: Pick<ReportOptions, 'from' | 'to' | 'month' | 'schoolYear'>,
+  timeZone: string,
+  nowMs: number,
+): Period {
+  const given = [
+    o.schoolYear !== undefined,
+    o.month !== undefined,
+    o.from !== undefined || o.to !== undefined,
+  ];
+  if (given.filter(Boolean).length > 1)
+    throw new UsageError('give one of --school-year, --month or --from/--to');
+  if (o.schoolYear !== undefined) {
+    const m = /^(\d{4})-(\d{4})$/.exec(o.schoolYear);
+    if (!m || Number(m[2]) !== Number(m[1]) + 1)
+      throw new UsageError(`--school-year ${o.schoolYear}: write two following years, e.g. 2025-2026`);
+    return schoolYearPeriod(Number(m[1]), timeZone);
+  }
+  if (o.month !== undefined) {
+    const m = /^(\d{4})-(\d{2})$/.exec(o.month);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 12)
+      throw new UsageError(`--month ${o.month}: write YYYY-MM, e.g. 2026-11`);
+    return monthPeriod(Number(m[1]), Number(m[2]), timeZone);
+  }
+  if (o.from !== undefined || o.to !== undefined) {
+    if (!o.from || !o.to || !DATE.test(o.from) || !DATE.test(o.to))
+      throw new UsageError('--from and --to: both, as YYYY-MM-DD (first and last day, inclusive)');
+    let startMs: number;
+    let endMs: number;
+    try {
+      startMs = localDayStartMs(o.from, timeZone);
+      const next = new Date(Date.parse(`${o.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      endMs = localDayStartMs(next, timeZone);
+    } catch (err) {
+      throw new UsageError(`--from/--to: ${(err as Error).message}`);
+    }
+    if (endMs <= startMs) throw new UsageError(`--to ${o.to} comes before --from ${o.from}`);
+    return { label: `${o.from}_${o.to}`, startMs, endMs };
+  }
+  return schoolYearPeriod(schoolYearOf(nowMs, timeZone), timeZone);
+}
+
+/** The progress line: rewritten in place on a terminal, one line per step otherwise. */
+function progressLine(): { step(text: string): void; done(): void } {
+  const tty = process.stderr.isTTY;
+  let last = '';
+  return {
+    step(text) {
+      if (text === last) return;
+      last = text;
+      process.stderr.write(tty ? `\r\x1b[K${text}` : `${text}\n`);
+    },
+    done() {
+      if (tty && last) process.stderr.write('\n');
+    },
+  };
+}
+
+export interface BuiltReport {
+  report: Report;
+  files: string[];
+}
+
+/** Everything `vigie report` does but the process exit; used by the CLI, the bench and the tests. */
+export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Promise<BuiltReport> {
+  const loaded = loadCollectorConfig(opts.config);
+  if (!loaded.config.collector) throw new UsageError(`${opts.config} has no \`collector:\` section`);
+  const config: CollectorConfig = resolveCollectorConfig(loaded.config.collector);
+  const calendar = calendarFrom(config.alerts);
+  const tz = calendar.timezone;
+  if (opts.lang !== 'fr' && opts.lang !== 'en') throw new UsageError(`--lang ${opts.lang}: fr or en`);
+  const period = periodFromOptions(opts, tz, nowMs);
+  let asOfMs = Math.min(nowMs, period.endMs);
+  if (opts.asOf !== undefined) {
+    const r = parseInstant(/[Tt ]\d{2}:\d{2}$/.test(opts.asOf) ? `${opts.asOf}:00` : opts.asOf, {
+      timeZone: tz,
+    });
+    if (!r.ok) throw new UsageError(`--as-of: ${r.problem}`);
+    asOfMs = Math.min(r.ms, period.endMs);
+  }
+  const targetPct = opts.target === undefined ? DEFAULT_TARGET_PCT : Number(opts.target);
+  if (!(targetPct >= 0 && targetPct <= 100))
+    throw new UsageError(`--target ${opts.target}: a percentage 0–100`);
+  const problem = outDirProblem(opts.out);
+  if (problem) throw new UsageError(problem);
+  const annotations: Annotation[] = opts.annotations ? loadAnnotations(opts.annotations, tz) : [];
+
+  const progress = progressLine();
+  const data = await readReportData({
+    influx: reportInflux(config.influx, Math.max(config.influx.timeoutMs, 120_000)),
+    retention: config.retention,
+    timeZone: tz,
+    startMs: period.startMs,
+    endMs: asOfMs,
+    nowMs,
+    ...(opts.commune !== undefined ? { commune: opts.commune } : {}),
+    ...(opts.isp !== undefined ? { isp: opts.isp } : {}),
+    onProgress: (step, done, total) =>
+      progress.step(`vigie report ${period.label}: ${step}${total > 1 ? ` ${done}/${total}` : ''}`),
+  });
+  progress.step(`vigie report ${period.label}: figures for ${data.schools.length} schools`);
+  const filter = {
+    ...(opts.commune !== undefined ? { commune: opts.commune } : {}),
+    ...(opts.isp !== undefined ? { isp: opts.isp } : {}),
+  };
+  const report = computeReport({ period, calendar, data, annotations, asOfMs, nowMs, targetPct, filter });
+  mkdirSync(opts.out, { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, body: string | Buffer) => {
+    const path = join(opts.out, name);
+    writeFileSync(path, body);
+    files.push(path);
+  };
+  const rows = openDataRows(report);
+  write('schools-monthly.csv', openDataCsv(rows));
+  write('schools-monthly.json', openDataJson(report, rows));
+  if (opts.html !== false) {
+    progress.step(`vigie report ${period.label}: report.html`);
+    const { reportHtml } = await import('./html.ts');
+    const html = reportHtml(report, opts.lang as 'fr' | 'en');
+    write('report.html', html);
+    if (opts.pdf !== false) {
+      progress.step(`vigie report ${period.label}: report.pdf (Chromium)`);
+      const { printPdf } = await import('./pdf.ts');
+      write('report.pdf', await printPdf(html, opts.lang as 'fr' | 'en'));
+    }
+  }
+  progress.done();
+  return { report, files };
+}
+
+export async function runReport(opts: ReportOptions): Promise<number> {
+  try {
+    const { files } = await buildReport(opts);
+    for (const f of files) process.stdout.write(`${f}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof AnnotationsError) {
+      process.stderr.write(`vigie report: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ReportQueryError) {
+      process.stderr.write(`vigie report: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
