@@ -39,6 +39,8 @@ export interface IntakeContext {
   now: number;
   /** Per-agent clock offsets, fed by every batch; without it each batch is measured on its own. */
   clocks?: ClockBook;
+  /** The message was replayed by the broker at subscribe (MQTT retain flag). */
+  retained?: boolean;
 }
 
 /** Times before this (ms, 2020-01-01T00:00:00Z) are absurd even after correction: no Vigie box measured then. */
@@ -104,7 +106,10 @@ export function intake(topic: string, payload: Buffer, ctx: IntakeContext): Inta
  * dated years ahead made a reporting school show offline (presence's lag) and froze its agent version.
  */
 function statusClock(msg: StatusMessage, ctx: IntakeContext, uai: Uai): IntakeResult | null {
-  // The agent's clock as its batches measured it: a box known to run ahead is not refused for it.
+  // A fresh birth is stamped as it is sent: it measures the clock like a batch's sentAt (a box that
+  // boots an hour ahead says so before its first batch). Then the clock its messages measured applies.
+  if (ctx.clocks && !ctx.retained && msg.state === 'online' && msg.reason === 'birth')
+    ctx.clocks.observe(uai, msg.agent, { receivedAt: ctx.now, sentAt: msg.t, sendTime: true });
   const shift = ctx.clocks?.get(uai, msg.agent).correctMs ?? 0;
   const future = (t: number, where: string) =>
     t - shift > ctx.now + ctx.config.maxFutureMs ? clockProblem(t - shift, where, ctx, uai, shift) : null;

@@ -61,6 +61,7 @@ export class MessageRouter {
         config: parts.ingest,
         now: at,
         clocks: this.clocks,
+        retained: packet.retain,
       }),
       packet,
       at,

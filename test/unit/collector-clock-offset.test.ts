@@ -161,6 +161,28 @@ describe('intake of a batch from a box whose clock is wrong', () => {
     });
   });
 
+  it('measures the clock from a fresh birth, so a box booting 1 h ahead is not refused before its first batch', () => {
+    const book = new ClockBook();
+    const birth = {
+      v: 1,
+      uai: UAI,
+      agent: 'box',
+      state: 'online',
+      t: NOW + H,
+      startedAt: NOW + H - 5 * S,
+      reason: 'birth',
+    };
+    const r = intake(`vigie/v1/${UAI}/box/status`, Buffer.from(JSON.stringify(birth)), ctx(NOW, book));
+    expect(r.kind).toBe('status');
+    expect(book.get(UAI, 'box').correctMs).toBe(H);
+    // A retained birth is as old as its connection: not a measure of the clock.
+    const retained = intake(`vigie/v1/${UAI}/box/status`, Buffer.from(JSON.stringify(birth)), {
+      ...ctx(NOW, new ClockBook()),
+      retained: true,
+    });
+    expect(retained.kind).toBe('rejected');
+  });
+
   it('does not refuse the events and status of a box whose batches measured it ahead', () => {
     const book = new ClockBook();
     intake(topic, Buffer.from(JSON.stringify(batchFrom(1, NOW, H))), ctx(NOW, book));
