@@ -3,10 +3,16 @@
 import { mqttCleartextCheck } from '../shared/cleartext.ts';
 import { loadConfigFile } from '../shared/config.ts';
 import { type AgentConfig, AgentFile } from './config.ts';
+import { probeLabelProblems } from './config-labels.ts';
 
-/** Rules across the agent's keys: no broker password over plaintext MQTT to another host. */
-export const checkAgentFile = (file: { agent?: AgentConfig }) =>
-  mqttCleartextCheck('agent.mqtt', file.agent?.mqtt);
+/**
+ * Rules across the agent's keys: no broker password over plaintext MQTT to another host; every name
+ * that becomes a tag is a label InfluxDB can store (agent/config-labels.ts).
+ */
+export function checkAgentFile(file: { agent?: AgentConfig }) {
+  const mqtt = mqttCleartextCheck('agent.mqtt', file.agent?.mqtt);
+  return { problems: [...mqtt.problems, ...probeLabelProblems(file.agent?.probes)], warnings: mqtt.warnings };
+}
 
 /** Loads and checks the agent's section of a config file; throws ConfigError (shared/config.ts). */
 export const loadAgentConfig = (file: string, env: NodeJS.ProcessEnv = process.env) =>
