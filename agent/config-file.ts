@@ -1,13 +1,46 @@
 // What `vigie agent` reads of the config file: the `agent:` section, validated here; any other section
 // belongs to another process and is passed through unread.
 import { mqttCleartextCheck } from '../shared/cleartext.ts';
-import { loadConfigFile } from '../shared/config.ts';
+import { type ConfigProblem, loadConfigFile } from '../shared/config.ts';
 import type { StartFile } from '../shared/start-files.ts';
 import { type AgentConfig, AgentFile } from './config.ts';
+import { probeLabelProblems } from './config-labels.ts';
+import { speedtestHours } from './probes/speedtest-schedule.ts';
 
-/** Rules across the agent's keys: no broker password over plaintext MQTT to another host. */
-export const checkAgentFile = (file: { agent?: AgentConfig }) =>
-  mqttCleartextCheck('agent.mqtt', file.agent?.mqtt);
+/**
+ * Rules across the agent's keys: no broker password over plaintext MQTT to another host; every name
+ * that becomes a tag is a label InfluxDB can store (agent/config-labels.ts).
+ */
+export function checkAgentFile(file: { agent?: AgentConfig }) {
+  const mqtt = mqttCleartextCheck('agent.mqtt', file.agent?.mqtt);
+  return {
+    problems: [
+      ...mqtt.problems,
+      ...probeLabelProblems(file.agent?.probes),
+      ...speedtestHoursProblems(file.agent),
+    ],
+    warnings: mqtt.warnings,
+  };
+}
+
+/** The speed test's zone and hours, read as the agent will (an unknown zone named at its key). */
+function speedtestHoursProblems(agent: AgentConfig | undefined): ConfigProblem[] {
+  const speedtest = agent?.probes?.speedtest;
+  if (!speedtest) return [];
+  try {
+    speedtestHours(speedtest);
+    return [];
+  } catch (err) {
+    const zone = err instanceof RangeError;
+    return [
+      {
+        path: zone ? 'agent.probes.speedtest.timezone' : 'agent.probes.speedtest.hours',
+        expected: zone ? 'an IANA time zone, e.g. Europe/Paris' : 'valid opening hours',
+        found: zone ? JSON.stringify(speedtest.timezone) : (err as Error).message,
+      },
+    ];
+  }
+}
 
 /** Loads and checks the agent's section of a config file; throws ConfigError (shared/config.ts). */
 export const loadAgentConfig = (file: string, env: NodeJS.ProcessEnv = process.env) =>

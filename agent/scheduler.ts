@@ -42,6 +42,25 @@ export function firstDelay(intervalMs: number, jitter: number, random: number, m
   return Math.round(random * Math.min(maxMs, intervalMs * Math.max(jitter, 0.05)));
 }
 
+// Each change is told once per process (a bounded set): the same name comes back every round.
+const RELABELLED_TOLD_MAX = 1000;
+const relabelledTold = new Set<string>();
+let relabelledCount = 0;
+
+/** Labels normalised since the agent started (shared/labels.ts), for its status and tests. */
+export const relabelledTotal = () => relabelledCount;
+
+function warnRelabelled(log: Logger, probe: string, changes: string[]): void {
+  relabelledCount += changes.length;
+  const fresh = changes.filter((c) => !relabelledTold.has(`${probe} ${c}`));
+  if (!fresh.length || relabelledTold.size >= RELABELLED_TOLD_MAX) return;
+  for (const c of fresh) relabelledTold.add(`${probe} ${c}`);
+  log.warn(
+    { probe, changes: fresh, total: relabelledCount },
+    'label normalised so InfluxDB can store it (shared/labels.ts) / libellé normalisé pour être stocké',
+  );
+}
+
 export interface RoundOptions {
   log: Logger;
   now?: () => number;
@@ -91,7 +110,8 @@ export async function runRound(sp: ScheduledProbe, opts: RoundOptions): Promise<
         : `no result ${sp.timeoutMs} ms after start, abandoned`;
       return { ...base, samples: [], durationMs, settled, failure: { code: 'timeout', message } };
     }
-    const { valid, problems } = partitionSamples(Array.isArray(result) ? result : [result]);
+    const { valid, problems, relabelled } = partitionSamples(Array.isArray(result) ? result : [result]);
+    if (relabelled.length) warnRelabelled(opts.log, sp.name, relabelled);
     const timedOut = controller.signal.aborted && !opts.signal?.aborted;
     const failure =
       problems.length > 0

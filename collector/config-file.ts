@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { mqttCleartextCheck } from '../shared/cleartext.ts';
 import { loadConfigFile } from '../shared/config.ts';
 import type { StartFile } from '../shared/start-files.ts';
+import { scheduleProblems } from './alerts/schedule.ts';
 import { CollectorConfig } from './config.ts';
 
 export const CollectorFile = Type.Object(
@@ -13,17 +14,18 @@ export const CollectorFile = Type.Object(
 export type CollectorFile = Type.Static<typeof CollectorFile>;
 
 /**
- * Rules across the collector's keys: no broker password over plaintext MQTT to another host; a
- * warning when alerts would link to a dashboard on loopback in a deployment (a real broker or an
- * alert channel: the demo has neither), since whoever reads the alert cannot open it.
+ * Rules across the collector's keys: no broker password over plaintext MQTT to another host; the
+ * alerts' zone, hours, holidays and windows read in that zone (collector/alerts/schedule.ts); a warning
+ * when alerts would link to a dashboard on loopback in a deployment (a real broker or an alert channel:
+ * the demo has neither), since whoever reads the alert cannot open it.
  */
-export const checkCollectorFile = (file: { collector?: CollectorConfig }) => {
-  const cleartext = mqttCleartextCheck('collector.mqtt', file.collector?.mqtt);
+export function checkCollectorFile(file: { collector?: CollectorConfig }) {
+  const mqtt = mqttCleartextCheck('collector.mqtt', file.collector?.mqtt);
   return {
-    ...cleartext,
-    warnings: [...(cleartext.warnings ?? []), ...dashboardLinkWarnings(file.collector)],
+    problems: [...mqtt.problems, ...scheduleProblems(file.collector?.alerts)],
+    warnings: [...(mqtt.warnings ?? []), ...dashboardLinkWarnings(file.collector)],
   };
-};
+}
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)$/i;
 

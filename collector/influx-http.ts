@@ -1,9 +1,11 @@
 // The InfluxDB v1 HTTP API over undici: /write (line protocol, gzip) and /query (InfluxQL).
 // Measured against the `influx` package (bench/ingest.ts): it escapes less than InfluxDB needs and
 // has no gzip, so the collector writes its own line protocol and posts it here.
+
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Pool } from 'undici';
+import { parseHttpDate } from '../shared/time.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -51,10 +53,9 @@ export function parseRetryAfter(
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Math.min(maxMs, Number(value) * 1000);
-  // Date.parse also reads bare numbers and ISO strings: an HTTP-date always names its weekday and month.
-  if (!/[A-Za-z]{3}/.test(value)) return undefined;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return undefined;
+  // An HTTP-date is UTC whether it says GMT or not (shared/time.ts parseHttpDate, never Date.parse).
+  const at = parseHttpDate(value);
+  if (at === undefined) return undefined;
   return Math.min(maxMs, Math.max(0, at - now));
 }
 

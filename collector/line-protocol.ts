@@ -1,7 +1,13 @@
-// InfluxDB line protocol, escaped exactly as InfluxDB 1.x parses it (checked against influxd 1.6.7):
-// measurements escape `,` and space; tag keys/values and field keys escape `,`, `=` and space;
-// backslashes are kept as they are in tags (InfluxDB never unescapes them there); string fields
-// escape `"` and `\`. Some strings cannot be written at all: they are refused before they reach a batch.
+// InfluxDB line protocol, escaped exactly as InfluxDB 1.x parses it (checked against influxd 1.6.7,
+// test/integration/labels-influx.test.ts: every string written is read back): measurements escape `,`
+// and space; tag keys/values and field keys escape `,`, `=` and space, and leave backslashes as they
+// are (InfluxDB unescapes only a backslash before `,`, `=` or space, left to right, so `a\,b` written
+// `a\\,b` reads back `a\,b`); string fields escape `"` and `\`.
+// Three tag values cannot be stored at all: the empty one, one with a line break, one ending with a
+// backslash (the parser takes the separator after it as escaped). Those, and a line break in a
+// string field (the write-ahead log and the writer split on line breaks), are normalised by the rule
+// of shared/labels.ts and counted (labelsNormalised): what was accepted is stored, never refused here.
+import { normaliseLabel } from '../shared/labels.ts';
 import type { FieldValue, Point } from './point.ts';
 
 export class LineProtocolError extends Error {}
@@ -10,39 +16,59 @@ export const escapeMeasurement = (s: string) => (/[, ]/.test(s) ? s.replace(/[, 
 export const escapeKey = (s: string) => (/[,= ]/.test(s) ? s.replace(/[,= ]/g, (c) => `\\${c}`) : s);
 export const escapeString = (s: string) => (/["\\]/.test(s) ? s.replace(/["\\]/g, (c) => `\\${c}`) : s);
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 /** Why InfluxDB 1.x could not store this tag value exactly, or null when it can. */
 export function tagValueProblem(value: string): string | null {
   if (value === '') return 'is empty';
-  if (CONTROL.test(value)) return 'contains a control character (newline, tab...)';
-  // A backslash escapes the next character while InfluxDB scans a tag, and is never removed.
+  if (value.includes('\n')) return 'contains a line break (a control character)';
+  // However many there are, the parser reads the last one as escaping the separator after it.
   if (value.endsWith('\\')) return 'ends with a backslash';
-  if (/\\[,= ]/.test(value)) return "has a backslash before ',', '=' or a space";
   return null;
 }
 
+const normalised = { tag: 0, field: 0 };
+
+/** Tag values and string fields this process normalised to write them (shared/labels.ts), since start. */
+export const labelsNormalised = (): Readonly<typeof normalised> => ({ ...normalised });
+
 const TAG_CACHE_LIMIT = 50_000;
-const tagCache = new Map<string, string>();
+const tagCache = new Map<string, { escaped: string; normalised: boolean }>();
 
 /**
- * A tag value escaped for a line, or a LineProtocolError. Tag values repeat (schools, agents, targets):
- * the answer is cached, and the cache is emptied when it reaches its bound.
+ * A tag value escaped for a line; one InfluxDB cannot store (tagValueProblem) is first normalised
+ * by shared/labels.ts normaliseLabel and counted in labelsNormalised().tag. Never throws. Tag values
+ * repeat (schools, agents, targets): the answer is cached, the cache emptied at its bound.
+ * @param _key the tag's key (kept for callers that name it)
  */
-export function escapeTagValue(key: string, value: string): string {
+export function escapeTagValue(_key: string, value: string): string {
   const cached = tagCache.get(value);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    if (cached.normalised) normalised.tag++;
+    return cached.escaped;
+  }
   const problem = tagValueProblem(value);
-  if (problem) throw new LineProtocolError(`tag ${key}=${JSON.stringify(value)} ${problem}`);
-  const escaped = escapeKey(value);
+  const storable = problem ? normaliseLabel(value) : value;
+  const escaped = escapeKey(storable);
+  if (problem) normalised.tag++;
   if (tagCache.size >= TAG_CACHE_LIMIT) tagCache.clear();
-  tagCache.set(value, escaped);
+  tagCache.set(value, { escaped, normalised: problem !== null });
   return escaped;
 }
 
-/** Why a string field cannot be written (a newline would split the line), or null. */
+/** Why a string field cannot be written as it is (a line break would split the line), or null. */
 export function stringFieldProblem(value: string): string | null {
   return /[\r\n]/.test(value) ? 'contains a line break' : null;
+}
+
+/**
+ * A string field's value between its quotes: line breaks (CR, LF, CRLF) become one space each,
+ * counted in labelsNormalised().field, then `"` and `\` are escaped. Never throws.
+ */
+export function stringFieldText(value: string): string {
+  if (stringFieldProblem(value)) {
+    normalised.field++;
+    return escapeString(value.replace(/\r\n|[\r\n]/g, ' '));
+  }
+  return escapeString(value);
 }
 
 export function formatField(key: string, value: FieldValue): string {
@@ -52,11 +78,8 @@ export function formatField(key: string, value: FieldValue): string {
       return `${escapeKey(key)}=${value}`;
     case 'boolean':
       return `${escapeKey(key)}=${value}`;
-    case 'string': {
-      const problem = stringFieldProblem(value);
-      if (problem) throw new LineProtocolError(`field ${key} ${problem}`);
-      return `${escapeKey(key)}="${escapeString(value)}"`;
-    }
+    case 'string':
+      return `${escapeKey(key)}="${stringFieldText(value)}"`;
     default:
       if (!Number.isSafeInteger(value.int))
         throw new LineProtocolError(`field ${key}: ${value.int} is not an integer`);

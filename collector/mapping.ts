@@ -5,10 +5,9 @@ import type { MetricsBatch, ProbeKind } from '../shared/schemas.ts';
 import {
   escapeKey,
   escapeMeasurement,
-  escapeString,
   escapeTagValue,
   LineProtocolError,
-  stringFieldProblem,
+  stringFieldText,
 } from './line-protocol.ts';
 import { COLLECTOR_MEASUREMENTS, COMMON_TAGS, type FieldType, SAMPLE_MEASUREMENTS } from './schema.ts';
 
@@ -79,12 +78,8 @@ function fieldText(key: string, value: unknown, type: FieldType): string | null 
     }
     case 'boolean':
       return typeof value === 'boolean' ? (value ? 'true' : 'false') : null;
-    case 'string': {
-      if (typeof value !== 'string') return null;
-      const problem = stringFieldProblem(value);
-      if (problem) throw new LineProtocolError(`field ${key} ${problem}`);
-      return `"${escapeString(value)}"`;
-    }
+    case 'string':
+      return typeof value === 'string' ? `"${stringFieldText(value)}"` : null;
   }
 }
 

@@ -1,5 +1,6 @@
 // What the demo prints while it runs, from the collector's own API: a few lines a network technician
 // reads at a glance (who is connected, what changed), never a log flood.
+import { DEFAULT_TIMEZONE } from '../shared/school-hours.ts';
 import { DEMO_UAI } from './config.ts';
 
 export type SchoolState = 'online' | 'degraded' | 'offline' | 'unknown';
@@ -43,7 +44,15 @@ export function countByState(schools: readonly SchoolBrief[]): Record<SchoolStat
   return counts;
 }
 
-const clock = (at: number) => new Date(at).toTimeString().slice(0, 8);
+// The schools' clock (Europe/Paris), never the process's zone: the demo's image sets no TZ.
+const clockFormat = new Intl.DateTimeFormat('en-GB', {
+  timeZone: DEFAULT_TIMEZONE,
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const clock = (at: number) => clockFormat.format(at);
 
 /** One line per school whose state changed since the previous poll. */
 export function changes(

@@ -71,6 +71,21 @@ export function zoneOffsetMs(ms: number, timeZone: string): number {
   return offsetAtMinute(Math.floor(ms / MINUTE_MS), timeZone);
 }
 
+/**
+ * The instants at which the wall clock of `timeZone` shows `wall` (a local date-time's fields read as
+ * UTC ms, e.g. Date.UTC(2026, 1, 10, 20) for 10 Feb 2026 20:00): one; none in a DST gap (the clocks
+ * skip it); two, ascending, in a DST overlap (the clocks go back). Offsets are looked up a day before
+ * and after, which holds for every zone of the tz database. RangeError for an unknown zone.
+ * The one place wall clock → instant is computed (shared/time.ts, reports' local days).
+ */
+export function instantsAtWall(wall: number, timeZone: string): number[] {
+  const candidates = new Set([
+    wall - zoneOffsetMs(wall - DAY_MS, timeZone),
+    wall - zoneOffsetMs(wall + DAY_MS, timeZone),
+  ]);
+  return [...candidates].filter((t) => t + zoneOffsetMs(t, timeZone) === wall).sort((a, b) => a - b);
+}
+
 /** Days since 1970-01-01 of a wall-clock reading (local ms read as if UTC): its date and weekday. */
 export function civilDay(day: number): { date: string; weekday: Weekday } {
   let date = dates.get(day);

@@ -6,6 +6,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { MAX_YAML_ALIASES } from './config.ts';
+import { labelProblem, normaliseLabel } from './labels.ts';
 import { didYouMean } from './near-match.ts';
 import { UaiSchema } from './schemas.ts';
 import { readTextFile, TextFileError } from './text-file.ts';
@@ -65,11 +66,31 @@ const CSV_COLUMNS: Record<string, keyof School> = {
 /** A registry CSV's header line: the columns in the order registryCsvRow writes them. */
 export const REGISTRY_CSV_HEADER = Object.keys(CSV_COLUMNS).join(',');
 
-/** One school as a registry CSV line (no newline); the name quoted, as names hold commas. */
+/** RFC 4180: a field holding a comma, quote, semicolon, tab or line break is quoted, its quotes doubled. */
+const csvField = (value: string | number): string => {
+  const text = String(value);
+  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+/** One school as a registry CSV line (no newline), read back as the same school by parseRegistry. */
 export const registryCsvRow = (s: School): string =>
   Object.values(CSV_COLUMNS)
-    .map((key) => (key === 'name' ? `"${s.name}"` : s[key]))
+    .map((key) => csvField(s[key]))
     .join(',');
+
+/** The registry's text columns: each becomes an InfluxDB tag or string field, so a label (shared/labels.ts). */
+const LABEL_COLUMNS = ['name', 'commune', 'isp', 'hours'] as const;
+
+/**
+ * Why a registry text value is not a label, at its row and column, with the value to write instead
+ * (`line 3, column name (B): "Jean Jaurès\\" ends with a backslash …: write "Jean Jaurès"`), or null.
+ */
+export function registryLabelProblem(where: string, value: string): string | null {
+  const problem = labelProblem(value);
+  if (!problem) return null;
+  const fixed = normaliseLabel(value);
+  return `${where}: ${JSON.stringify(value)} ${problem}${fixed !== value ? `: write ${JSON.stringify(fixed)}` : ''}`;
+}
 
 const NUMERIC = new Set<keyof School>(['lat', 'lon', 'contractedDownMbps', 'contractedUpMbps']);
 /** A decimal number as people type it: 45.525, 45,525 (French decimal comma), -4, 1e3. */
@@ -220,6 +241,13 @@ export function parseRegistry(file: string, text: string): Map<Uai, School> {
       continue;
     }
     const school = r.row as unknown as School;
+    const labels = LABEL_COLUMNS.map((key) => registryLabelProblem(r.where(key), school[key])).filter(
+      (p): p is string => p !== null,
+    );
+    if (labels.length) {
+      problems.push(...labels);
+      continue;
+    }
     const first = firstSeen.get(school.uai);
     if (first) problems.push(`${r.where('uai')}: UAI ${school.uai} is listed twice (first at ${first})`);
     else firstSeen.set(school.uai, r.where());

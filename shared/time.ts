@@ -2,6 +2,9 @@
 // read here and nowhere else, strictly: Date.parse rolls 2026-02-30 over to March, reads a time
 // without offset in the process's zone, and turns a leap second into NaN, which then compares false
 // with everything and slips through every check.
+// Wall clock → instant is shared/local-time.ts's (instantsAtWall), the school-hours model's.
+
+import { instantsAtWall } from './local-time.ts';
 
 /** Years Vigie accepts: InfluxDB stores 1677–2262, and a school year is never further than this. */
 export const MIN_YEAR = 1970;
@@ -118,39 +121,14 @@ function shapeProblem(text: string): string {
   return `${quote(text)} is not an RFC 3339 date-time (${EXAMPLE})`;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Offset of `zone` from UTC at `ms`, in ms (Paris: +3 600 000 in winter). */
-function offsetAt(ms: number, zone: string): number {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(ms)) p[part.type] = Number(part.value);
-  const asUtc = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!);
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
-
 /** The instant at which wall-clock `naive` (its fields read as UTC) is shown in `zone`, or why none or two. */
 function inZone(naive: number, zone: string): number | string {
-  let offsets: Set<number>;
+  let found: number[];
   try {
-    offsets = new Set([offsetAt(naive - 86_400_000, zone), offsetAt(naive + 86_400_000, zone)]);
+    found = instantsAtWall(naive, zone);
   } catch {
     return `unknown time zone ${quote(zone)}`;
   }
-  const found = [...offsets].map((o) => naive - o).filter((t) => offsetAt(t, zone) === naive - t);
   if (found.length === 1) return found[0]!;
   const offset = (o: number) =>
     `${o < 0 ? '-' : '+'}${String(Math.floor(Math.abs(o) / 3_600_000)).padStart(2, '0')}:${String((Math.abs(o) / 60_000) % 60).padStart(2, '0')}`;
@@ -171,4 +149,45 @@ export function parseLocalDate(value: unknown): TimeResult {
   const [y, mo, d] = m.slice(1, 4).map(Number) as [number, number, number];
   const bad = dateProblem(y, mo, d);
   return bad ? fail(`${quote(value)}: ${bad}`) : { ok: true, ms: Date.UTC(y, mo - 1, d) };
+}
+
+const MONTH_ABBR = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * Reads a date written the way HTTP headers (RFC 9110 §5.6.7: `Sun, 06 Nov 1994 08:49:37 GMT`, and its
+ * obsolete RFC 850 and asctime forms) and OpenSSL (`Mar  1 12:00:00 2027 GMT`, a certificate's
+ * validity) write them. Such a date is always UTC, said or not: Date.parse would read one without
+ * "GMT" (asctime has none) in the process's zone.
+ * @returns ms since the epoch, or undefined when the text is not such a date (or not a real one)
+ */
+export function parseHttpDate(text: string): number | undefined {
+  const t = text.trim();
+  // Day, month name, year and time in any of the three orders; an optional trailing GMT/UTC.
+  const m =
+    /^(?:[A-Za-z]+,?\s+)?(\d{1,2})[\s-]([A-Za-z]{3})[\s-](\d{2}|\d{4})\s+(\d{2}):(\d{2}):(\d{2})(?:\s+(?:GMT|UTC))?$/.exec(
+      t,
+    ) ?? null;
+  const a = m
+    ? null
+    : /^(?:[A-Za-z]+\s+)?([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})(?:\s+(?:GMT|UTC))?$/.exec(
+        t,
+      );
+  let parts: [number, string, number, number, number, number];
+  if (m) {
+    const year = Number(m[3]);
+    // RFC 850's two-digit year: RFC 9110 says a year more than 50 years ahead is in the past century.
+    parts = [
+      Number(m[1]),
+      m[2]!,
+      m[3]!.length === 2 ? (year < 70 ? 2000 : 1900) + year : year,
+      Number(m[4]),
+      Number(m[5]),
+      Number(m[6]),
+    ];
+  } else if (a) parts = [Number(a[2]), a[1]!, Number(a[6]), Number(a[3]), Number(a[4]), Number(a[5])];
+  else return undefined;
+  const [day, monthName, year, h, mi, s] = parts;
+  const month = MONTH_ABBR.indexOf(monthName.toLowerCase()) + 1;
+  if (month === 0 || dateProblem(year, month, day) || h > 23 || mi > 59 || s > 60) return undefined;
+  return Date.UTC(year, month - 1, day, h, mi, Math.min(s, 59));
 }

@@ -6,15 +6,17 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { HttpSample } from '../../shared/schemas.ts';
+import { parseHttpDate } from '../../shared/time.ts';
 import type { HttpConfig, HttpTarget } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
 import { errorCode, mapLimit } from './util.ts';
 
 const DAY_MS = 86_400_000;
 
+/** Days (2 decimals) from `now` to a certificate's `valid_to` (`Mar  1 12:00:00 2027 GMT`, UTC), or undefined. */
 export function certDaysLeft(validTo: string, now: number): number | undefined {
-  const end = Date.parse(validTo);
-  return Number.isFinite(end) ? Math.round(((end - now) / DAY_MS) * 100) / 100 : undefined;
+  const end = parseHttpDate(validTo);
+  return end === undefined ? undefined : Math.round(((end - now) / DAY_MS) * 100) / 100;
 }
 
 export function statusOk(status: number, okStatus?: readonly number[]): boolean {

@@ -1,5 +1,6 @@
 // The policy's view of time: opening hours and holidays per school, maintenance windows and silences.
 
+import type { ConfigProblem } from '../../shared/config.ts';
 import {
   DEFAULT_HOURS_PROFILE,
   isOpen,
@@ -95,4 +96,42 @@ function checkHolidays(calendars: AlertsConfig['calendars']): void {
       if (day('to') < from)
         throw new Error(`collector.alerts.calendars.${name}[${i}].to: ${h.to} is before from (${h.from})`);
     });
+}
+
+/**
+ * What `vigie config check` (and the collector's start) says of the alerts section's times: an unknown
+ * `timezone`, a bad hours range, a holiday that is no date, a window time that cannot be read in the
+ * zone (no such local time, or one that happens twice: DST) — each at its key.
+ * @returns the problems, empty when policyContext would accept the section
+ */
+export function scheduleProblems(
+  cfg: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars' | 'maintenance' | 'silences'> | undefined,
+): ConfigProblem[] {
+  if (!cfg) return [];
+  try {
+    calendarFrom(cfg);
+  } catch (err) {
+    const unknownZone = err instanceof RangeError;
+    return [
+      {
+        path: unknownZone ? 'collector.alerts.timezone' : 'collector.alerts.hours',
+        expected: unknownZone ? 'an IANA time zone, e.g. Europe/Paris' : 'valid opening hours',
+        found: unknownZone ? JSON.stringify(cfg.timezone) : (err as Error).message,
+      },
+    ];
+  }
+  try {
+    policyContext(cfg, () => undefined);
+    return [];
+  } catch (err) {
+    const message = (err as Error).message;
+    const cut = message.indexOf(': ');
+    return [
+      {
+        path: cut > 0 ? message.slice(0, cut) : 'collector.alerts',
+        expected: 'a date-time that exists once in collector.alerts.timezone, or one with its offset',
+        found: cut > 0 ? message.slice(cut + 2) : message,
+      },
+    ];
+  }
 }

@@ -1,6 +1,7 @@
 // /metrics: the collector's own figures in Prometheus text. The ingest, writer and alert channels
 // keep their counters; this module reads them at each scrape (no second set of counters to drift).
 import { Counter, collectDefaultMetrics, type Metric, type MetricValue, Registry } from 'prom-client';
+import { labelsNormalised } from '../line-protocol.ts';
 import type { CollectorStats } from './deps.ts';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
@@ -122,6 +123,12 @@ export function createMetrics(opts: {
       'Silences and maintenance windows in the windows file that cannot be read, so not applied',
       'gauge',
       () => single(stats()?.windowsUnreadable),
+    ),
+    scraped(
+      'vigie_collector_labels_normalised_total',
+      'Tag values (tag) and string fields (field) InfluxDB could not store as sent, normalised by shared/labels.ts',
+      'counter',
+      () => byLabel('kind', labelsNormalised()),
     ),
     scraped('vigie_schools', 'Schools by presence state', 'gauge', () =>
       byLabel('state', opts.schoolCounts()),

@@ -6,7 +6,7 @@ import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { PointsFile } from '../file-sink.ts';
 import { InfluxHttp } from '../influx-http.ts';
-import { LineProtocolError, toLines } from '../line-protocol.ts';
+import { LineProtocolError, toLine } from '../line-protocol.ts';
 import type { Point, PointSink } from '../point.ts';
 import { applyRetention } from '../retention.ts';
 import { Shipper } from '../shipper.ts';
@@ -155,22 +155,26 @@ export class DurableSink {
     await this.pointsFile?.close();
   }
 
+  /** One point that cannot be written is dead-lettered, named; the others of the list still go in. */
   private writePoints(list: Point[]): void {
-    let lines: string;
-    try {
-      lines = toLines(list);
-    } catch (err) {
-      if (!(err instanceof LineProtocolError)) throw err;
-      this.parts.deadLetters.add({
-        at: this.parts.now(),
-        reason: 'unwritable',
-        error: err.message,
-        payload: JSON.stringify(list[0]),
-      });
-      return;
+    let lines = '';
+    let written = 0;
+    for (const point of list) {
+      try {
+        lines += `${toLine(point)}\n`;
+        written++;
+      } catch (err) {
+        if (!(err instanceof LineProtocolError)) throw err;
+        this.parts.deadLetters.add({
+          at: this.parts.now(),
+          reason: 'unwritable',
+          error: `${point.measurement} ${JSON.stringify(point.tags)}: ${err.message}`,
+          payload: JSON.stringify(point),
+        });
+      }
     }
     // Presence and alert points are few: they go in even past the bound, never held.
-    this.append(Buffer.from(lines), list.length);
+    if (written) this.append(Buffer.from(lines), written);
   }
 
   private full(size: number): boolean {

@@ -1,6 +1,6 @@
 // Report periods in local time: calendar months and school years begin at local midnight in the
 // configured zone, so a month is 743 h or 745 h long when it holds a DST change.
-import { DAY_MS, localTime, nextOffsetChange, zoneOffsetMs } from '../local-time.ts';
+import { DAY_MS, instantsAtWall, localTime, nextOffsetChange } from '../local-time.ts';
 import type { Interval } from './intervals.ts';
 
 export interface Period {
@@ -31,12 +31,9 @@ export function localDayStartMs(date: string, timeZone: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) throw new RangeError(`"${date}" is not a date YYYY-MM-DD`);
   const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  // The offsets on either side of that day; the earliest that reads back as midnight (a zone
-  // going back at midnight shows it twice).
-  const found = [zoneOffsetMs(wall - DAY_MS, timeZone), zoneOffsetMs(wall + DAY_MS, timeZone)]
-    .map((offset) => wall - offset)
-    .filter((t) => t + zoneOffsetMs(t, timeZone) === wall);
-  if (found.length) return Math.min(...found);
+  // The earliest instant that reads as midnight (a zone going back at midnight shows it twice).
+  const found = instantsAtWall(wall, timeZone);
+  if (found.length) return found[0]!;
   // Midnight does not exist that day: the day begins when the clocks jump.
   const jump = nextOffsetChange(wall - DAY_MS, wall + DAY_MS, timeZone);
   if (jump === undefined) throw new RangeError(`no start found for ${date} in ${timeZone}`);

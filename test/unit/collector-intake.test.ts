@@ -75,7 +75,8 @@ describe('intake', () => {
         topic(),
         payload(makeBatch(UAI, 'box', 1, NOW, [{ ...everySample(NOW)[0]!, target: 'x\\' } as never])),
       ),
-    ).toBe('unwritable');
+      // Issue 14 §4: a target InfluxDB cannot store as sent is normalised (x), no longer refused.
+    ).toBe('metrics');
   });
 
   it('counts unknown schools, and refuses them when configured to', () => {

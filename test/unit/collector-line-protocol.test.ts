@@ -33,16 +33,18 @@ describe('line protocol', () => {
     expect(Buffer.byteLength(lines)).toBe(lines.length + 2 + 1 + 2);
   });
 
-  it('refuses what InfluxDB cannot store exactly', () => {
+  it('knows what InfluxDB cannot store exactly, and refuses only what is not a value', () => {
     expect(tagValueProblem('ends\\')).toMatch(/ends with a backslash/);
-    expect(tagValueProblem('a\\,b')).toMatch(/backslash before/);
+    // Issue 14: influxd 1.6.7 reads the line text a\\,b back as a\,b (test/integration/labels-influx.test.ts).
+    expect(tagValueProblem('a\\,b')).toBeNull();
     expect(tagValueProblem('a\nb')).toMatch(/control character/);
     expect(tagValueProblem('a\\b')).toBeNull();
     const bad = (fields: Record<string, number | string>) => () =>
       toLine({ measurement: 'm', tags: {}, fields, time: 1 });
     expect(bad({ v: Number.NaN })).toThrow(LineProtocolError);
     expect(bad({ v: Number.POSITIVE_INFINITY })).toThrow(/not finite/);
-    expect(bad({ s: 'two\nlines' })).toThrow(/line break/);
+    // Issue 14: a line break in a string field is normalised (one space), not a refused point.
+    expect(bad({ s: 'two\nlines' })()).toBe('m s="two lines" 1');
     expect(bad({})).toThrow(/no field/);
     expect(() => toLine({ measurement: 'm', tags: {}, fields: { i: int(2 ** 60) }, time: 1 })).toThrow(
       /integer/,
@@ -70,9 +72,14 @@ describe('the ingest fast path', () => {
     expect(batchToLines(batch, undefined, t)).toBe(toLines(batchToPoints(batch, undefined, t)));
   });
 
-  it('refuses the same unwritable values', () => {
+  it('normalises the same values InfluxDB cannot store, never refusing the batch (issue 14)', () => {
     const t = 1_700_000_000_000;
-    const batch = makeBatch('0381234K', 'box-1', 1, t, [{ ...everySample(t)[0]!, target: 'x\\' } as Sample]);
-    expect(() => batchToLines(batch, undefined, t)).toThrow(LineProtocolError);
+    const batch = makeBatch('0381234K', 'box-1', 1, t, [
+      { ...everySample(t)[0]!, target: 'serveur ENT\\', error: 'two\nlines' } as Sample,
+    ]);
+    const lines = batchToLines(batch, undefined, t);
+    expect(lines).toBe(toLines(batchToPoints(batch, undefined, t)));
+    expect(lines).toMatch(/,target=serveur\\ ENT[, ]/);
+    expect(lines).toContain('error="two lines"');
   });
 });

@@ -147,7 +147,8 @@ describe('console lines', () => {
     latencyMs: 0.05,
     lossPct: 0,
   });
-  const at = new Date(2026, 10, 29, 9, 30, 5).getTime();
+  // 09:30:05 in Paris (+01:00 in November), whatever the process zone: the demo prints school time.
+  const at = Date.UTC(2026, 10, 29, 8, 30, 5);
 
   it('says what changed, in words, and stays quiet for schools simply coming up', () => {
     const prev = new Map(

@@ -186,3 +186,42 @@ describe('registries as spreadsheets save them', () => {
     expect(() => parseRegistry('bomb.yaml', bomb)).toThrow(/bomb\.yaml: .*alias/i);
   });
 });
+
+describe('registry names are labels (issue 14 §4)', () => {
+  const HEADER = 'uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps';
+  it('refuses a trailing backslash, a line break, a tab and an ISP ending in \\, each at its row and column', () => {
+    const csv = `${HEADER}\n0690001B,trailing\\,Vienne,45.5,4.8,Orange,100,20\n0380042P,"newline\nname",Vienne,45.5,4.8,Free,100,20\n0381234K,École,"Saint\tJean",45.5,4.8,"SFR\\",100,20\n`;
+    const found = problems('labels.csv', csv);
+    expect(found).toEqual([
+      'line 2, column name (B): "trailing\\\\" ends with a backslash (InfluxDB cannot store it): write "trailing"',
+      'line 3, column name (B): "newline\\nname" contains a line break at character 8: write "newline name"',
+      'line 5, column commune (C): "Saint\\tJean" contains a tab at character 6: write "Saint Jean"',
+      'line 5, column isp (F): "SFR\\\\" ends with a backslash (InfluxDB cannot store it): write "SFR"',
+    ]);
+  });
+
+  it('refuses the same in YAML, by key', () => {
+    const yaml = `schools:\n  - {uai: 0690001B, name: "serveur\\t", commune: Vienne, lat: 45.5, lon: 4.8, isp: "Orange\\\\", contractedDownMbps: 100, contractedUpMbps: 20}\n`;
+    expect(problems('labels.yaml', yaml)).toEqual([
+      'schools[0].name: "serveur\\t" contains a tab at character 8: write "serveur"',
+      'schools[0].isp: "Orange\\\\" ends with a backslash (InfluxDB cannot store it): write "Orange"',
+    ]);
+  });
+
+  it('writes rows that read back as the same school: quotes, semicolons, commas', async () => {
+    const { registryCsvRow, REGISTRY_CSV_HEADER } = await import('../../shared/registry.ts');
+    const school = {
+      uai: '0690001B',
+      name: 'École "Les Pins"; Vienne, Isère',
+      commune: 'Vienne, Isère',
+      lat: 45.5,
+      lon: 4.8,
+      isp: 'Orange; Pro',
+      contractedDownMbps: 100,
+      contractedUpMbps: 20,
+      hours: 'school',
+    } as const;
+    const back = load('roundtrip.csv', `${REGISTRY_CSV_HEADER}\n${registryCsvRow(school as never)}\n`);
+    expect(back.get('0690001B' as never)).toEqual(school);
+  });
+});
