@@ -8,7 +8,7 @@ import { registerDashboardCommands } from '../dashboards/cli.ts';
 import { registerQuickstartCommands } from '../demo/cli.ts';
 import { registerDeployCommands } from '../deploy/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
-import { registerConfigCommands } from './config-check.ts';
+import { registerConfigCommands } from './config-cli.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
