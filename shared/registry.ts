@@ -16,8 +16,9 @@ export const School = Type.Object(
     uai: UaiSchema,
     name: Type.String({ minLength: 1, maxLength: 200 }),
     commune: Type.String({ minLength: 1, maxLength: 100 }),
-    lat: Type.Number({ minimum: -90, maximum: 90 }),
-    lon: Type.Number({ minimum: -180, maximum: 180 }),
+    /** WGS 84 degrees, for the map; optional (a school without them is left off the map), both or neither. */
+    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
     isp: Type.String({ minLength: 1, maxLength: 100 }),
     contractedDownMbps: Type.Number({ exclusiveMinimum: 0 }),
     contractedUpMbps: Type.Number({ exclusiveMinimum: 0 }),
@@ -67,7 +68,7 @@ export const REGISTRY_CSV_HEADER = Object.keys(CSV_COLUMNS).join(',');
 /** One school as a registry CSV line (no newline); the name quoted, as names hold commas. */
 export const registryCsvRow = (s: School): string =>
   Object.values(CSV_COLUMNS)
-    .map((key) => (key === 'name' ? `"${s.name}"` : s[key]))
+    .map((key) => (key === 'name' ? `"${s.name}"` : (s[key] ?? '')))
     .join(',');
 
 const NUMERIC = new Set<keyof School>(['lat', 'lon', 'contractedDownMbps', 'contractedUpMbps']);
@@ -125,7 +126,7 @@ function rowsFromCsv(text: string, problems: string[]): Row[] {
       );
   });
   const needed = (key: keyof School) =>
-    (School.required ?? []).includes(key) &&
+    (School.required as readonly string[] | undefined)?.includes(key) === true &&
     (School.properties[key] as { default?: unknown }).default === undefined;
   const missing = Object.entries(CSV_COLUMNS).filter(([, key]) => needed(key) && !where.has(key));
   if (records.length && missing.length) {
@@ -199,6 +200,14 @@ function rowProblems(errors: ErrorObject[], row: Row): string[] {
   return out;
 }
 
+/** Coordinates are optional, but a school with one of lat and lon needs the other. */
+function coordinatesProblem(r: Row): string | null {
+  const has = (k: string) => r.row[k] !== undefined || r.reported?.has(k) === true;
+  if (has('lat') === has('lon')) return null;
+  const [absent, present] = has('lat') ? ['lon', 'lat'] : ['lat', 'lon'];
+  return `${r.where(absent)}: missing (${present} is given: give both or neither)`;
+}
+
 /**
  * Parses a registry's text: CSV when `file` ends in .csv (delimiter from the header line, BOM and CRLF
  * accepted), else YAML. Returns schools by UAI. Throws RegistryError listing every bad row and column.
@@ -214,10 +223,13 @@ export function parseRegistry(file: string, text: string): Map<Uai, School> {
   const schools = new Map<Uai, School>();
   const firstSeen = new Map<string, string>();
   for (const r of rows) {
+    const pair = coordinatesProblem(r);
+    if (pair) problems.push(pair);
     if (!validateSchool(r.row)) {
       problems.push(...rowProblems(validateSchool.errors ?? [], r));
       continue;
     }
+    if (pair) continue;
     const school = r.row as unknown as School;
     const first = firstSeen.get(school.uai);
     if (first) problems.push(`${r.where('uai')}: UAI ${school.uai} is listed twice (first at ${first})`);
