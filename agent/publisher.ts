@@ -18,6 +18,11 @@ import { initialTakeoverState, judgeConnectionEnd, type TakeoverState, takeoverD
 
 /** CONNACK return code of a 3.1.1-only broker answering an MQTT 5 CONNECT. */
 const UNACCEPTABLE_PROTOCOL_V3 = 1;
+/**
+ * CONNACK codes by which the broker refuses the credential: MQTT 3.1.1 §3.2.2.3 (4 bad user name or
+ * password, 5 not authorized; Mosquitto answers 5 for a wrong password) and MQTT 5 §3.2.2.2 (0x86, 0x87).
+ */
+const REFUSED_CREDENTIAL = new Set([4, 5, 0x86, 0x87]);
 /** MQTT 5 PUBACK reason code: the broker's ACL refuses the topic. */
 const NOT_AUTHORIZED = 0x87;
 
@@ -235,6 +240,14 @@ export class Publisher {
         return;
       }
       end.failed = true;
+      if (REFUSED_CREDENTIAL.has((err as { code?: number }).code ?? -1)) {
+        // One line per attempt, in words the installer acts on (the password is in agent.mqtt).
+        this.opts.log.error(
+          { url: redactUrl(this.opts.mqtt.url), username: this.opts.mqtt.username, broker: err.message },
+          'wrong password: the broker refused this username or password (mot de passe refusé par le broker) — check agent.mqtt.username and agent.mqtt.password against the config enroll wrote for this school',
+        );
+        return;
+      }
       this.opts.log.warn({ err: err.message, url: redactUrl(this.opts.mqtt.url) }, 'MQTT error');
     });
     client.on('close', () => {

@@ -9,7 +9,7 @@ import { registerQuickstartCommands } from '../demo/cli.ts';
 import { registerDeployCommands } from '../deploy/cli.ts';
 import { registerReportCommands } from '../report/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
-import { registerConfigCommands } from './config-check.ts';
+import { registerConfigCommands } from './config-cli.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -34,8 +34,7 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

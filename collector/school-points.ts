@@ -14,8 +14,8 @@ export function schoolInfoPoints(schools: Iterable<School>, now: number): Point[
     tags: { uai: s.uai, commune: s.commune, isp: s.isp, label: schoolLabel(s) },
     fields: {
       name: s.name,
-      lat: s.lat,
-      lon: s.lon,
+      // A school without coordinates has no lat/lon fields: the map leaves it off.
+      ...(s.lat !== undefined && s.lon !== undefined ? { lat: s.lat, lon: s.lon } : {}),
       contracted_down_bps: s.contractedDownMbps * 1e6,
       contracted_up_bps: s.contractedUpMbps * 1e6,
       hours: s.hours,

@@ -36,9 +36,12 @@ export interface DemoCommandOptions {
   seed: string;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+// Compiled (dist/demo/main.js, scripts/build) or run from the sources through tsx: the children
+// run the same kind of code as the demo itself.
+const COMPILED = import.meta.url.endsWith('.js');
+const ROOT = fileURLToPath(new URL(COMPILED ? '../..' : '..', import.meta.url));
+const CHILD = fileURLToPath(new URL(COMPILED ? './child.js' : './child.ts', import.meta.url));
+const LOADER = COMPILED ? [] : ['--import', import.meta.resolve('tsx')];
 /** The collector must answer within this; a first start compiles the TypeScript on a slow machine. */
 const COLLECTOR_START_MS = 90_000;
 /** A child that ignores SIGTERM this long is killed. */
@@ -97,7 +100,7 @@ interface Child {
 function startChild(name: string, args: string[], log: string): Child {
   const fd = openSync(log, 'a');
   // Its own process group: a Ctrl-C reaches the demo only, which stops each child once, in order.
-  const proc = spawn(process.execPath, ['--import', TSX, CHILD, ...args], {
+  const proc = spawn(process.execPath, [...LOADER, CHILD, ...args], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, VIGIE_DEMO_PID: String(process.pid) },

@@ -51,6 +51,9 @@ export function runEnroll(opts: EnrollOptions): number {
         line('revoked (not in the registry any more)', changes.revoked) +
         `kept: ${changes.kept.length}\n` +
         speedtestLines(result, opts.speedtestUrl) +
+        (result.agentSettingsChanged.length
+          ? `agent configs changed (${result.agentSettingsChanged.join(', ')}): copy each agents/<UAI>.yaml to its box and restart its agent\n`
+          : '') +
         `wrote ${written.length} files in ${opts.out} (mosquitto/ passwd and acl, with the health listener's, collector.env, agents/<UAI>.yaml); reload the broker: docker compose kill -s HUP mosquitto\n` +
         // compose reads an env_file when it creates the container: `restart` would keep the old one.
         (collectorChanged

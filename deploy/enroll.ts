@@ -67,6 +67,8 @@ export interface EnrollResult {
   speedtestUrl?: string;
   /** The agent configs' speed-test URL differs from the previous run's. */
   speedtestUrlChanged: boolean;
+  /** Settings every agent config carries that differ from the previous run's (broker URL, CA path). */
+  agentSettingsChanged: string[];
   /** The state file was written by an older version and upgraded. */
   migratedFrom?: number;
   written: string[];
@@ -152,6 +154,12 @@ export function enroll(opts: EnrollOptions): EnrollResult {
     speedtest,
     ...(state.speedtestUrl ? { speedtestUrl: state.speedtestUrl } : {}),
     speedtestUrlChanged: state.speedtestUrl !== previous?.speedtestUrl,
+    agentSettingsChanged: previous
+      ? [
+          ...(state.broker !== previous.broker ? [`broker ${previous.broker} → ${state.broker}`] : []),
+          ...(state.ca !== previous.ca ? [`CA path ${previous.ca} → ${state.ca}`] : []),
+        ]
+      : [],
     ...(previous && previous.version !== STATE_VERSION ? { migratedFrom: previous.version } : {}),
     written: files.map((f) => f.path),
   };

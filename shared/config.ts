@@ -81,6 +81,25 @@ const dotted = (pointer: string) =>
     .join('')
     .replace(/^\./, '') || '(top level)';
 
+/**
+ * One problem per key and value: a union of constants (a ping target's role) fails once per member,
+ * which would print the same bad value five times; they become `one of "a", "b", …`.
+ */
+export function mergeAlternatives(problems: ConfigProblem[]): ConfigProblem[] {
+  const byKey = new Map<string, { problem: ConfigProblem; expected: string[] }>();
+  for (const p of problems) {
+    const key = `${p.path}\u0000${p.found}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, { problem: p, expected: [p.expected] });
+    else if (!seen.expected.includes(p.expected)) seen.expected.push(p.expected);
+  }
+  return [...byKey.values()].map(({ problem, expected }) =>
+    expected.length === 1
+      ? problem
+      : { ...problem, expected: `one of ${expected.map((e) => e.replace(/^one of /, '')).join(', ')}` },
+  );
+}
+
 function problemFromAjv(e: ErrorObject, data: unknown): ConfigProblem | null {
   const p = e.params as Record<string, unknown>;
   const found = describeAt(dotted(e.instancePath), valueAt(data, e.instancePath));
@@ -281,10 +300,11 @@ export function parseConfigText<S extends TSchema>(
   };
   const validate = ajv.compile(schema);
   if (!validate(data)) {
-    const problems = (validate.errors ?? [])
-      .map((e) => problemFromAjv(e, data))
-      .filter((p): p is ConfigProblem => p !== null)
-      .map(blame);
+    const problems = mergeAlternatives(
+      (validate.errors ?? [])
+        .map((e) => problemFromAjv(e, data))
+        .filter((p): p is ConfigProblem => p !== null),
+    ).map(blame);
     throw new ConfigError(
       file,
       problems.length

@@ -18,8 +18,9 @@ export const School = Type.Object(
     uai: UaiSchema,
     name: Type.String({ minLength: 1, maxLength: 200 }),
     commune: Type.String({ minLength: 1, maxLength: 100 }),
-    lat: Type.Number({ minimum: -90, maximum: 90 }),
-    lon: Type.Number({ minimum: -180, maximum: 180 }),
+    /** WGS 84 degrees, for the map; optional (a school without them is left off the map), both or neither. */
+    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
     isp: Type.String({ minLength: 1, maxLength: 100 }),
     contractedDownMbps: Type.Number({ exclusiveMinimum: 0 }),
     contractedUpMbps: Type.Number({ exclusiveMinimum: 0 }),
@@ -75,7 +76,7 @@ const csvField = (value: string | number): string => {
 /** One school as a registry CSV line (no newline), read back as the same school by parseRegistry. */
 export const registryCsvRow = (s: School): string =>
   Object.values(CSV_COLUMNS)
-    .map((key) => csvField(s[key]))
+    .map((key) => csvField(s[key] ?? ''))
     .join(',');
 
 /** The registry's text columns: each becomes an InfluxDB tag or string field, so a label (shared/labels.ts). */
@@ -147,7 +148,7 @@ function rowsFromCsv(text: string, problems: string[]): Row[] {
       );
   });
   const needed = (key: keyof School) =>
-    (School.required ?? []).includes(key) &&
+    (School.required as readonly string[] | undefined)?.includes(key) === true &&
     (School.properties[key] as { default?: unknown }).default === undefined;
   const missing = Object.entries(CSV_COLUMNS).filter(([, key]) => needed(key) && !where.has(key));
   if (records.length && missing.length) {
@@ -221,6 +222,14 @@ function rowProblems(errors: ErrorObject[], row: Row): string[] {
   return out;
 }
 
+/** Coordinates are optional, but a school with one of lat and lon needs the other. */
+function coordinatesProblem(r: Row): string | null {
+  const has = (k: string) => r.row[k] !== undefined || r.reported?.has(k) === true;
+  if (has('lat') === has('lon')) return null;
+  const [absent, present] = has('lat') ? ['lon', 'lat'] : ['lat', 'lon'];
+  return `${r.where(absent)}: missing (${present} is given: give both or neither)`;
+}
+
 /**
  * Parses a registry's text: CSV when `file` ends in .csv (delimiter from the header line, BOM and CRLF
  * accepted), else YAML. Returns schools by UAI. Throws RegistryError listing every bad row and column.
@@ -236,10 +245,13 @@ export function parseRegistry(file: string, text: string): Map<Uai, School> {
   const schools = new Map<Uai, School>();
   const firstSeen = new Map<string, string>();
   for (const r of rows) {
+    const pair = coordinatesProblem(r);
+    if (pair) problems.push(pair);
     if (!validateSchool(r.row)) {
       problems.push(...rowProblems(validateSchool.errors ?? [], r));
       continue;
     }
+    if (pair) continue;
     const school = r.row as unknown as School;
     const labels = LABEL_COLUMNS.map((key) => registryLabelProblem(r.where(key), school[key])).filter(
       (p): p is string => p !== null,

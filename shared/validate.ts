@@ -49,16 +49,20 @@ export function addVigieFormats<A extends Ajv>(instance: A): A {
 
 export const ajv = addVigieFormats(new Ajv({ allErrors: false, strict: false, verbose: true }));
 
-const sampleValidators = new Map<unknown, ValidateFunction>(
-  PROBE_KINDS.map((kind) => [kind, ajv.compile(SAMPLE_SCHEMAS[kind])]),
-);
+// Compiled at first use, not at import: ajv's code generation is most of a process's start-up.
+const sampleValidators = new Map<unknown, ValidateFunction>();
 
 /**
  * The compiled schema of the kind a sample's `probe` names, or undefined when it names none. The one
  * sample validator: the collector's decodeMetrics and the agent's check before batching use it.
  */
 export function sampleValidator(kind: unknown): ValidateFunction | undefined {
-  return sampleValidators.get(kind);
+  let v = sampleValidators.get(kind);
+  if (!v && (PROBE_KINDS as readonly unknown[]).includes(kind)) {
+    v = ajv.compile(SAMPLE_SCHEMAS[kind as (typeof PROBE_KINDS)[number]]);
+    sampleValidators.set(kind, v);
+  }
+  return v;
 }
 
 /** Why a sample is refused when its `probe` names no kind. */

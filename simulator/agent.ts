@@ -16,6 +16,10 @@ export interface AgentSettings {
   brokerUrl: string;
   username?: string;
   password?: string;
+  /** Each school's own account (UAI → credential, from `vigie enroll`'s credentials.json): wins over username. */
+  credentials?: ReadonlyMap<string, { username: string; password: string }>;
+  /** CA certificate(s) for an mqtts:// broker (PEM). */
+  ca?: Buffer;
   seed: string | number;
   intervalMs: number;
   outagesPerHour: number;
@@ -302,8 +306,9 @@ export class SimulatedAgent {
       // Reconnection is ours: paced through the gate, with backoff, and skipped during outages.
       reconnectPeriod: 0,
       queueQoSZero: false,
-      username: this.settings.username,
-      password: this.settings.password,
+      username: this.settings.credentials?.get(this.uai)?.username ?? this.settings.username,
+      password: this.settings.credentials?.get(this.uai)?.password ?? this.settings.password,
+      ...(this.settings.ca ? { ca: this.settings.ca, rejectUnauthorized: true } : {}),
       will: {
         topic: this.topics.status,
         payload: Buffer.from(this.status('offline', 'will')),

@@ -22,6 +22,19 @@ export function registerSimulatorCommands(program: Command): void {
       'MQTT password (or VIGIE_SIMULATE_PASSWORD)',
       process.env['VIGIE_SIMULATE_PASSWORD'],
     )
+    .option('--ca <file>', 'CA certificate of an mqtts:// broker (the site CA, e.g. site/tls/ca.crt)')
+    .option(
+      '--credentials <file>',
+      "`vigie enroll`'s credentials.json for the simulated schools: each agent logs in with its own school's account",
+    )
+    .option(
+      '--impersonate-registry-schools',
+      'over mqtts:// (a production broker), simulate the schools of --schools anyway: their real boxes are kicked off and outages recorded for them',
+    )
+    .option(
+      '--write-registry <file>',
+      'write the simulated schools as a registry CSV (to enroll them) and exit',
+    )
     .option('--connect-rate <n>', 'new connections per second while the fleet comes up', '1000')
     .option('--duration <s>', 'stop after this many seconds (default: run until Ctrl-C)')
     .option('--progress <s>', 'seconds between two progress lines', '5')

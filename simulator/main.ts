@@ -1,10 +1,17 @@
 // `vigie simulate`: runs the fleet, prints progress, stops cleanly on Ctrl-C or after --duration.
-import { writeFileSync } from 'node:fs';
-import { loadRegistry, RegistryError, type School } from '../shared/registry.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  loadRegistry,
+  REGISTRY_CSV_HEADER,
+  RegistryError,
+  registryCsvRow,
+  type School,
+} from '../shared/registry.ts';
+import { buildFleet } from './fleet.ts';
 import { connectionBudgetProblem, localPortRange, openFilesLimit } from './limits.ts';
 import { formatProgress, formatSummary, type RunSummary } from './progress.ts';
 import { DEFAULT_ROUND_OPTIONS } from './samples.ts';
-import { Simulation } from './simulation.ts';
+import { Simulation, type SimulationOptions } from './simulation.ts';
 import { copySnapshot, type FleetSnapshot } from './stats.ts';
 
 export interface SimulateCommandOptions {
@@ -16,6 +23,10 @@ export interface SimulateCommandOptions {
   outages: string;
   username?: string;
   password?: string;
+  ca?: string;
+  credentials?: string;
+  impersonateRegistrySchools?: boolean;
+  writeRegistry?: string;
   connectRate: string;
   duration?: string;
   progress: string;
@@ -54,6 +65,7 @@ export async function runSimulateCommand(
   let progressS: number;
   let durationS: number | null;
   let schools: School[] = [];
+  let identity: Pick<SimulationOptions, 'credentials' | 'ca'>;
   try {
     agents = positive('agents', opts.agents, { integer: true });
     intervalS = positive('interval', opts.interval);
@@ -64,6 +76,15 @@ export async function runSimulateCommand(
     if (!/^(mqtts?|tcp|tls|wss?):\/\//.test(opts.broker))
       throw new UsageError(`--broker must be a URL such as mqtt://127.0.0.1:1883, got "${opts.broker}"`);
     if (opts.schools) schools = [...loadRegistry(opts.schools).values()];
+    if (opts.writeRegistry) {
+      const fleet = buildFleet(agents, schools, opts.seed).map((f) => registryCsvRow(f.school));
+      writeFileSync(opts.writeRegistry, `${REGISTRY_CSV_HEADER}\n${fleet.join('\n')}\n`);
+      out(
+        `${opts.writeRegistry}: ${agents} simulated schools (enroll them: vigie enroll --schools ${opts.writeRegistry} --out DIR)`,
+      );
+      return 0;
+    }
+    identity = identityOptions(opts, agents, schools.length);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RegistryError) {
       process.stderr.write(`vigie simulate: ${err.message}\n`);
@@ -83,6 +104,7 @@ export async function runSimulateCommand(
     brokerUrl: opts.broker,
     username: opts.username,
     password: opts.password,
+    ...identity,
     seed: opts.seed,
     intervalMs: Math.round(intervalS * 1000),
     outagesPerHour,
@@ -170,5 +192,58 @@ export async function runSimulateCommand(
   };
   out(formatSummary(summary));
   if (opts.summaryJson) writeFileSync(opts.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  if (peakConnected === 0) {
+    process.stderr.write(
+      `vigie simulate: no agent ever connected to ${opts.broker} (refused ${c.refused}, network errors ${c.networkErrors}, timeouts ${c.timeouts}): check the URL, --ca and the credentials\n`,
+    );
+    return 1;
+  }
   return 0;
+}
+
+/**
+ * Who each agent is on the broker. Refuses (UsageError): one --username for several agents (a broker
+ * that takes the username as client id, as the stack's does, would have them kick each other off);
+ * schools from --schools over mqtts:// without --impersonate-registry-schools (a production broker:
+ * each such agent would kick that real school's box off and record an outage for it).
+ */
+function identityOptions(
+  opts: SimulateCommandOptions,
+  agents: number,
+  fromRegistry: number,
+): Pick<SimulationOptions, 'credentials' | 'ca'> {
+  if (opts.username && !opts.credentials && agents > 1)
+    throw new UsageError(
+      `--username gives all ${agents} agents one account: a broker that takes the username as client id (the stack's) has them kick each other off. Give each its own with --credentials (enroll the simulated schools: --write-registry, then vigie enroll)`,
+    );
+  if (fromRegistry > 0 && /^(mqtts|tls|wss):/.test(opts.broker) && !opts.impersonateRegistrySchools)
+    throw new UsageError(
+      `${opts.broker} is a TLS broker, where real schools are enrolled: simulating the ${Math.min(agents, fromRegistry)} school(s) of ${opts.schools} there would kick their real boxes off and record outages for them. Simulate made-up schools (drop --schools; --write-registry to enroll them) or, if these schools are not live, add --impersonate-registry-schools`,
+    );
+  const read = (what: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`${what} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+  };
+  let credentials: SimulationOptions['credentials'];
+  if (opts.credentials) {
+    let state: { schools?: Record<string, { username: string; password: string }> };
+    try {
+      state = JSON.parse(read('--credentials', opts.credentials).toString('utf8'));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`--credentials ${opts.credentials}: not the JSON vigie enroll writes`);
+    }
+    if (!state.schools || typeof state.schools !== 'object')
+      throw new UsageError(
+        `--credentials ${opts.credentials}: no "schools" (expected vigie enroll's credentials.json)`,
+      );
+    credentials = new Map(Object.entries(state.schools));
+  }
+  return {
+    ...(credentials ? { credentials } : {}),
+    ...(opts.ca ? { ca: read('--ca', opts.ca) } : {}),
+  };
 }

@@ -43,6 +43,7 @@ class ChannelQueue {
       try {
         await this.channel.send(d);
         this.stats.sent++;
+        this.log.info({ channel: this.channel.name, alert: d.notification.alert.key }, 'alert sent');
       } catch (err) {
         this.stats.failed++;
         this.stats.lastError = (err as Error).message;

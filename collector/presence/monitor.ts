@@ -94,8 +94,16 @@ export class PresenceMonitor implements CollectorObserver {
   private apply(effects: PresenceEffect[]): void {
     const points = [];
     for (const e of effects) {
-      if (e.kind === 'transition')
+      if (e.kind === 'transition') {
         points.push(transitionPoint(e.transition, this.opts.school(e.transition.uai)));
+        // One line per school's presence change: what a technician looks for in the journal.
+        const t = e.transition;
+        if (t.scope === 'school')
+          this.opts.log.info(
+            { uai: t.uai, from: t.from, to: t.to, reason: t.reason },
+            `school ${t.uai} ${t.to}`,
+          );
+      }
       if (e.kind === 'outage_finished') {
         const schoolHoursS = this.opts.schoolHoursMs(e.uai, e.start, e.end) / 1000;
         points.push(outagePoint({ ...e, schoolHoursS }, this.opts.school(e.uai)));
