@@ -9,6 +9,7 @@ import { registerQuickstartCommands } from '../demo/cli.ts';
 import { registerDeployCommands } from '../deploy/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
 import { registerConfigCommands } from './config-check.ts';
+import { nodeRuntimeWarning, showsRuntimeWarning } from './node-support.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -33,6 +34,8 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[]): Promise<number> {
+  const eol = nodeRuntimeWarning(process.version, new Date());
+  if (eol && showsRuntimeWarning(argv, Boolean(process.stderr.isTTY))) process.stderr.write(eol);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
