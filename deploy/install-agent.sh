@@ -16,7 +16,7 @@
 # /bin/ping's own file capability is ignored under systemd's NoNewPrivileges.
 set -eu
 
-# Node.js lines: 24 is active LTS (recommended), 22 maintenance LTS until 2027-04-30 (github.com/nodejs/Release).
+# Node.js lines: 24 is LTS until 2028-04-30 (recommended), 22 until 2027-04-30 (github.com/nodejs/Release).
 MIN_NODE=22
 RECOMMENDED_NODE=24
 
