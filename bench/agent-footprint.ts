@@ -80,7 +80,7 @@ async function bundleAgent(dir: string, minify: boolean): Promise<string> {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
     logLevel: 'warning',
     legalComments: 'none',

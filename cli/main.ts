@@ -10,6 +10,7 @@ import { registerDeployCommands } from '../deploy/cli.ts';
 import { registerReportCommands } from '../report/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
 import { registerConfigCommands } from './config-cli.ts';
+import { nodeRuntimeWarning, showsRuntimeWarning } from './node-support.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -35,6 +36,8 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
+  const eol = nodeRuntimeWarning(process.version, new Date());
+  if (eol && showsRuntimeWarning(argv, Boolean(process.stderr.isTTY))) process.stderr.write(eol);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -99,7 +99,7 @@ export function collectorProcess(
   let wanted = 1;
   const daemon = new Daemon({
     name: 'collector',
-    binary: 'node',
+    binary: process.execPath, // the Node under test (scripts/test-node-lines), not the PATH's
     args: [...nodeArgs, join(ROOT, 'bin/vigie.js'), 'collector', '--config', configFile],
     dir,
     env: { VIGIE_LOG_LEVEL: 'info', ...env },

@@ -59,7 +59,7 @@ beforeAll(async () => {
       .replace(/^\$\{[A-Z_]+:\?.*\}$/, '');
   collector = new Daemon({
     name: 'collector',
-    binary: 'node',
+    binary: process.execPath,
     args: [join(REPO, 'bin/vigie.js'), 'collector', '--config', join(dir, 'collector.yaml')],
     dir: tempDir('deploy-stack-collector'),
     env: { VIGIE_LOG_LEVEL: 'info', ...composeEnv, ...envFile(join(dir, 'enroll/collector.env')) },
