@@ -23,6 +23,7 @@ import type { PointSink } from './point.ts';
 import type { PresenceConfig } from './presence/config.ts';
 import type { FleetRules } from './presence/fleet.ts';
 import { PresenceMonitor } from './presence/monitor.ts';
+import { PresenceStamps } from './presence/stamps.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
 
 export interface PresenceAndAlertsOptions {
@@ -38,6 +39,11 @@ export interface PresenceAndAlertsOptions {
   now?: () => number;
   /** Silences and maintenance windows kept outside the config (the HTTP API's). */
   muted?: PolicyContext['muted'];
+  /**
+   * One of several collectors in a group: presence times read from the messages (presence/stamps.ts),
+   * so every collector writes the same points and pages the same start times.
+   */
+  stampFromMessages?: boolean;
 }
 
 export interface PresenceAndAlerts {
@@ -77,6 +83,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
   );
   alerting.recordTo(opts.points);
   const p = opts.presence;
+  const stamps = opts.stampFromMessages ? new PresenceStamps(p.maxAgents) : undefined;
   const monitor = new PresenceMonitor(monitorConfig(p, thresholds), {
     points: opts.points,
     school: info,
@@ -84,11 +91,12 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
       openMsBetween(calendar, info(uai)?.hours ?? DEFAULT_HOURS_PROFILE, start, end),
     log,
     now,
+    ...(stamps ? { stamps } : {}),
     onEffect: (e) => {
       if (e.kind !== 'transition' || e.transition.scope !== 'school' || !alertable(e.transition.uai)) return;
       const t = e.transition;
       const school = monitor.fleet.schools.get(t.uai);
-      const since = t.to === 'offline' ? (school?.outageStart ?? t.at) : t.at;
+      const since = t.to === 'offline' ? (stamps?.outageStart(t.uai) ?? school?.outageStart ?? t.at) : t.at;
       alerting.handle(
         {
           kind: 'school',

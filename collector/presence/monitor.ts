@@ -6,6 +6,7 @@ import type { PointSink } from '../point.ts';
 import { isLiveBatch } from './agent.ts';
 import { type FleetRules, type PresenceEffect, PresenceFleet, type RebuiltAgent } from './fleet.ts';
 import { outagePoint, type SchoolTags, transitionPoint } from './points.ts';
+import type { PresenceStamps, StampCause } from './stamps.ts';
 import type { PresenceState } from './state.ts';
 
 export interface MonitorOptions {
@@ -21,6 +22,8 @@ export interface MonitorOptions {
   now: () => number;
   /** Observer calls held while the state is rebuilt after a restart; past it they are dropped and counted. */
   maxHeld?: number;
+  /** Several collectors: changes stamped from the messages' own times, alike in every collector (stamps.ts). */
+  stamps?: PresenceStamps;
 }
 
 export interface RebuiltState {
@@ -45,6 +48,10 @@ export class PresenceMonitor implements CollectorObserver {
     const now = this.opts.now();
     if (state) {
       this.fleet.rebuild(state.agents, state.schools, now);
+      this.opts.stamps?.rebuilt(
+        state.agents,
+        state.schools.filter((s) => s.state === 'offline'),
+      );
       for (const s of state.schools)
         this.opts.onEffect?.({
           kind: 'transition',
@@ -76,7 +83,11 @@ export class PresenceMonitor implements CollectorObserver {
     this.held.push(fn);
   }
 
-  private apply(effects: PresenceEffect[]): void {
+  private apply(raw: PresenceEffect[], cause: (uai: string, agent: string) => StampCause): void {
+    const stamps = this.opts.stamps;
+    const effects = stamps
+      ? stamps.stampEffects(raw, cause, (uai) => this.fleet.agentsOf(uai).map((a) => a.agent))
+      : raw;
     const points = [];
     for (const e of effects) {
       if (e.kind === 'transition')
@@ -100,20 +111,29 @@ export class PresenceMonitor implements CollectorObserver {
   }
 
   onStatus(msg: StatusMessage, info: { retained: boolean; receivedAt: number }): void {
-    this.run(() => this.apply(this.fleet.status(msg, info.retained, info.receivedAt)));
+    this.run(() => {
+      const byWill = msg.state === 'offline' && msg.reason !== 'graceful';
+      const cause: StampCause = byWill ? { kind: 'lost', t: msg.t } : { kind: 'message', t: msg.t };
+      this.apply(this.fleet.status(msg, info.retained, info.receivedAt), () => cause);
+      if (msg.state === 'online') this.opts.stamps?.signOfLife(msg.uai, msg.agent, msg.t);
+    });
   }
 
   onMetrics(batch: MetricsBatch, info: { receivedAt: number }): void {
     this.run(() => {
       const agent = this.fleet.agents.get(`${batch.uai}/${batch.agent}`);
       const live = !agent || isLiveBatch(agent, batch.t, info.receivedAt, this.rules);
-      this.apply(this.fleet.metrics(batch, info.receivedAt));
+      this.apply(this.fleet.metrics(batch, info.receivedAt), () => ({ kind: 'message', t: batch.t }));
+      this.opts.stamps?.signOfLife(batch.uai, batch.agent, batch.t);
       if (live) this.opts.onLiveBatch?.(batch, info.receivedAt);
     });
   }
 
   onEvent(msg: EventMessage, info: { receivedAt: number }): void {
-    this.run(() => this.apply(this.fleet.seen(msg.uai, msg.agent, info.receivedAt)));
+    this.run(() => {
+      this.apply(this.fleet.seen(msg.uai, msg.agent, info.receivedAt), () => ({ kind: 'message', t: msg.t }));
+      this.opts.stamps?.signOfLife(msg.uai, msg.agent, msg.t);
+    });
   }
 
   onBrokerConnection(up: boolean, at: number): void {
@@ -124,6 +144,6 @@ export class PresenceMonitor implements CollectorObserver {
 
   tick(): void {
     if (this.held !== null) return;
-    this.apply(this.fleet.tick(this.opts.now()));
+    this.apply(this.fleet.tick(this.opts.now()), () => ({ kind: 'lost' }));
   }
 }
