@@ -56,6 +56,10 @@ export function stepAgent(a: AgentPresence, ev: AgentEvent, now: number, rules: 
   switch (ev.kind) {
     case 'status': {
       if (ev.state === 'online') {
+        // A retained birth (replayed by the broker at subscribe, after a restart) says the agent connected
+        // some time ago: it confirms an online or degraded agent, it must not end a degradation.
+        if (ev.retained && (a.state === 'online' || a.state === 'degraded'))
+          return { agent: a, transitions: [] };
         const fresh = { ...a, lastSeenAt: now, lagMs: now - ev.agentT, badRounds: 0, goodRounds: 0 };
         return moveTo(fresh, 'online', ev.retained ? 'retained_online' : 'birth', now);
       }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { roleOf } from '../../collector/ingest/copies.ts';
 import type { Point } from '../../collector/point.ts';
-import type { FleetRules } from '../../collector/presence/fleet.ts';
+import { type FleetRules, PresenceFleet } from '../../collector/presence/fleet.ts';
 import { PresenceMonitor } from '../../collector/presence/monitor.ts';
 import { PresenceStamps } from '../../collector/presence/stamps.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -141,5 +141,26 @@ describe('copies of the metrics stream', () => {
     expect(roleOf({ properties: { subscriptionIdentifier: 2 } })).toBe('observe');
     expect(roleOf({ properties: { subscriptionIdentifier: [1, 2] } })).toBe('both');
     expect(roleOf({})).toBe('both');
+  });
+});
+
+describe('a collector back after a restart', () => {
+  it('a retained birth confirms a degraded agent rebuilt from InfluxDB, it does not end its degradation', () => {
+    const fleet = new PresenceFleet(RULES);
+    fleet.rebuild(
+      [{ uai: UAI, agent: 'box', state: 'degraded', since: T0, lastSeenAt: T0, lastSeq: 7 }],
+      [{ uai: UAI, state: 'degraded', since: T0 }],
+      T0 + 5 * S,
+    );
+    const birth = {
+      v: 1 as const,
+      uai: UAI,
+      agent: 'box',
+      state: 'online' as const,
+      t: T0 - 60 * S,
+      reason: 'birth' as const,
+    };
+    expect(fleet.status(birth, true, T0 + 5 * S)).toEqual([]);
+    expect(fleet.schools.get(UAI)?.state).toBe('degraded');
   });
 });
