@@ -24,7 +24,7 @@ import type { PresenceConfig } from './presence/config.ts';
 import type { FleetRules } from './presence/fleet.ts';
 import { PresenceMonitor } from './presence/monitor.ts';
 import { PresenceStamps } from './presence/stamps.ts';
-import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
+import { DEFAULT_THRESHOLDS, mergeThresholdLevels, type Thresholds } from './thresholds.ts';
 
 export interface PresenceAndAlertsOptions {
   presence: PresenceConfig;
@@ -55,10 +55,7 @@ export interface PresenceAndAlerts {
   stop(): Promise<void>;
 }
 
-export function mergeThresholds(over: AlertsConfig['thresholds']): Thresholds {
-  return { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v)) };
-}
-
+// Long: the runtime wiring of presence, outages and alerts in start order; each step is a few lines.
 export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): PresenceAndAlerts {
   const log = opts.log ?? createLogger('presence');
   const now = opts.now ?? Date.now;
@@ -73,7 +70,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
   warnUnknownHours(registry, calendar, log);
   // With a registry, a box under an unlisted UAI is a setup mistake (ingest counts it): recorded, not paged.
   const alertable = (uai: string) => registry.size === 0 || registry.has(uai);
-  const thresholds = mergeThresholds(opts.alerts.thresholds);
+  const thresholds = mergeThresholdLevels(DEFAULT_THRESHOLDS, opts.alerts.thresholds);
   const alerting = new Alerting(
     opts.alerts,
     info,

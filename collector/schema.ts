@@ -175,3 +175,5 @@ export const COLLECTOR_MEASUREMENTS = {
 } as const;
 
 export const PRESENCE_STATE_CODES = { online: 2, degraded: 1, offline: 0, unknown: -1 } as const;
+/** The presence states, best first: the one list every other module derives from. */
+export const PRESENCE_STATES = Object.keys(PRESENCE_STATE_CODES) as (keyof typeof PRESENCE_STATE_CODES)[];

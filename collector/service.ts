@@ -8,10 +8,10 @@ import { CardinalityGuard, type CardinalityStats } from './cardinality-guard.ts'
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { type DeadLetter, DeadLetters } from './dead-letters.ts';
 import type { EmbeddedBrokerStats } from './embedded-broker.ts';
-import { DurableSink } from './ingest/durable-sink.ts';
+import { DurableSink, type DurableSinkStats } from './ingest/durable-sink.ts';
 import { MqttSource } from './ingest/mqtt-source.ts';
 import { ObserverFanOut } from './ingest/observers.ts';
-import { MessageRouter } from './ingest/router.ts';
+import { MessageRouter, type RouterCounts } from './ingest/router.ts';
 import type { CollectorObserver } from './observer.ts';
 import type { PointSink } from './point.ts';
 import { writeSchoolPointsDaily } from './school-points.ts';
@@ -23,32 +23,16 @@ export interface IngestParts {
   now: () => number;
 }
 
-export interface CollectorCounters {
-  received: { metrics: number; status: number; events: number };
-  acceptedBatches: number;
-  acceptedPoints: number;
+/** Everything the collector counts: the router's and the durable sink's figures, plus what only the whole knows. */
+export interface CollectorCounters extends RouterCounts, DurableSinkStats {
   /** Refused messages (and points InfluxDB refused), by reason. */
   rejected: Record<string, number>;
-  /** Messages from schools missing from the registry (accepted or not, per config). */
-  unknownSchools: number;
-  walBytes: number;
-  walSegments: number;
-  /** Times the log reached its bound and acks were held; `backpressure` says whether it is now. */
-  backpressureEvents: number;
-  backpressure: boolean;
-  influxUp: boolean;
-  influxWrites: number;
-  pointsWritten: number;
-  writeRetries: number;
-  lastWriteError: string | null;
   brokerConnected: boolean;
   observerErrors: number;
   /** Series bounds: what the tracker holds, samples dropped, schools forgotten at its own bound. */
   cardinality: CardinalityStats;
   /** The embedded broker's refusals and password file, when it runs. */
   embeddedBroker?: EmbeddedBrokerStats;
-  /** Appends that failed with a local I/O error (disk full...): the message was left unacked for redelivery. */
-  localFaults: number;
 }
 
 export interface CollectorHandle {

@@ -27,3 +27,18 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   certDaysLeft: { warn: 21, crit: 7 },
   clockDriftMs: { warn: 2000, crit: 30000 },
 };
+
+/**
+ * Config overrides over the defaults, level by level (an override may set only `warn`): the one merge that
+ * alerts (collector config) and dashboards (their thresholds) both use.
+ */
+export function mergeThresholdLevels(
+  base: Thresholds,
+  over: Partial<Record<keyof Thresholds, Partial<{ warn: number; crit: number }>>> | undefined,
+): Thresholds {
+  const merged = { ...base };
+  for (const key of Object.keys(base) as (keyof Thresholds)[]) {
+    merged[key] = { ...base[key], ...(over?.[key] ?? {}) };
+  }
+  return merged;
+}

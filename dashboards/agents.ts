@@ -3,7 +3,6 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import {
   type Dashboard,
-  DashboardBuilder,
   type Threshold,
   ThresholdsConfigBuilder,
   ThresholdsMode,
@@ -12,6 +11,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import { influxql } from './influxql.ts';
 import {
   type BuildContext,
+  dashboardHeader,
   f,
   finish,
   fleetFilter,
@@ -20,7 +20,6 @@ import {
   ROW_UAI,
   schoolLink,
   tr,
-  vigieLinks,
 } from './kit.ts';
 import { renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 
@@ -41,21 +40,18 @@ function driftThresholds(levels: { warn: number; crit: number }) {
 export function agentsDashboard(ctx: BuildContext): Dashboard {
   const self = (extra = '') => `${m('agent')} WHERE ${fleetFilter('agent')}${extra}`;
   const perAgent = 'GROUP BY time($__interval), "uai", "agent" fill(null)';
-  const builder = new DashboardBuilder(tr(ctx, { fr: 'Vigie — Agents', en: 'Vigie — Agents' }))
-    .uid(AGENTS_UID)
-    .description(
-      tr(ctx, {
-        fr: 'Les boîtiers de mesure : versions, file d’attente disque, horloge, dernier contact.',
-        en: 'The measuring boxes: versions, disk spool, clock, last contact.',
-      }),
-    )
-    .tags(['vigie', 'agents'])
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .readonly()
-    .variables(fleetVariables(ctx))
-    .link(vigieLinks(ctx))
+  const builder = dashboardHeader(ctx, {
+    title: { fr: 'Vigie — Agents', en: 'Vigie — Agents' },
+    uid: AGENTS_UID,
+    description: {
+      fr: 'Les boîtiers de mesure : versions, file d’attente disque, horloge, dernier contact.',
+      en: 'The measuring boxes: versions, disk spool, clock, last contact.',
+    },
+    tag: 'agents',
+    from: 'now-24h',
+    refresh: '1m',
+    variables: fleetVariables(ctx),
+  })
     .withPanel(
       statPanel(ctx, {
         title: { fr: 'Versions en service', en: 'Versions running' },

@@ -59,15 +59,3 @@ export function writeFiles(out: string, files: Map<string, string>): void {
     writeFileSync(file, content);
   }
 }
-
-/** Config overrides over the defaults, level by level (an override may set only `warn`). */
-export function mergeThresholdLevels(
-  base: Thresholds,
-  over: Partial<Record<keyof Thresholds, Partial<{ warn: number; crit: number }>>> | undefined,
-): Thresholds {
-  const merged = { ...base };
-  for (const key of Object.keys(base) as (keyof Thresholds)[]) {
-    merged[key] = { ...base[key], ...(over?.[key] ?? {}) };
-  }
-  return merged;
-}

@@ -2,11 +2,12 @@
 // and length of outages, how much of it fell in school hours, and the trend month by month.
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import { type Dashboard, DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { influxql } from './influxql.ts';
 import {
   type BuildContext,
+  dashboardHeader,
   f,
   finish,
   fleetFilter,
@@ -16,7 +17,6 @@ import {
   schoolLink,
   type Text,
   tr,
-  vigieLinks,
 } from './kit.ts';
 import { joinBy, renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
 import {
@@ -55,22 +55,17 @@ function figure(ctx: BuildContext, title: Text, description: Text, query: string
 }
 
 export function continuityDashboard(ctx: BuildContext): Dashboard {
-  const builder = new DashboardBuilder(
-    tr(ctx, { fr: 'Vigie — Continuité de service', en: 'Vigie — Service continuity (SLA)' }),
-  )
-    .uid(CONTINUITY_UID)
-    .description(
-      tr(ctx, {
-        fr: "Disponibilité de l'accès internet des écoles sur la période : pour le bilan annuel du plan numérique.",
-        en: 'Availability of the schools’ internet access over the period: for the yearly review of the digital plan.',
-      }),
-    )
-    .tags(['vigie', 'sla'])
-    .time({ from: 'now-1y', to: 'now' })
-    .timezone('browser')
-    .readonly()
-    .variables(fleetVariables(ctx))
-    .link(vigieLinks(ctx))
+  const builder = dashboardHeader(ctx, {
+    title: { fr: 'Vigie — Continuité de service', en: 'Vigie — Service continuity (SLA)' },
+    uid: CONTINUITY_UID,
+    description: {
+      fr: "Disponibilité de l'accès internet des écoles sur la période : pour le bilan annuel du plan numérique.",
+      en: 'Availability of the schools’ internet access over the period: for the yearly review of the digital plan.',
+    },
+    tag: 'sla',
+    from: 'now-1y',
+    variables: fleetVariables(ctx),
+  })
     .annotation(outageAnnotations(ctx, fleetFilter('outage'), presence(), mLong('outage')))
     .withPanel(
       figure(

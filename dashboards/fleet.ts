@@ -3,7 +3,6 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import {
   type Dashboard,
-  DashboardBuilder,
   FieldColorBuilder,
   FieldColorModeId,
   RowBuilder,
@@ -14,6 +13,7 @@ import { PRESENCE_STATE_CODES } from '../collector/schema.ts';
 import { influxql } from './influxql.ts';
 import {
   type BuildContext,
+  dashboardHeader,
   f,
   finish,
   fleetFilter,
@@ -25,7 +25,6 @@ import {
   t,
   thresholdSteps,
   tr,
-  vigieLinks,
 } from './kit.ts';
 import {
   joinBy,
@@ -77,21 +76,18 @@ function stateCount(
 export function fleetDashboard(ctx: BuildContext): Dashboard {
   const th = ctx.thresholds;
   const internet = `${t('ping', 'role')} != 'gateway'`;
-  const builder = new DashboardBuilder(tr(ctx, { fr: 'Vigie — Parc des écoles', en: 'Vigie — School fleet' }))
-    .uid(FLEET_UID)
-    .description(
-      tr(ctx, {
-        fr: "État de l'accès internet de toutes les écoles : en ligne maintenant, où, qui souffre, quelles coupures.",
-        en: 'Internet access of every school: online now, where, which suffer, which outages.',
-      }),
-    )
-    .tags(['vigie', 'fleet'])
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .readonly()
-    .variables(fleetVariables(ctx))
-    .link(vigieLinks(ctx))
+  const builder = dashboardHeader(ctx, {
+    title: { fr: 'Vigie — Parc des écoles', en: 'Vigie — School fleet' },
+    uid: FLEET_UID,
+    description: {
+      fr: "État de l'accès internet de toutes les écoles : en ligne maintenant, où, qui souffre, quelles coupures.",
+      en: 'Internet access of every school: online now, where, which suffer, which outages.',
+    },
+    tag: 'fleet',
+    from: 'now-24h',
+    refresh: '1m',
+    variables: fleetVariables(ctx),
+  })
     .annotation(outageAnnotations(ctx, fleetFilter('outage'), fleetFilter('presence')))
     .withRow(new RowBuilder(tr(ctx, { fr: 'Maintenant', en: 'Now' })))
     .withPanel(stateCount(ctx, 'online', { fr: 'En ligne', en: 'Online' }))

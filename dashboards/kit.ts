@@ -2,7 +2,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
   type Dashboard,
-  type DashboardBuilder,
+  DashboardBuilder,
   DashboardLinkBuilder,
   DashboardLinkType,
   type Panel,
@@ -132,6 +132,31 @@ export function fleetVariables(ctx: BuildContext): QueryVariableBuilder[] {
     .includeAll(true)
     .allValue('.*');
   return [commune, isp];
+}
+
+/** What sets one Vigie dashboard apart in its header; the rest is the same for all of them. */
+export interface DashboardHeader {
+  title: Text;
+  uid: string;
+  description: Text;
+  /** The second tag, after `vigie` (which the dashboards menu lists). */
+  tag: string;
+  /** Grafana relative time, e.g. `now-24h`. */
+  from: string;
+  /** Auto-refresh interval, e.g. `1m`; none for dashboards of long periods. */
+  refresh?: string;
+  variables: QueryVariableBuilder[];
+}
+
+/** A read-only dashboard with its title, description, tags, default range, variables and the Vigie menu. */
+export function dashboardHeader(ctx: BuildContext, h: DashboardHeader): DashboardBuilder {
+  const builder = new DashboardBuilder(tr(ctx, h.title))
+    .uid(h.uid)
+    .description(tr(ctx, h.description))
+    .tags(['vigie', h.tag])
+    .time({ from: h.from, to: 'now' });
+  if (h.refresh) builder.refresh(h.refresh);
+  return builder.timezone('browser').readonly().variables(h.variables).link(vigieLinks(ctx));
 }
 
 /** A menu of the other Vigie dashboards, keeping the time range. */

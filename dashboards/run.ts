@@ -1,8 +1,8 @@
 // The build command's body: check options, read thresholds from the config if given, write files.
 import { resolve } from 'node:path';
 import { outDirProblem } from '../cli/out-dir.ts';
-import { DEFAULT_THRESHOLDS } from '../collector/thresholds.ts';
-import { buildFiles, DEFAULT_BUILD, mergeThresholdLevels, writeFiles } from './build.ts';
+import { DEFAULT_THRESHOLDS, mergeThresholdLevels } from '../collector/thresholds.ts';
+import { buildFiles, DEFAULT_BUILD, writeFiles } from './build.ts';
 import { LANGS, type Lang } from './kit.ts';
 import { parseInterval } from './provisioning.ts';
 

@@ -3,7 +3,6 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import {
   type Dashboard,
-  DashboardBuilder,
   FieldColorBuilder,
   FieldColorModeId,
   QueryVariableBuilder,
@@ -16,7 +15,17 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { INFLUX_DATASOURCE, influxql } from './influxql.ts';
-import { type BuildContext, f, finish, m, schoolFilter, t, thresholdSteps, tr, vigieLinks } from './kit.ts';
+import {
+  type BuildContext,
+  dashboardHeader,
+  f,
+  finish,
+  m,
+  schoolFilter,
+  t,
+  thresholdSteps,
+  tr,
+} from './kit.ts';
 import {
   booleanMappings,
   ongoingEnd,
@@ -67,21 +76,18 @@ function schoolVariables(ctx: BuildContext) {
 export function schoolDashboard(ctx: BuildContext): Dashboard {
   const th = ctx.thresholds;
   const ping = `${m('ping')} WHERE ${schoolFilter('ping')}`;
-  const builder = new DashboardBuilder(tr(ctx, { fr: 'Vigie — École', en: 'Vigie — School' }))
-    .uid(SCHOOL_UID)
-    .description(
-      tr(ctx, {
-        fr: "Qualité de l'accès internet d'une école : latence, perte, DNS, web, débit, Wi-Fi, coupures.",
-        en: "One school's internet access: latency, loss, DNS, web, throughput, Wi-Fi, outages.",
-      }),
-    )
-    .tags(['vigie', 'school'])
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m')
-    .timezone('browser')
-    .readonly()
-    .variables(schoolVariables(ctx))
-    .link(vigieLinks(ctx))
+  const builder = dashboardHeader(ctx, {
+    title: { fr: 'Vigie — École', en: 'Vigie — School' },
+    uid: SCHOOL_UID,
+    description: {
+      fr: "Qualité de l'accès internet d'une école : latence, perte, DNS, web, débit, Wi-Fi, coupures.",
+      en: "One school's internet access: latency, loss, DNS, web, throughput, Wi-Fi, outages.",
+    },
+    tag: 'school',
+    from: 'now-24h',
+    refresh: '1m',
+    variables: schoolVariables(ctx),
+  })
     .annotation(outageAnnotations(ctx, schoolFilter('outage'), schoolFilter('presence')))
     .withPanel(
       statPanel(ctx, {

@@ -49,6 +49,8 @@ export interface Hold {
   stop(): void;
 }
 
+// Long: one read-retry-hold loop whose attempt count, held alerts and bound timer are shared state;
+// split, each part would take all of them.
 /** The read-retry-hold loop, without the wiring (unit-tested with a scripted read). */
 export function holdUntilRebuilt(o: HoldOptions): Hold {
   const holdS = o.holdMs / 1000;

@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { UaiSchema } from '../../shared/schemas.ts';
 import { MAX_INSTANT_MS, MAX_YEAR, MIN_INSTANT_MS, MIN_YEAR } from '../../shared/time.ts';
+import { PRESENCE_STATES } from '../schema.ts';
 
 /** `type: [T, "null"]` rather than anyOf: the serializer writes it without trying each branch. */
 const Nullable = <T extends Type.TString | Type.TNumber | Type.TInteger>(t: T) =>
@@ -21,10 +22,9 @@ const Instant = (description: string) =>
     description: `${description}; RFC 3339 with Z or an offset, e.g. 2026-02-10T20:00:00+01:00, years ${MIN_YEAR}–${MAX_YEAR}`,
   });
 
-export const State = Type.Union(
-  [Type.Literal('online'), Type.Literal('degraded'), Type.Literal('offline'), Type.Literal('unknown')],
-  { description: 'online; degraded: internet anchors unreachable, or loss/latency past a threshold' },
-);
+export const State = Type.Enum(PRESENCE_STATES, {
+  description: 'online; degraded: internet anchors unreachable, or loss/latency past a threshold',
+});
 
 export const ErrorBody = Type.Object(
   {

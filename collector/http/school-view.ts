@@ -1,4 +1,6 @@
 // One school as the API and the board show it: the registry's facts, presence, latest readings.
+
+import { PRESENCE_STATES } from '../schema.ts';
 import type {
   PresenceSource,
   ReadingsSource,
@@ -108,7 +110,7 @@ export function allViews(src: ViewSources): SchoolView[] {
 }
 
 export function countByState(views: readonly SchoolView[]): Record<string, number> {
-  const counts: Record<string, number> = { online: 0, degraded: 0, offline: 0, unknown: 0 };
+  const counts: Record<string, number> = Object.fromEntries(PRESENCE_STATES.map((s) => [s, 0]));
   for (const v of views) counts[v.state] = (counts[v.state] ?? 0) + 1;
   return counts;
 }

@@ -22,6 +22,7 @@ export interface DurableSinkParts {
 export interface DurableSinkStats {
   walBytes: number;
   walSegments: number;
+  /** Times the log reached its bound and acks were held; `backpressure` says whether it is now. */
   backpressureEvents: number;
   backpressure: boolean;
   influxUp: boolean;

@@ -27,7 +27,9 @@ export interface RouterCounts {
   received: { metrics: number; status: number; events: number };
   acceptedBatches: number;
   acceptedPoints: number;
+  /** Messages from schools missing from the registry (accepted or not, per config). */
   unknownSchools: number;
+  /** Appends that failed with a local I/O error (disk full...): the message was left unacked for redelivery. */
   localFaults: number;
   /** A grouped collector's whole-stream copies of metrics (ingest/copies.ts): judged, not stored. */
   observed: number;

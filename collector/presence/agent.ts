@@ -1,4 +1,5 @@
 // The presence of one agent: (state, event, now) → (new state, transitions). No timers, no I/O.
+import type { StatusMessage } from '../../shared/schemas.ts';
 import type { RoundHealth } from './health.ts';
 import type { AgentPresence, PresenceState, Transition } from './state.ts';
 
@@ -15,7 +16,7 @@ export interface PresenceRules {
 
 export type AgentEvent =
   /** agentT: the message's own time (agent clock); retained: replayed by the broker at subscribe. */
-  | { kind: 'status'; state: 'online' | 'offline'; reason?: string; agentT: number; retained: boolean }
+  | { kind: 'status'; state: StatusMessage['state']; reason?: string; agentT: number; retained: boolean }
   | { kind: 'metrics'; seq: number; batchT: number; health: RoundHealth }
   /** Any other message (an event) proves the agent is connected. */
   | { kind: 'seen' }

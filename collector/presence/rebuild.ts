@@ -1,10 +1,11 @@
 // After a collector restart: the last presence state of every agent and school, and each agent's last
 // batch, read back from InfluxDB (the retained status topics then confirm or correct them).
 import type { QueryResult } from '../influx-http.ts';
+import { PRESENCE_STATES } from '../schema.ts';
 import type { RebuiltState } from './monitor.ts';
 import type { PresenceState } from './state.ts';
 
-const STATES = new Set(['online', 'degraded', 'offline', 'unknown']);
+const STATES = new Set<string>(PRESENCE_STATES);
 
 function series(r: QueryResult, i: number) {
   return (r.results[i]?.series ?? []).map((s) => {

@@ -7,14 +7,8 @@ import type { Dashboard, Panel, RowPanel } from '@grafana/grafana-foundation-sdk
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '../../cli/main.ts';
-import { DEFAULT_THRESHOLDS } from '../../collector/thresholds.ts';
-import {
-  buildDashboards,
-  buildFiles,
-  DEFAULT_BUILD,
-  mergeThresholdLevels,
-  writeFiles,
-} from '../../dashboards/build.ts';
+import { DEFAULT_THRESHOLDS, mergeThresholdLevels } from '../../collector/thresholds.ts';
+import { buildDashboards, buildFiles, DEFAULT_BUILD, writeFiles } from '../../dashboards/build.ts';
 import { f, m } from '../../dashboards/kit.ts';
 import {
   DASHBOARDS_DIR,
