@@ -3,7 +3,7 @@
 import { MAX_PAYLOAD_BYTES, type Sample } from '../shared/schemas.ts';
 
 export const MAX_SAMPLES_PER_BATCH = 2000;
-/** Room left for the envelope: v, uai, agent, seq and t at their longest. */
+/** Room left for the envelope: v, uai, agent, seq, t, sentAt and lts at their longest (about 200 bytes). */
 const ENVELOPE_BYTES = 256;
 
 /**
@@ -35,4 +35,16 @@ export function splitSamples(
   }
   if (group.length > 0) groups.push(group);
   return { groups, oversize };
+}
+
+/**
+ * The spooled batch as it goes out now: `sentAt` (agent clock, ms) and, when known, `lts` (seconds since
+ * the clock was last synchronised) added to its envelope. The collector measures the agent's clock
+ * offset from the send time (collector/clock-offset.ts); the spool keeps the batch as built. A payload
+ * that is not a JSON object goes out unchanged.
+ */
+export function stampSend(payload: Buffer, sentAt: number, lts?: number): Buffer {
+  if (payload.length < 2 || payload[payload.length - 1] !== 0x7d) return payload;
+  const extra = `,"sentAt":${Math.round(sentAt)}${lts === undefined ? '' : `,"lts":${Math.max(0, Math.round(lts))}`}}`;
+  return Buffer.concat([payload.subarray(0, payload.length - 1), Buffer.from(extra)]);
 }

@@ -9,6 +9,8 @@ import { type Logger, redactUrl } from '../shared/log.ts';
 import { eventMessage, statusMessage } from '../shared/messages.ts';
 import type { EventMessage, StatusMessage } from '../shared/schemas.ts';
 import { eventsTopic, metricsTopic, statusTopic } from '../shared/topics.ts';
+import { stampSend } from './batch.ts';
+import { secondsSinceClockSync } from './clock-sync.ts';
 import type { MqttClientConfig } from './config.ts';
 import type { Spool } from './spool.ts';
 
@@ -308,7 +310,10 @@ export class Publisher {
       if (!payload) continue; // dropped by the size bound meanwhile
       this.inflight.add(seq);
       this.stats.published++;
-      client.publish(this.topics.metrics, payload, { qos: 1 }, (err) => {
+      // Stamped per send, not per build: the collector reads the agent's clock offset from it.
+      const sentAt = this.now();
+      const stamped = stampSend(payload, sentAt, secondsSinceClockSync(sentAt));
+      client.publish(this.topics.metrics, stamped, { qos: 1 }, (err) => {
         if (gen !== this.generation) return;
         this.inflight.delete(seq);
         if (err) {

@@ -7,6 +7,7 @@ import type { EventMessage, MetricsBatch, StatusMessage } from '../shared/schema
 import { parseTopic } from '../shared/topics.ts';
 import type { Uai } from '../shared/uai.ts';
 import { decodeEvent, decodeMetrics, decodeStatus, type RejectReason } from '../shared/validate.ts';
+import { type AgentClock, type ClockBook, observeClock } from './clock-offset.ts';
 import type { IngestConfig } from './config.ts';
 import { LineProtocolError } from './line-protocol.ts';
 import { batchToLines } from './mapping.ts';
@@ -18,7 +19,16 @@ import { batchToLines } from './mapping.ts';
 export type IntakeRejectReason = RejectReason | 'bad_topic' | 'unwritable' | 'internal_error';
 
 export type IntakeResult =
-  | { kind: 'metrics'; batch: MetricsBatch; lines: string; points: number; knownSchool: boolean }
+  | {
+      kind: 'metrics';
+      /** Times corrected (every t minus clock.correctMs): what presence and alerts read. */
+      batch: MetricsBatch;
+      lines: string;
+      points: number;
+      knownSchool: boolean;
+      /** The agent's clock as measured with this batch (collector/clock-offset.ts). */
+      clock: AgentClock;
+    }
   | { kind: 'status'; msg: StatusMessage; knownSchool: boolean }
   | { kind: 'event'; msg: EventMessage; knownSchool: boolean }
   | { kind: 'rejected'; reason: IntakeRejectReason; error: string; uai?: Uai };
@@ -27,7 +37,12 @@ export interface IntakeContext {
   schools: ReadonlyMap<string, School> | null;
   config: Pick<IngestConfig, 'maxPayloadBytes' | 'maxFutureMs' | 'maxPastMs' | 'rejectUnknownSchools'>;
   now: number;
+  /** Per-agent clock offsets, fed by every batch; without it each batch is measured on its own. */
+  clocks?: ClockBook;
 }
+
+/** Times before this (ms, 2020-01-01T00:00:00Z) are absurd even after correction: no Vigie box measured then. */
+export const EARLIEST_SAMPLE_MS = Date.UTC(2020, 0, 1);
 
 const reject = (reason: IntakeRejectReason, error: string, uai?: Uai): IntakeResult => ({
   kind: 'rejected',
@@ -36,20 +51,31 @@ const reject = (reason: IntakeRejectReason, error: string, uai?: Uai): IntakeRes
   ...(uai ? { uai } : {}),
 });
 
-function clockProblem(t: number, where: string, ctx: IntakeContext, uai: Uai): IntakeResult | null {
+/** t: already corrected by `shift` (ms the agent's clock runs ahead, corrected), said in the error. */
+function clockProblem(
+  t: number,
+  where: string,
+  ctx: IntakeContext,
+  uai: Uai,
+  shift = 0,
+): IntakeResult | null {
+  const corrected = shift === 0 ? '' : ` after correcting the agent's clock by ${Math.round(shift / 1000)} s`;
   if (t > ctx.now + ctx.config.maxFutureMs) {
     return reject(
       'clock_future',
-      `${where} is ${Math.round((t - ctx.now) / 1000)} s ahead of the collector's clock (limit ${ctx.config.maxFutureMs / 1000} s)`,
+      `${where} is ${Math.round((t - ctx.now) / 1000)} s ahead of the collector's clock${corrected} (limit ${ctx.config.maxFutureMs / 1000} s)`,
       uai,
     );
   }
   if (t < ctx.now - ctx.config.maxPastMs) {
     return reject(
       'clock_past',
-      `${where} is ${Math.round((ctx.now - t) / 1000)} s old (limit ${ctx.config.maxPastMs / 1000} s)`,
+      `${where} is ${Math.round((ctx.now - t) / 1000)} s old${corrected} (limit ${ctx.config.maxPastMs / 1000} s, the raw retention)`,
       uai,
     );
+  }
+  if (t < EARLIEST_SAMPLE_MS) {
+    return reject('clock_past', `${where} is before 2020${corrected}: the agent's clock is unusable`, uai);
   }
   return null;
 }
@@ -78,8 +104,10 @@ export function intake(topic: string, payload: Buffer, ctx: IntakeContext): Inta
  * dated years ahead made a reporting school show offline (presence's lag) and froze its agent version.
  */
 function statusClock(msg: StatusMessage, ctx: IntakeContext, uai: Uai): IntakeResult | null {
+  // The agent's clock as its batches measured it: a box known to run ahead is not refused for it.
+  const shift = ctx.clocks?.get(uai, msg.agent).correctMs ?? 0;
   const future = (t: number, where: string) =>
-    t > ctx.now + ctx.config.maxFutureMs ? clockProblem(t, where, ctx, uai) : null;
+    t - shift > ctx.now + ctx.config.maxFutureMs ? clockProblem(t - shift, where, ctx, uai, shift) : null;
   return future(msg.t, '/t') ?? (msg.startedAt === undefined ? null : future(msg.startedAt, '/startedAt'));
 }
 
@@ -111,23 +139,73 @@ function decide(topic: string, payload: Buffer, ctx: IntakeContext, seen: { uai?
     return { kind: 'status', msg: status, knownSchool };
   }
   if (kind === 'events') {
-    const clock = clockProblem(msg.t, '/t', ctx, uai);
+    const shift = ctx.clocks?.get(uai, agent).correctMs ?? 0;
+    const clock = clockProblem(msg.t - shift, '/t', ctx, uai, shift);
     if (clock) return clock;
-    return { kind: 'event', msg: msg as EventMessage, knownSchool };
+    const event = msg as EventMessage;
+    return { kind: 'event', msg: shift ? { ...event, t: event.t - shift } : event, knownSchool };
   }
 
-  const batch = msg as MetricsBatch;
-  const batchClock = clockProblem(batch.t, '/t', ctx, uai);
+  return decideMetrics(msg as MetricsBatch, school, knownSchool, ctx, uai);
+}
+
+/** A metrics batch past the shared checks: its agent's clock measured, its times corrected, as lines. */
+function decideMetrics(
+  batch: MetricsBatch,
+  school: School | undefined,
+  knownSchool: boolean,
+  ctx: IntakeContext,
+  uai: Uai,
+): IntakeResult {
+  const agent = batch.agent;
+  // A wrong clock is measured and corrected, never a reason to refuse (collector/clock-offset.ts).
+  const observation = {
+    receivedAt: ctx.now,
+    sentAt: batch.sentAt ?? batch.t,
+    sendTime: batch.sentAt !== undefined,
+    ...(batch.lts !== undefined ? { lts: batch.lts } : {}),
+  };
+  const clock = ctx.clocks
+    ? ctx.clocks.observe(uai, agent, observation)
+    : observeClock(undefined, observation);
+  const shift = clock.correctMs;
+  const batchClock = clockProblem(batch.t - shift, '/t', ctx, uai, shift);
   if (batchClock) return batchClock;
   for (let i = 0; i < batch.samples.length; i++) {
-    const sampleClock = clockProblem(batch.samples[i]!.t, `/samples/${i}/t`, ctx, uai);
+    const t = batch.samples[i]!.t;
+    const sampleClock = clockProblem(t - shift, `/samples/${i}/t`, ctx, uai, shift);
     if (sampleClock) return sampleClock;
+    // Whatever the offset, a sample is measured before its batch is built: later means the agent's
+    // own clock contradicts itself, and no offset can place it.
+    if (t > batch.t + ctx.config.maxFutureMs)
+      return reject(
+        'clock_future',
+        `/samples/${i}/t is ${Math.round((t - batch.t) / 1000)} s after its own batch was built (/t): the agent's clock contradicts itself`,
+        uai,
+      );
   }
   try {
-    const lines = batchToLines(batch, school, ctx.now);
-    return { kind: 'metrics', batch, lines, points: batch.samples.length + 1, knownSchool };
+    const lines = batchToLines(batch, school, ctx.now, shift);
+    return {
+      kind: 'metrics',
+      batch: shift ? shiftBatch(batch, shift) : batch,
+      lines,
+      points: batch.samples.length + 1,
+      knownSchool,
+      clock,
+    };
   } catch (err) {
     if (err instanceof LineProtocolError) return reject('unwritable', err.message, uai);
     throw err;
   }
+}
+
+/** The batch with every agent time moved back by `shift` ms (the agent's clock runs that far ahead). */
+function shiftBatch(b: MetricsBatch, shift: number): MetricsBatch {
+  return {
+    ...b,
+    t: b.t - shift,
+    ...(b.sentAt !== undefined ? { sentAt: b.sentAt - shift } : {}),
+    samples: b.samples.map((s) => ({ ...s, t: s.t - shift })),
+  };
 }

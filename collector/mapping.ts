@@ -92,7 +92,18 @@ function fieldText(key: string, value: unknown, type: FieldType): string | null 
  * The batch's points as line protocol, written straight from the samples: the hot path of ingest,
  * without building Point objects. A unit test holds it to test/harness/batch-points.ts.
  */
-export function batchToLines(batch: MetricsBatch, school: School | undefined, receivedAt: number): string {
+/**
+ * `correctionMs` (collector/clock-offset.ts): how far ahead the agent's clock runs, when it is corrected;
+ * every point is then written at its time minus it, with the field `clock_offset_s` (the correction, s)
+ * flagging it. `clock_offset_ms` stays received − t on the agent's own clock, so the drift is visible.
+ */
+export function batchToLines(
+  batch: MetricsBatch,
+  school: School | undefined,
+  receivedAt: number,
+  correctionMs = 0,
+): string {
+  const flag = correctionMs === 0 ? '' : `,clock_offset_s=${correctionMs / 1000}`;
   const common: Record<string, string> = schoolTags(batch, school);
   const escapedCommon: Record<string, string> = {};
   for (const tag of COMMON_TAGS) {
@@ -121,9 +132,10 @@ export function batchToLines(batch: MetricsBatch, school: School | undefined, re
       first = false;
     }
     if (first) throw new LineProtocolError(`point ${spec.prefix} has no field`);
+    out += flag;
     if (sample.t !== lastT) {
       lastT = sample.t;
-      lastTText = ` ${sample.t}\n`;
+      lastTText = ` ${sample.t - correctionMs}\n`;
     }
     out += lastTText;
   }
@@ -132,7 +144,7 @@ export function batchToLines(batch: MetricsBatch, school: School | undefined, re
     const v = escapedCommon[t];
     if (v !== undefined) tags += `,${t}=${v}`;
   }
-  return `${out}${COLLECTOR_MEASUREMENTS.batch.measurement}${tags} seq=${batch.seq}i,samples=${batch.samples.length}i,clock_offset_ms=${receivedAt - batch.t} ${batch.t}\n`;
+  return `${out}${COLLECTOR_MEASUREMENTS.batch.measurement}${tags} seq=${batch.seq}i,samples=${batch.samples.length}i,clock_offset_ms=${receivedAt - batch.t}${flag} ${batch.t - correctionMs}\n`;
 }
 
 const SORTED_COMMON_TAGS = [...COMMON_TAGS].sort();

@@ -15,7 +15,7 @@ import type { Channel } from './alerts/channels/channel.ts';
 import type { AlertsConfig } from './alerts/config.ts';
 import type { PolicyContext, SchoolInfo } from './alerts/policy.ts';
 import { restoreAfterRestart } from './alerts/restart.ts';
-import { roundsOfBatch } from './alerts/rounds.ts';
+import { clockRound, roundsOfBatch } from './alerts/rounds.ts';
 import { calendarFrom } from './alerts/schedule.ts';
 import type { CollectorConfig } from './config.ts';
 import type { CollectorObserver } from './observer.ts';
@@ -105,9 +105,11 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
         now(),
       );
     },
-    onLiveBatch: (batch, at) => {
+    onLiveBatch: (batch, at, clock) => {
       if (!alertable(batch.uai)) return;
       for (const round of roundsOfBatch(batch, thresholds)) alerting.handle(round, at);
+      // Told once per episode (the policy's rounds), resolved when the clock is right again.
+      alerting.handle(clockRound(batch, clock?.correctMs ?? 0, thresholds), at);
     },
     onBroker: (up, at) => alerting.broker(up, at),
   });

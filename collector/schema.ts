@@ -117,9 +117,16 @@ export const COLLECTOR_MEASUREMENTS = {
   batch: {
     measurement: 'batch',
     description:
-      'one per metrics batch received; time = the batch t (agent clock, strictly increasing per agent)',
+      'one per metrics batch received; time = the batch t (agent clock, corrected when clock_offset_s is set)',
     tags: ['uai', 'agent', 'commune', 'isp'],
-    fields: { seq: 'integer', samples: 'integer', clock_offset_ms: 'float' } as Record<string, FieldType>,
+    // clock_offset_ms: received − t (agent clock, spool age included); clock_offset_s: set only when the
+    // agent's clock was corrected (collector/clock-offset.ts), by that many seconds, on every point of the batch.
+    fields: {
+      seq: 'integer',
+      samples: 'integer',
+      clock_offset_ms: 'float',
+      clock_offset_s: 'float',
+    } as Record<string, FieldType>,
   },
   presence: {
     measurement: 'presence',

@@ -214,6 +214,22 @@ export function agentsDashboard(ctx: BuildContext): Dashboard {
         .thresholdsStyle(
           new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
         ),
+    )
+    .withPanel(
+      timeSeriesPanel(ctx, {
+        title: { fr: 'Horloge corrigée par le collecteur', en: 'Clock corrected by the collector' },
+        description: {
+          fr: "Quand l'horloge d'un agent est décalée de plus de 2 s, le collecteur enregistre ses mesures à l'heure corrigée et les marque (champ clock_offset_s) : de combien de secondes l'agent avance (négatif : retarde). Vide tant que toutes les horloges sont justes.",
+          en: "When an agent's clock is more than 2 s off, the collector stores its measurements at the corrected time and flags them (field clock_offset_s): how many seconds the agent runs ahead (negative: behind). Empty while every clock is right.",
+        },
+        w: 24,
+        h: 8,
+        queries: [
+          influxql(
+            `SELECT last(${f('batch', 'clock_offset_s')}) FROM ${m('batch')} WHERE ${fleetFilter('batch')} AND $timeFilter ${perAgent}`,
+          ).alias('$tag_uai/$tag_agent'),
+        ],
+      }).unit('s'),
     );
   return finish(builder);
 }

@@ -194,6 +194,16 @@ export const MetricsBatch = Type.Object(
     seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     /** When the batch was first built (agent clock). */
     t: Time,
+    /**
+     * When this copy was published (agent clock), stamped by the publisher on every send: the collector
+     * measures the agent's clock offset from it (collector/clock-offset.ts). Optional: older agents omit it.
+     */
+    sentAt: Type.Optional(Time),
+    /**
+     * Seconds since the agent's clock was last synchronised (NTP), when it can tell; as RIPE Atlas's `lts`.
+     * Optional: absent when unknown.
+     */
+    lts: Type.Optional(Type.Integer({ minimum: 0 })),
     samples: Type.Array(Sample, { minItems: 1, maxItems: 2000 }),
   },
   { additionalProperties: false },

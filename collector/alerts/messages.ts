@@ -42,6 +42,7 @@ const WORDS = {
       latency: 'latence élevée',
       ap_down: 'borne Wi-Fi hors service',
       wan_saturation: 'lien internet saturé',
+      clock_drift: 'horloge du boîtier décalée',
       mass_outage: 'panne groupée',
       collector_broker: 'le collecteur a perdu le broker MQTT',
     } satisfies Record<Alert['kind'], string>,
@@ -88,6 +89,8 @@ const WORDS = {
       latency: (v: string, to: string) => `latence médiane mesurée ${v} vers ${to}`,
       wan_saturation: (v: string, iface: string) => `lien ${iface} utilisé à ${v} du débit souscrit`,
       ap_down: (ap: string) => `la borne ${ap} est éteinte ou ne répond plus`,
+      clock_drift: (v: string, agent: string, ahead: boolean) =>
+        `l’horloge de l’agent ${agent} ${ahead ? 'avance' : 'retarde'} de ${v} sur celle du collecteur ; ses mesures sont enregistrées à l’heure corrigée et marquées (clock_offset_s) ; vérifier la synchronisation NTP du boîtier`,
       threshold: (level: 'warning' | 'critical', v: string) =>
         `au-delà du seuil ${level === 'critical' ? 'critique' : 'd’alerte'} de ${v}`,
     },
@@ -116,6 +119,7 @@ const WORDS = {
       latency: 'high latency',
       ap_down: 'Wi-Fi access point down',
       wan_saturation: 'internet link saturated',
+      clock_drift: 'box clock off',
       mass_outage: 'mass outage',
       collector_broker: 'the collector lost its MQTT broker',
     } satisfies Record<Alert['kind'], string>,
@@ -162,6 +166,8 @@ const WORDS = {
       latency: (v: string, to: string) => `measured median latency ${v} to ${to}`,
       wan_saturation: (v: string, iface: string) => `link ${iface} used at ${v} of the contracted bandwidth`,
       ap_down: (ap: string) => `access point ${ap} is off or does not answer`,
+      clock_drift: (v: string, agent: string, ahead: boolean) =>
+        `the clock of agent ${agent} runs ${v} ${ahead ? 'ahead of' : 'behind'} the collector's; its measurements are stored at the corrected time and flagged (clock_offset_s); check the box's NTP synchronisation`,
       threshold: (level: 'warning' | 'critical', v: string) =>
         `past the ${level === 'critical' ? 'critical' : 'warning'} threshold of ${v}`,
     },
@@ -210,7 +216,7 @@ export function formatTime(ms: number, opts: Pick<MessageOptions, 'language' | '
 }
 
 /** A measured value with its unit: `23,5 %`, `250 ms`, `96,1 Mb/s` (French decimal comma). */
-export function formatValue(value: number, unit: '%' | 'ms' | 'Mb/s', lang: Language): string {
+export function formatValue(value: number, unit: '%' | 'ms' | 'Mb/s' | 's', lang: Language): string {
   const digits = unit === 'ms' && value >= 10 ? 0 : 1;
   const n = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: digits });
   return `${n.format(value)} ${unit}`;
@@ -303,6 +309,14 @@ function why(
     }
     case 'ap_down':
       return w.metric.ap_down(a.subject ?? '?');
+    case 'clock_drift': {
+      if (a.value === undefined) return w.kind[a.kind];
+      const v = formatValue(Math.abs(a.value), 's', lang);
+      const measured = w.metric.clock_drift(v, a.subject ?? '?', a.value > 0);
+      return a.threshold
+        ? `${measured}, ${w.metric.threshold(a.threshold.level, formatValue(a.threshold.value, 's', lang))}`
+        : measured;
+    }
     case 'mass_outage': {
       const group = a.group ? w.massGroup[a.group.by](a.group.value) : '?';
       if (n?.type === 'resolved') {

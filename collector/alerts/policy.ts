@@ -9,9 +9,11 @@ export type AlertKind =
   | 'latency'
   | 'ap_down'
   | 'wan_saturation'
+  | 'clock_drift'
   | 'mass_outage'
   | 'collector_broker';
-export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation';
+/** clock_drift: an agent's clock off by more than clockDriftMs (its subject is the agent id). */
+export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation' | 'clock_drift';
 export type Severity = 'critical' | 'warning';
 export interface Threshold {
   value: number;
@@ -35,7 +37,7 @@ export interface Alert {
   lastSentAt: number | null;
   /** The mass alert this school's alert is folded into. */
   groupKey?: string;
-  /** The last bad round's measured value: % for loss and WAN use, ms for latency. */
+  /** The last bad round's measured value: % for loss and WAN use, ms for latency, s for clock drift (+ ahead). */
   value?: number;
   /** The threshold that value crossed, and which one. */
   threshold?: Threshold;
@@ -132,7 +134,13 @@ export type PagedAlert = Pick<
   'key' | 'kind' | 'severity' | 'uai' | 'subject' | 'group' | 'members' | 'since' | 'value'
 > & { notifiedAt: number; lastSentAt: number };
 
-const METRIC_KINDS: ReadonlySet<AlertKind> = new Set(['loss', 'latency', 'ap_down', 'wan_saturation']);
+const METRIC_KINDS: ReadonlySet<AlertKind> = new Set([
+  'loss',
+  'latency',
+  'ap_down',
+  'wan_saturation',
+  'clock_drift',
+]);
 
 interface Series {
   bad: number;

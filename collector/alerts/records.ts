@@ -15,10 +15,17 @@ const KINDS: ReadonlySet<string> = new Set<AlertKind>([
   'latency',
   'ap_down',
   'wan_saturation',
+  'clock_drift',
   'mass_outage',
   'collector_broker',
 ]);
-const METRICS: ReadonlySet<string> = new Set<AlertKind>(['loss', 'latency', 'ap_down', 'wan_saturation']);
+const METRICS: ReadonlySet<string> = new Set<AlertKind>([
+  'loss',
+  'latency',
+  'ap_down',
+  'wan_saturation',
+  'clock_drift',
+]);
 
 /** A firing, reminder or resolution as the `alert` point (fields in collector/schema.ts). */
 export function alertPoint(n: Notification): Point {

@@ -16,6 +16,26 @@ function level(value: number, t: { warn: number; crit: number }) {
   };
 }
 
+/**
+ * The clock round of one live batch: bad when the agent's clock, as corrected by the collector
+ * (collector/clock-offset.ts, which corrects only past 2 s), is off by clockDriftMs.warn or more.
+ * value and threshold in seconds, positive when the agent runs ahead; subject = the agent id.
+ */
+export function clockRound(batch: MetricsBatch, correctMs: number, th: Thresholds): Round {
+  const l = level(Math.abs(correctMs), th.clockDriftMs);
+  return {
+    kind: 'round',
+    uai: batch.uai,
+    metric: 'clock_drift',
+    subject: batch.agent,
+    t: batch.t,
+    bad: l.bad,
+    severity: l.severity,
+    value: correctMs / 1000,
+    threshold: { value: l.threshold.value / 1000, level: l.threshold.level },
+  };
+}
+
 export function roundsOfBatch(batch: MetricsBatch, th: Thresholds): Round[] {
   const rounds: Round[] = [];
   const uai = batch.uai;

@@ -11,6 +11,8 @@ export interface AgentPresenceView {
   state: PresenceState;
   since: number;
   lastSeenAt: number;
+  /** How far ahead (s) the agent's clock runs, as the collector corrects its samples; 0 when right. */
+  clockOffsetS?: number;
 }
 
 export interface SchoolPresenceView {

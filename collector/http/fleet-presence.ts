@@ -12,6 +12,7 @@ const agentView = (a: AgentPresence): AgentPresenceView => ({
   state: a.state,
   since: a.since,
   lastSeenAt: a.lastSeenAt,
+  clockOffsetS: a.clockCorrectedMs / 1000,
 });
 
 export class FleetPresence implements PresenceSource {

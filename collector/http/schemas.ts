@@ -40,6 +40,12 @@ export const AgentView = Type.Object({
   state: State,
   since: Ms('state since'),
   lastSeenAt: Type.Integer({ minimum: 0 }),
+  clockOffsetS: Type.Optional(
+    Type.Number({
+      description:
+        "seconds the agent's clock runs ahead of the collector's (negative: behind), as its samples are corrected and flagged (clock_offset_s); 0 when within 2 s",
+    }),
+  ),
 });
 
 /** In responses: the serializer has no need to re-check the letter. */

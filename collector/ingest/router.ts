@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { School } from '../../shared/registry.ts';
 import type { Uai } from '../../shared/uai.ts';
 import type { CardinalityGuard } from '../cardinality-guard.ts';
+import { ClockBook } from '../clock-offset.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { intake } from '../intake.ts';
@@ -51,6 +52,8 @@ export class MessageRouter {
     observedRefused: 0,
   };
   private lastFaultLog: number | undefined;
+  /** Every agent's clock offset, measured from its batches (collector/clock-offset.ts). */
+  readonly clocks = new ClockBook();
 
   constructor(private readonly parts: RouterParts) {}
 
@@ -69,7 +72,12 @@ export class MessageRouter {
       return;
     }
     const result = parts.cardinality.admit(
-      intake(packet.topic, payload, { schools: parts.schools, config: parts.ingest, now: at }),
+      intake(packet.topic, payload, {
+        schools: parts.schools,
+        config: parts.ingest,
+        now: at,
+        clocks: this.clocks,
+      }),
       packet,
       at,
     );
@@ -83,7 +91,13 @@ export class MessageRouter {
       }
       case 'status':
         counts.received.status++;
-        parts.observers.notify((o) => o.onStatus?.(result.msg, { retained: packet.retain, receivedAt: at }));
+        parts.observers.notify((o) =>
+          o.onStatus?.(result.msg, {
+            retained: packet.retain,
+            receivedAt: at,
+            clockShiftMs: this.clocks.get(result.msg.uai, result.msg.agent).correctMs,
+          }),
+        );
         done();
         return;
       case 'event':
@@ -96,8 +110,10 @@ export class MessageRouter {
         counts.acceptedBatches++;
         counts.acceptedPoints += result.points;
         const record = Buffer.from(result.lines);
+        const clock = { aheadMs: result.clock.aheadMs, correctMs: result.clock.correctMs };
         const accepted = () => {
-          if (role === 'both') parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at }));
+          if (role === 'both')
+            parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at, clock }));
         };
         if (parts.sink.tryAppend(record, result.points)) {
           accepted();
@@ -116,12 +132,19 @@ export class MessageRouter {
   private observe(topic: string, payload: Buffer, at: number): void {
     const { counts, parts } = this;
     counts.observed++;
-    const result = intake(topic, payload, { schools: parts.schools, config: parts.ingest, now: at });
+    // The whole stream measures every agent's clock: presence reads corrected times for all of them.
+    const result = intake(topic, payload, {
+      schools: parts.schools,
+      config: parts.ingest,
+      now: at,
+      clocks: this.clocks,
+    });
     if (result.kind !== 'metrics') {
       counts.observedRefused++;
       return;
     }
-    parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at }));
+    const clock = { aheadMs: result.clock.aheadMs, correctMs: result.clock.correctMs };
+    parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at, clock }));
   }
 
   /**

@@ -16,8 +16,29 @@ export interface PresenceRules {
 
 export type AgentEvent =
   /** agentT: the message's own time (agent clock); retained: replayed by the broker at subscribe. */
-  | { kind: 'status'; state: StatusMessage['state']; reason?: string; agentT: number; retained: boolean }
-  | { kind: 'metrics'; seq: number; batchT: number; health: RoundHealth }
+  | {
+      kind: 'status';
+      state: StatusMessage['state'];
+      reason?: string;
+      agentT: number;
+      retained: boolean;
+      /** A birth's process start (agent clock). */
+      startedAt?: number;
+      /** How far ahead the agent's clock runs, as corrected in its batches (ms). */
+      clockShiftMs?: number;
+    }
+  /**
+   * batchT, sentAt: corrected to the collector's clock (collector/clock-offset.ts); sentAt is absent from
+   * older agents. clockCorrectedMs: the correction applied.
+   */
+  | {
+      kind: 'metrics';
+      seq: number;
+      batchT: number;
+      sentAt?: number;
+      clockCorrectedMs?: number;
+      health: RoundHealth;
+    }
   /** Any other message (an event) proves the agent is connected. */
   | { kind: 'seen' }
   /** brokerUpSince: when the collector's own broker connection last came up, or null while it is down. */
@@ -39,11 +60,23 @@ function moveTo(a: AgentPresence, to: PresenceState, reason: string, now: number
   return { agent: { ...a, state: to, since: now, reason }, transitions: [t] };
 }
 
-/** Whether a batch reflects the present, or comes from the agent's spool after an outage. */
-export function isLiveBatch(a: AgentPresence, batchT: number, now: number, rules: PresenceRules): boolean {
-  const lag = now - batchT;
+/**
+ * Whether a batch reflects the present, or comes from the agent's spool after an outage. With a send time
+ * the agent says it on one clock (sent − built), so no offset or step of that clock can fool it; an
+ * older agent's batch is compared with the smallest lag seen since its birth. Either way this decides
+ * only what the batch's rounds mean: receiving any batch proves the agent connected (stepAgent).
+ */
+export function isLiveBatch(
+  a: AgentPresence,
+  batch: { t: number; sentAt?: number },
+  now: number,
+  rules: PresenceRules,
+): boolean {
+  const window = LIVE_WINDOW_INTERVALS * rules.intervalMs;
+  if (batch.sentAt !== undefined) return batch.sentAt - batch.t <= window;
+  const lag = now - batch.t;
   const floor = a.lagMs === null ? lag : Math.min(a.lagMs, lag);
-  return lag - floor <= LIVE_WINDOW_INTERVALS * rules.intervalMs;
+  return lag - floor <= window;
 }
 
 function badWhy(h: RoundHealth, rules: PresenceRules): string | null {
@@ -53,15 +86,28 @@ function badWhy(h: RoundHealth, rules: PresenceRules): string | null {
   return null;
 }
 
+/**
+ * A retained birth (replayed by the broker at subscribe, after a restart) says the agent connected some
+ * time ago: it confirms an online or degraded agent, it must not end a degradation.
+ */
+const retainedBirthConfirms = (a: AgentPresence, ev: { retained: boolean }) =>
+  ev.retained && (a.state === 'online' || a.state === 'degraded');
+
 export function stepAgent(a: AgentPresence, ev: AgentEvent, now: number, rules: PresenceRules): AgentStep {
   switch (ev.kind) {
     case 'status': {
       if (ev.state === 'online') {
-        // A retained birth (replayed by the broker at subscribe, after a restart) says the agent connected
-        // some time ago: it confirms an online or degraded agent, it must not end a degradation.
-        if (ev.retained && (a.state === 'online' || a.state === 'degraded'))
-          return { agent: a, transitions: [] };
-        const fresh = { ...a, lastSeenAt: now, lagMs: now - ev.agentT, badRounds: 0, goodRounds: 0 };
+        if (retainedBirthConfirms(a, ev)) return { agent: a, transitions: [] };
+        // A birth resets the lag floor, on the corrected clock and never below 0: a birth stamped by a
+        // clock still running ahead would leave a floor no corrected batch reaches (all "replays").
+        const fresh = {
+          ...a,
+          lastSeenAt: now,
+          lagMs: Math.max(0, now - (ev.agentT - (ev.clockShiftMs ?? 0))),
+          badRounds: 0,
+          goodRounds: 0,
+          ...(ev.startedAt !== undefined ? { startedAt: ev.startedAt } : {}),
+        };
         return moveTo(fresh, 'online', ev.retained ? 'retained_online' : 'birth', now);
       }
       const reason = ev.reason === 'graceful' ? 'stopped' : 'will';
@@ -74,16 +120,21 @@ export function stepAgent(a: AgentPresence, ev: AgentEvent, now: number, rules: 
         ? moveTo({ ...a, lastSeenAt: now }, 'online', 'event', now)
         : { agent: { ...a, lastSeenAt: now }, transitions: [] };
     case 'metrics': {
-      const live = isLiveBatch(a, ev.batchT, now, rules);
+      const batch = { t: ev.batchT, ...(ev.sentAt !== undefined ? { sentAt: ev.sentAt } : {}) };
+      const live = isLiveBatch(a, batch, now, rules);
       const lag = now - ev.batchT;
+      // Judged on the collector's clock: a batch received now proves the agent connected now, whatever
+      // its clock says (a step back of that clock made live batches look like a replay, and the school
+      // was paged offline while publishing every 5 s).
       let next: AgentPresence = {
         ...a,
+        lastSeenAt: now,
         lastSeq: Math.max(a.lastSeq, ev.seq),
         lastBatchT: Math.max(a.lastBatchT, ev.batchT),
         lagMs: a.lagMs === null ? lag : Math.min(a.lagMs, lag),
+        clockCorrectedMs: ev.clockCorrectedMs ?? 0,
       };
       if (!live) return { agent: next, transitions: [] };
-      next.lastSeenAt = now;
       if (next.state === 'offline' || next.state === 'unknown') {
         return moveTo({ ...next, badRounds: 0, goodRounds: 0 }, 'online', 'metrics', now);
       }

@@ -59,25 +59,42 @@ export class PresenceFleet {
     return [...this.pending.values()];
   }
 
-  status(msg: StatusMessage, retained: boolean, now: number): PresenceEffect[] {
+  /** clockShiftMs: how far ahead the agent's clock runs, as corrected in its batches (status times are not). */
+  status(msg: StatusMessage, retained: boolean, now: number, clockShiftMs = 0): PresenceEffect[] {
     return this.apply(
       msg.uai,
       msg.agent,
-      { kind: 'status', state: msg.state, reason: msg.reason, agentT: msg.t, retained },
+      {
+        kind: 'status',
+        state: msg.state,
+        reason: msg.reason,
+        agentT: msg.t,
+        retained,
+        clockShiftMs,
+        ...(msg.state === 'online' && msg.startedAt !== undefined ? { startedAt: msg.startedAt } : {}),
+      },
       now,
     );
   }
 
-  metrics(batch: MetricsBatch, now: number): PresenceEffect[] {
+  /** batch: times already corrected by clockCorrectedMs (collector/clock-offset.ts). */
+  metrics(batch: MetricsBatch, now: number, clockCorrectedMs = 0): PresenceEffect[] {
     const effects = this.apply(
       batch.uai,
       batch.agent,
-      { kind: 'metrics', seq: batch.seq, batchT: batch.t, health: healthOfBatch(batch) },
+      {
+        kind: 'metrics',
+        seq: batch.seq,
+        batchT: batch.t,
+        ...(batch.sentAt !== undefined ? { sentAt: batch.sentAt } : {}),
+        clockCorrectedMs,
+        health: healthOfBatch(batch),
+      },
       now,
     );
     // After apply: the batch that ends an outage belongs to its replay accounting too.
     const p = this.pending.get(batch.uai);
-    if (p) this.pending.set(batch.uai, addBatch(p, batch.agent, batch));
+    if (p) this.pending.set(batch.uai, addBatch(p, batch.agent, batch, clockCorrectedMs));
     effects.push(...this.settle(now, batch.uai));
     return effects;
   }
@@ -149,17 +166,23 @@ export class PresenceFleet {
           agent: x.agent,
           seqBefore: this.seqAtOutageStart.get(`${uai}/${x.agent}`) ?? x.lastSeq,
           lagMs: x.lagMs ?? 0,
+          restartedAt: restartedDuring(x, this.startedAtOutageStart.get(`${uai}/${x.agent}`), e.start, ev),
         }));
         this.pending.set(uai, openPending(uai, e.start, e.end, agents, this.rules.classifyWithinMs));
       }
       if (e.kind === 'outage_started')
-        for (const x of this.agentsOf(uai)) this.seqAtOutageStart.set(`${uai}/${x.agent}`, x.lastSeq);
+        for (const x of this.agentsOf(uai)) {
+          this.seqAtOutageStart.set(`${uai}/${x.agent}`, x.lastSeq);
+          this.startedAtOutageStart.set(`${uai}/${x.agent}`, x.startedAt);
+        }
     }
     return effects;
   }
 
   /** The last seq each agent had sent when its school went offline: the replay fills the gap after it. */
   private readonly seqAtOutageStart = new Map<string, number>();
+  /** Each agent's process start (its clock) when its school went offline: a new one means it restarted. */
+  private readonly startedAtOutageStart = new Map<string, number | null>();
 
   private settle(now: number, only?: string): PresenceEffect[] {
     const done: PresenceEffect[] = [];
@@ -171,4 +194,21 @@ export class PresenceFleet {
     }
     return done;
   }
+}
+
+/**
+ * When the agent started again during the outage (its own clock), or null: its start changed since the
+ * outage began, or (start unknown then, e.g. after a collector restart) it started after the outage
+ * began as far as the clock correction known at its birth can tell.
+ */
+function restartedDuring(
+  a: AgentPresence,
+  before: number | null | undefined,
+  outageStart: number,
+  ev: AgentEvent,
+): number | null {
+  if (a.startedAt === null) return null;
+  if (before !== undefined && before !== null) return a.startedAt !== before ? a.startedAt : null;
+  const shift = ev.kind === 'status' ? (ev.clockShiftMs ?? 0) : 0;
+  return a.startedAt - shift > outageStart ? a.startedAt : null;
 }

@@ -1,7 +1,7 @@
 // Runs presence with a clock: observer hooks in, transitions and outages out to InfluxDB and to a listener.
 import type { Logger } from '../../shared/log.ts';
 import type { EventMessage, MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
-import type { CollectorObserver } from '../observer.ts';
+import type { ClockReading, CollectorObserver } from '../observer.ts';
 import type { PointSink } from '../point.ts';
 import { isLiveBatch } from './agent.ts';
 import { type FleetRules, type PresenceEffect, PresenceFleet, type RebuiltAgent } from './fleet.ts';
@@ -16,7 +16,7 @@ export interface MonitorOptions {
   schoolHoursMs(uai: string, start: number, end: number): number;
   onEffect?(e: PresenceEffect): void;
   /** A batch that reflects the present (not a spool replay): metric alerts read these. */
-  onLiveBatch?(b: MetricsBatch, now: number): void;
+  onLiveBatch?(b: MetricsBatch, now: number, clock?: ClockReading): void;
   onBroker?(up: boolean, now: number): void;
   log: Logger;
   now: () => number;
@@ -110,22 +110,27 @@ export class PresenceMonitor implements CollectorObserver {
     if (points.length) this.opts.points.write(points);
   }
 
-  onStatus(msg: StatusMessage, info: { retained: boolean; receivedAt: number }): void {
+  onStatus(msg: StatusMessage, info: { retained: boolean; receivedAt: number; clockShiftMs?: number }): void {
     this.run(() => {
       const byWill = msg.state === 'offline' && msg.reason !== 'graceful';
+      // Stamps read the agent's own (uncorrected) time: the correction is each collector's estimate.
       const cause: StampCause = byWill ? { kind: 'lost', t: msg.t } : { kind: 'message', t: msg.t };
-      this.apply(this.fleet.status(msg, info.retained, info.receivedAt), () => cause);
+      this.apply(this.fleet.status(msg, info.retained, info.receivedAt, info.clockShiftMs ?? 0), () => cause);
       if (msg.state === 'online') this.opts.stamps?.signOfLife(msg.uai, msg.agent, msg.t);
     });
   }
 
-  onMetrics(batch: MetricsBatch, info: { receivedAt: number }): void {
+  onMetrics(batch: MetricsBatch, info: { receivedAt: number; clock?: ClockReading }): void {
     this.run(() => {
       const agent = this.fleet.agents.get(`${batch.uai}/${batch.agent}`);
-      const live = !agent || isLiveBatch(agent, batch.t, info.receivedAt, this.rules);
-      this.apply(this.fleet.metrics(batch, info.receivedAt), () => ({ kind: 'message', t: batch.t }));
-      this.opts.stamps?.signOfLife(batch.uai, batch.agent, batch.t);
-      if (live) this.opts.onLiveBatch?.(batch, info.receivedAt);
+      const live = !agent || isLiveBatch(agent, batch, info.receivedAt, this.rules);
+      const sentT = batch.t + (info.clock?.correctMs ?? 0);
+      this.apply(this.fleet.metrics(batch, info.receivedAt, info.clock?.correctMs ?? 0), () => ({
+        kind: 'message',
+        t: sentT,
+      }));
+      this.opts.stamps?.signOfLife(batch.uai, batch.agent, sentT);
+      if (live) this.opts.onLiveBatch?.(batch, info.receivedAt, info.clock);
     });
   }
 

@@ -19,7 +19,15 @@ export interface PendingOutage {
   /** Per agent: the highest seq before the outage, the seqs seen after it, the agent clock offset. */
   agents: Record<
     string,
-    { seqBefore: number; seen: Set<number>; maxSeq: number; liveAfter: boolean; lagMs: number }
+    {
+      seqBefore: number;
+      seen: Set<number>;
+      maxSeq: number;
+      liveAfter: boolean;
+      lagMs: number;
+      /** The agent started again during the outage at this time (its own clock): it was down before. */
+      restartedAt: number | null;
+    }
   >;
   /** Classify at this time at the latest, replay complete or not. */
   settleBy: number;
@@ -32,7 +40,7 @@ export function openPending(
   uai: string,
   start: number,
   end: number,
-  agents: { agent: string; seqBefore: number; lagMs: number }[],
+  agents: { agent: string; seqBefore: number; lagMs: number; restartedAt?: number | null }[],
   settleMs: number,
 ): PendingOutage {
   return {
@@ -49,6 +57,7 @@ export function openPending(
           maxSeq: a.seqBefore,
           liveAfter: false,
           lagMs: a.lagMs,
+          restartedAt: a.restartedAt ?? null,
         },
       ]),
     ),
@@ -56,16 +65,25 @@ export function openPending(
   };
 }
 
-/** Feed one batch from an agent of the school; samples whose time falls inside the outage are evidence. */
+/**
+ * Feed one batch from an agent of the school; samples whose time falls inside the outage are evidence,
+ * except those measured after the agent started again (an agent that restarted during the outage was
+ * down: what it measured once back, before it could reconnect, says nothing about the outage; a power
+ * cut read as `unknown` because of them). Batch times are corrected (collector/clock-offset.ts);
+ * `clockShiftMs`, the correction, gives back the agent's own clock to compare with its start.
+ */
 export function addBatch(
   p: PendingOutage,
   agent: string,
   batch: { seq: number; t: number; samples: readonly Sample[] },
+  clockShiftMs = 0,
 ): PendingOutage {
   const a = p.agents[agent];
   if (!a) return p;
   const toCollectorClock = (t: number) => t + a.lagMs;
+  const restarted = a.restartedAt;
   const inside = batch.samples.filter((s) => {
+    if (restarted !== null && s.t + clockShiftMs >= restarted) return false;
     const at = toCollectorClock(s.t);
     return at >= p.start && at <= p.end;
   });

@@ -29,8 +29,12 @@ export interface AgentPresence {
   lastSeq: number;
   /** Newest batch time received (agent clock). */
   lastBatchT: number;
-  /** Smallest (received − agent time) seen since the last birth: the clock offset plus transit. */
+  /** Smallest (received − batch time) seen since the last birth: transit plus what correction left of the clock offset. */
   lagMs: number | null;
+  /** When the agent process started (agent clock, as its birth says), or null before any birth. */
+  startedAt: number | null;
+  /** How far ahead (ms) the agent's clock runs, as corrected in its last batch: 0 when it is right. */
+  clockCorrectedMs: number;
   /** Consecutive live rounds with bad internet health, and good ones. */
   badRounds: number;
   goodRounds: number;
@@ -48,6 +52,8 @@ export const newAgent = (uai: string, agent: string, now: number): AgentPresence
   lastSeq: -1,
   lastBatchT: 0,
   lagMs: null,
+  startedAt: null,
+  clockCorrectedMs: 0,
   badRounds: 0,
   goodRounds: 0,
   badWhy: '',

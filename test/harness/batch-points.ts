@@ -37,9 +37,18 @@ function sampleToPoint(sample: Sample, common: Record<string, string>): Point {
 }
 
 /** One point per sample, plus the `batch` point whose seq lets anyone count what arrived. */
-export function batchToPoints(batch: MetricsBatch, school: School | undefined, receivedAt: number): Point[] {
+export function batchToPoints(
+  batch: MetricsBatch,
+  school: School | undefined,
+  receivedAt: number,
+  correctionMs = 0,
+): Point[] {
   const common = schoolTags(batch, school);
-  const points = batch.samples.map((s) => sampleToPoint(s, common));
+  const flag: Record<string, FieldValue> = correctionMs === 0 ? {} : { clock_offset_s: correctionMs / 1000 };
+  const points: Point[] = batch.samples.map((s) => {
+    const p = sampleToPoint(s, common);
+    return { ...p, fields: { ...p.fields, ...flag }, time: s.t - correctionMs };
+  });
   points.push({
     measurement: COLLECTOR_MEASUREMENTS.batch.measurement,
     tags: common,
@@ -47,8 +56,9 @@ export function batchToPoints(batch: MetricsBatch, school: School | undefined, r
       seq: int(batch.seq),
       samples: int(batch.samples.length),
       clock_offset_ms: receivedAt - batch.t,
+      ...flag,
     },
-    time: batch.t,
+    time: batch.t - correctionMs,
   });
   return points;
 }

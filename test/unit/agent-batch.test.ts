@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitSamples } from '../../agent/batch.ts';
+import { splitSamples, stampSend } from '../../agent/batch.ts';
 import { paceNext, reconnectDelayMs } from '../../agent/publisher.ts';
 import { buildBatch } from '../../shared/messages.ts';
 import type { Sample } from '../../shared/schemas.ts';
@@ -64,5 +64,18 @@ describe('publish pacing', () => {
   it('lets a batch go at once when the pace allows, then spaces the next', () => {
     expect(paceNext(0, 1000, 50)).toEqual({ waitMs: 0, nextAllowedAt: 1050 });
     expect(paceNext(1050, 1010, 50)).toEqual({ waitMs: 40, nextAllowedAt: 1100 });
+  });
+});
+
+describe('stampSend (issue 14: the collector measures the clock from the send time)', () => {
+  it('adds sentAt, and lts when known, to the spooled envelope; the result is still a valid batch', () => {
+    const built = Buffer.from(
+      JSON.stringify(buildBatch('0381234K', 'box', 7, 1_800_000_000_000, [ping(1_800_000_000_000)])),
+    );
+    const out = JSON.parse(stampSend(built, 1_800_000_005_000, 42).toString());
+    expect(out).toMatchObject({ seq: 7, t: 1_800_000_000_000, sentAt: 1_800_000_005_000, lts: 42 });
+    expect(decodeMetrics(stampSend(built, 1_800_000_005_000, 42), MAX_PAYLOAD_BYTES).ok).toBe(true);
+    expect(JSON.parse(stampSend(built, 1_800_000_005_000).toString())).not.toHaveProperty('lts');
+    expect(stampSend(Buffer.from('garbage'), 1).toString()).toBe('garbage');
   });
 });

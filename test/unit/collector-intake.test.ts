@@ -61,7 +61,12 @@ describe('intake', () => {
       reason(topic(), Buffer.from(JSON.stringify(good).replace('"lossPct":10', '"lossPct":1e400'))),
     ).toBe('non_finite');
     expect(reason(topic(), Buffer.alloc(300_000, 32))).toBe('oversize');
-    expect(reason(topic(), payload({ ...good, t: NOW + 301_000 }))).toBe('clock_future');
+    // A batch stamped ahead is a wrong clock, measured and corrected (collector-clock-offset.test.ts);
+    // a sample stamped after its own batch is the agent contradicting itself.
+    expect(reason(topic(), payload({ ...good, t: NOW + 301_000 }))).toBe('metrics');
+    expect(
+      reason(topic(), payload(makeBatch(UAI, 'box', 1, NOW, everySample(NOW + 301_000).slice(0, 1)))),
+    ).toBe('clock_future');
     expect(
       reason(topic(), payload(makeBatch(UAI, 'box', 1, NOW, everySample(NOW - 31 * 86_400_000).slice(0, 1)))),
     ).toBe('clock_past');
