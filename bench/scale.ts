@@ -115,10 +115,14 @@ async function runWith(count: number, { dir, schoolsFile, broker, influx, result
   });
   try {
     for (const c of collectors)
-      await waitFor(`${c.name} to connect to the broker`, async () => {
-        if (c.child.exitCode !== null) throw new Error(`${c.name} exited: see ${dir}/${c.name}.log`);
-        return c.output().includes('connected to the MQTT broker');
-      });
+      await waitFor(
+        `${c.name} to connect to the broker`,
+        async () => {
+          if (c.child.exitCode !== null) throw new Error(`${c.name} exited: see ${dir}/${c.name}.log`);
+          return c.output().includes('connected to the MQTT broker');
+        },
+        120_000, // a loaded machine takes its time to load the TypeScript
+      );
     console.log(
       `bench/scale: ${count} collector(s), ${steps.join(', ')} agents, one batch every ${intervalS} s each, ${seconds} s per step; ` +
         `Mosquitto ${broker.url}, InfluxDB ${influx.url}, collector pids ${collectors.map((c) => c.child.pid).join(', ')}; files in ${dir}`,
