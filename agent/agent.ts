@@ -1,6 +1,7 @@
 // The running agent: the scheduler's samples gather in memory for one batch interval, go to the
 // disk spool as batches, and the publisher sends the spool. Memory holds at most one interval of
 // samples (bounded); everything older is on disk.
+import { networkInterfaces } from 'node:os';
 import type { Logger } from '../shared/log.ts';
 import { buildBatch } from '../shared/messages.ts';
 import type { EventMessage, Sample } from '../shared/schemas.ts';
@@ -34,6 +35,10 @@ export class Agent {
   private flushing: Promise<void> = Promise.resolve();
   /** Probe name → failure code of its last round, so an event goes out on change, not every round. */
   private readonly failing = new Map<string, string>();
+  /** Whether an internet anchor answered in the last ping round (undefined: none measured yet). */
+  private anchorsAnswered: boolean | undefined;
+  /** The box's addresses at the last round, to notice a network change. */
+  private addresses: string | undefined;
   private readonly now: () => number;
   /** Samples lost before reaching the spool: pending bound hit, or too big for any batch. */
   samplesDropped = 0;
@@ -105,6 +110,25 @@ export class Agent {
     this.publisher?.event(kind, message, data);
   }
 
+  /**
+   * Tells the publisher when the network comes back: an internet anchor answers after a round in
+   * which none did, or the box's addresses changed (DHCP, a new link). Transitions only, so a broker
+   * that is down while the internet works is not retried at every ping round.
+   */
+  private watchNetwork(samples: readonly Sample[]): void {
+    const anchors = samples.filter((s) => s.probe === 'ping' && s.role === 'anchor');
+    if (anchors.length > 0) {
+      const answered = anchors.some((s) => s.probe === 'ping' && s.received > 0);
+      if (answered && this.anchorsAnswered === false)
+        this.publisher?.networkBack('an internet anchor answers again');
+      this.anchorsAnswered = answered;
+    }
+    const addresses = localAddresses();
+    if (this.addresses !== undefined && addresses !== this.addresses)
+      this.publisher?.networkBack('the network addresses changed');
+    this.addresses = addresses;
+  }
+
   private onRound(outcome: RoundOutcome): void {
     const { log } = this.opts;
     if (outcome.failure) {
@@ -122,6 +146,7 @@ export class Agent {
     } else {
       this.failing.delete(outcome.name);
     }
+    this.watchNetwork(outcome.samples);
     this.pending.push(...outcome.samples);
     const excess = this.pending.length - MAX_PENDING_SAMPLES;
     if (excess > 0) {
@@ -194,4 +219,12 @@ export class Agent {
       },
     );
   }
+}
+
+/** The box's non-internal addresses, as one comparable string. */
+function localAddresses(): string {
+  return Object.entries(networkInterfaces())
+    .flatMap(([name, list]) => (list ?? []).filter((a) => !a.internal).map((a) => `${name}/${a.cidr}`))
+    .sort()
+    .join(' ');
 }

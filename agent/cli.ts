@@ -10,7 +10,8 @@ export function registerAgentCommands(program: Command): void {
     .addHelpText(
       'after',
       '\nRuns until SIGTERM or SIGINT, then spools what it measured, sends its last batches and a clean\n' +
-        '`offline`. Exit codes: 0 ok, 2 bad config (each problem is printed), 1 any other failure.',
+        '`offline`. Exit codes: 0 ok, 2 bad config or a file it cannot open (each problem is printed), 1 any\n' +
+        'other failure; with --once, 3 when the school cannot reach the internet (the verdict says why).',
     )
     .action(async (opts: { config: string; once?: boolean; json?: boolean }) => {
       const { runAgentCommand } = await import('./main.ts');

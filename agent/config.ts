@@ -25,6 +25,12 @@ export const MqttClientConfig = Type.Object(
     /** Reconnect backoff: doubles from min to max after each failed attempt, with jitter. */
     reconnectMinS: Type.Number({ minimum: 0.1, maximum: 3600, default: 1 }),
     reconnectMaxS: Type.Number({ minimum: 0.1, maximum: 3600, default: 60 }),
+    /**
+     * Another box connecting with this identity takes the connection over (agent/takeover.ts): reconnects
+     * then wait minutes, doubling from min to max with ±50 % jitter, so the two boxes stop fighting.
+     */
+    takeoverBackoffMinS: Type.Number({ minimum: 1, maximum: 86_400, default: 60 }),
+    takeoverBackoffMaxS: Type.Number({ minimum: 1, maximum: 86_400, default: 900 }),
     /** Batches published and not yet acknowledged, at most. */
     inflight: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
     /** Publish rate cap, batches per second: a backlog replays at this pace after an outage. */

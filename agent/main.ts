@@ -3,10 +3,11 @@
 import pino from 'pino';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
+import { startFileProblems } from '../shared/start-files.ts';
 import { Agent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
-import { loadAgentConfig } from './config-file.ts';
-import { formatTable, onceReport, runOnce } from './once.ts';
+import { agentStartFiles, loadAgentConfig } from './config-file.ts';
+import { formatTable, ONCE_NO_INTERNET, onceReport, onceVerdict, runOnce } from './once.ts';
 import { createProbes, type ProbeDeps } from './probes/index.ts';
 import type { ScheduledProbe } from './scheduler.ts';
 import { Spool } from './spool.ts';
@@ -30,6 +31,9 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
     config = loaded.config.agent;
     overrides = loaded.overrides;
     warnings = loaded.warnings;
+    // A CA or spool folder that is not there would not come by retrying: say it and stop (--once opens neither).
+    const files = opts.once ? [] : startFileProblems(agentStartFiles(config));
+    if (files.length) throw new ConfigError(opts.config, files);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -38,7 +42,10 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<number
     throw err;
   }
   // With --once the table owns stdout: logs go to stderr.
-  const log = createLogger('agent', undefined, opts.once ? pino.destination(2) : undefined);
+  // With --once the table says every failure: logs (and their stack traces) only when asked for.
+  const log = opts.once
+    ? createLogger('agent', process.env['VIGIE_LOG_LEVEL'] ?? 'silent', pino.destination(2))
+    : createLogger('agent');
   for (const o of overrides) log.info(`override from environment: ${o}`);
   for (const w of warnings) log.warn(w);
   try {
@@ -66,8 +73,10 @@ async function once(config: AgentConfig, log: Logger, json: boolean): Promise<nu
   try {
     const outcomes = await runOnce(probes, log);
     const report = onceReport(config.uai, config.id, Date.now(), outcomes);
-    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
-    return 0;
+    const { verdict } = onceVerdict(report);
+    process.stdout.write(json ? `${JSON.stringify({ ...report, verdict }, null, 2)}\n` : formatTable(report));
+    // The installer's check: a school that cannot reach the internet is a failure, whatever ran.
+    return verdict === 'no_internet' ? ONCE_NO_INTERNET : 0;
   } finally {
     await Promise.all(probes.map(async (p) => p.probe.close?.()));
     exitSoon();

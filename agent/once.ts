@@ -186,5 +186,59 @@ export function formatTable(report: OnceReport): string {
     `school ${report.uai}, agent ${report.agent}: ${report.results.length} probe(s), ${samples} sample(s), ` +
       `${failed} round(s) failed; nothing was published`,
   );
+  lines.push(...verdictLines(report));
   return `${lines.join('\n')}\n`;
 }
+
+/** What `--once` concludes for the installer: can this school reach the internet? */
+export type OnceVerdict = 'internet' | 'no_internet' | 'unchecked';
+
+/**
+ * `internet` when one internet check succeeded (an anchor answered a ping, a DNS query was answered,
+ * a web site or the speed test worked); `no_internet` when there were some and all failed;
+ * `unchecked` when none is configured. `gateway`: whether a gateway answered (which side is cut).
+ */
+export function onceVerdict(report: OnceReport): { verdict: OnceVerdict; gateway: boolean | undefined } {
+  let checks = 0;
+  let reached = 0;
+  let gateway: boolean | undefined;
+  for (const s of report.results.flatMap((r) => r.samples)) {
+    if (s.probe === 'ping' && s.role === 'gateway') gateway = (gateway ?? false) || s.received > 0;
+    const internet =
+      s.probe === 'ping'
+        ? s.role === 'anchor'
+          ? s.received > 0
+          : undefined
+        : s.probe === 'dns' || s.probe === 'http' || s.probe === 'speedtest'
+          ? s.ok
+          : undefined;
+    if (internet === undefined) continue;
+    checks += 1;
+    if (internet) reached += 1;
+  }
+  return { verdict: checks === 0 ? 'unchecked' : reached > 0 ? 'internet' : 'no_internet', gateway };
+}
+
+/** The verdict in plain French and English, for the end of the table. */
+export function verdictLines(report: OnceReport): string[] {
+  const { verdict, gateway } = onceVerdict(report);
+  if (verdict === 'internet')
+    return ['VERDICT : internet joignable depuis l’école.', 'VERDICT: the school reaches the internet.'];
+  if (verdict === 'unchecked')
+    return [
+      'VERDICT : aucune vérification d’internet configurée (ancre, DNS, site web).',
+      'VERDICT: no internet check configured (anchor, DNS, web site).',
+    ];
+  if (gateway)
+    return [
+      'VERDICT : l’école n’atteint PAS internet. La passerelle répond, mais ni ancre, ni DNS, ni site web : coupure côté accès internet (box, fournisseur) probable.',
+      'VERDICT: the school CANNOT reach the internet. The gateway answers, but no anchor, DNS or web site does: the internet access (box, ISP) is likely cut.',
+    ];
+  return [
+    'VERDICT : l’école n’atteint PAS internet. Rien ne répond, pas même la passerelle : vérifier le câble, la box et le réseau de l’école.',
+    'VERDICT: the school CANNOT reach the internet. Nothing answers, not even the gateway: check the cable, the box and the school network.',
+  ];
+}
+
+/** Exit code of `--once`: 0, or ONCE_NO_INTERNET when the school cannot reach the internet. */
+export const ONCE_NO_INTERNET = 3;

@@ -2,6 +2,7 @@
 // Each connection gets a fresh mqtt.js client with auto-reconnect off: on a drop, everything in
 // flight is forgotten with the client (its in-memory store never holds more than the in-flight
 // window) and replayed from the spool after a capped, jittered backoff.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffDelayMs } from '../shared/backoff.ts';
@@ -13,6 +14,7 @@ import { stampSend } from './batch.ts';
 import { secondsSinceClockSync } from './clock-sync.ts';
 import type { MqttClientConfig } from './config.ts';
 import type { Spool } from './spool.ts';
+import { initialTakeoverState, judgeConnectionEnd, type TakeoverState, takeoverDelayMs } from './takeover.ts';
 
 /** CONNACK return code of a 3.1.1-only broker answering an MQTT 5 CONNECT. */
 const UNACCEPTABLE_PROTOCOL_V3 = 1;
@@ -52,6 +54,8 @@ export interface PublisherStats {
   refused: number;
   connects: number;
   eventsDropped: number;
+  /** Connections another client with this identity took over (agent/takeover.ts). */
+  takenOver: number;
 }
 
 export class Publisher {
@@ -62,6 +66,8 @@ export class Publisher {
   private stopped = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** A reconnect is scheduled (reconnectTimer pending), no attempt in flight. */
+  private waitingToReconnect = false;
   private paceTimer: NodeJS.Timeout | undefined;
   private nextAllowedAt = 0;
   /** Highest sequence number handed to the current connection. */
@@ -73,6 +79,11 @@ export class Publisher {
   private pumping = false;
   private pumpAgain = false;
   private readonly events: EventMessage[] = [];
+  /** Random per process, in the birth and the will: lets the collector tell two boxes sharing this identity apart. */
+  readonly instance = randomBytes(8).toString('hex');
+  private takeover: TakeoverState = initialTakeoverState();
+  /** The reconnect after a takeover waits this long instead of the ordinary backoff. */
+  private takeoverWaitMs: number | null = null;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly topics: { metrics: string; status: string; events: string };
@@ -83,6 +94,7 @@ export class Publisher {
     refused: 0,
     connects: 0,
     eventsDropped: 0,
+    takenOver: 0,
   };
 
   constructor(private readonly opts: PublisherOptions) {
@@ -149,7 +161,14 @@ export class Publisher {
 
   private status(state: StatusMessage['state'], reason: StatusMessage['reason']): StatusMessage {
     const { version, startedAt } = this.opts;
-    return statusMessage(this.opts, { state, t: this.now(), version, startedAt, reason });
+    return statusMessage(this.opts, {
+      state,
+      t: this.now(),
+      version,
+      startedAt,
+      reason,
+      instance: this.instance,
+    });
   }
 
   private clientOptions(): IClientOptions {
@@ -189,9 +208,21 @@ export class Publisher {
       return;
     }
     this.client = client;
+    // How this connection ends tells a takeover from a network fault (agent/takeover.ts).
+    const end = { connectedAt: 0, fin: false, failed: false, reasonCode: undefined as number | undefined };
     client.on('connect', () => {
       if (gen !== this.generation) return;
+      end.connectedAt = this.now();
+      client.stream.once('end', () => {
+        end.fin = true;
+      });
+      client.stream.once('error', () => {
+        end.failed = true;
+      });
       this.onConnected(client);
+    });
+    client.on('disconnect', (packet) => {
+      end.reasonCode = packet.reasonCode;
     });
     client.on('error', (err) => {
       if (gen !== this.generation) return;
@@ -203,10 +234,12 @@ export class Publisher {
         );
         return;
       }
+      end.failed = true;
       this.opts.log.warn({ err: err.message, url: redactUrl(this.opts.mqtt.url) }, 'MQTT error');
     });
     client.on('close', () => {
       if (gen !== this.generation) return;
+      this.judgeEnd(end);
       this.onClosed(client);
     });
   }
@@ -247,9 +280,49 @@ export class Publisher {
     this.scheduleReconnect();
   }
 
+  /** A connection the broker closed: a takeover by a twin makes the next reconnect wait minutes, said loudly. */
+  private judgeEnd(end: { connectedAt: number; fin: boolean; failed: boolean; reasonCode?: number }): void {
+    const m = this.opts.mqtt;
+    const wasConnected = end.connectedAt > 0;
+    const verdict = judgeConnectionEnd(
+      this.takeover,
+      {
+        wasConnected,
+        closedByBroker: end.fin && !end.failed,
+        upMs: wasConnected ? this.now() - end.connectedAt : 0,
+        ...(end.reasonCode !== undefined ? { reasonCode: end.reasonCode } : {}),
+      },
+      2 * m.takeoverBackoffMaxS * 1000,
+    );
+    this.takeover = verdict.state;
+    if (!verdict.takeover) return;
+    this.stats.takenOver++;
+    const minMs = m.takeoverBackoffMinS * 1000;
+    const maxMs = Math.max(minMs, m.takeoverBackoffMaxS * 1000);
+    this.takeoverWaitMs = takeoverDelayMs(verdict.state.takeovers, minMs, maxMs, this.random());
+    this.opts.log.error(
+      {
+        uai: this.opts.uai,
+        agent: this.opts.agent,
+        instance: this.instance,
+        takeovers: verdict.state.takeovers,
+        how: verdict.certain ? 'session taken over (MQTT 5 reason 0x8E)' : 'closed by the broker repeatedly',
+        retryInS: Math.round(this.takeoverWaitMs / 1000),
+      },
+      `another box connects with this same identity (UAI ${this.opts.uai}, agent ${this.opts.agent}): the broker keeps only one connection per identity, so each box keeps throwing the other off. Cloned SD card or copied config? Give each box its own agent id (and broker account). Reconnecting less often meanwhile / une autre machine se connecte avec la même identité (UAI ${this.opts.uai}, agent ${this.opts.agent}) : carte SD clonée ou configuration copiée ? Donnez à chaque boîtier son propre id d'agent.`,
+    );
+  }
+
   private scheduleReconnect(): void {
     if (this.stopped) return;
     const m = this.opts.mqtt;
+    if (this.takeoverWaitMs !== null) {
+      const delay = this.takeoverWaitMs;
+      this.takeoverWaitMs = null;
+      this.opts.log.info({ delayMs: delay, attempt: this.attempt }, 'reconnecting to the broker');
+      this.reconnectTimer = setTimeout(() => this.connect(), delay);
+      return;
+    }
     const delay = reconnectDelayMs(
       this.attempt++,
       m.reconnectMinS * 1000,
@@ -257,7 +330,26 @@ export class Publisher {
       this.random(),
     );
     this.opts.log.info({ delayMs: delay, attempt: this.attempt }, 'reconnecting to the broker');
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.waitingToReconnect = true;
+    this.reconnectTimer = setTimeout(() => {
+      this.waitingToReconnect = false;
+      this.connect();
+    }, delay);
+  }
+
+  /**
+   * The network came back (an anchor answers again, an address changed): a backoff grown during the
+   * cut (up to reconnectMaxS) would keep a school whose link is back offline for a minute. Starts
+   * the backoff over and tries now, when waiting to retry; a connection or an attempt in flight is
+   * left alone. The broker refusing us is not the network: then the backoff stays.
+   */
+  networkBack(reason: string): void {
+    if (this.stopped || this.connected || !this.waitingToReconnect || this.refusedInARow > 0) return;
+    clearTimeout(this.reconnectTimer);
+    this.waitingToReconnect = false;
+    this.attempt = 0;
+    this.opts.log.info({ reason }, 'network back: reconnecting to the broker now');
+    this.connect();
   }
 
   private sendEvents(): void {

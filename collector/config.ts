@@ -1,4 +1,5 @@
 // The collector's section of the config file (`collector:`).
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import Type from 'typebox';
 import { ConfigError } from '../shared/config.ts';
@@ -180,6 +181,9 @@ const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, c
 const validateCollectorConfig = configAjv.compile(CollectorConfig);
 
 /** Fills defaults into a programmatic config (tests, embedding) and checks it like the file loader does. */
+/** The silences and maintenance file's name in `wal.dir` when `http.windowsFile` is not set. */
+export const DEFAULT_WINDOWS_FILE = 'mute-windows.json';
+
 export function resolveCollectorConfig(input: unknown): CollectorConfig {
   const copy = structuredClone(input ?? {});
   if (!validateCollectorConfig(copy)) {
@@ -187,6 +191,8 @@ export function resolveCollectorConfig(input: unknown): CollectorConfig {
     throw new Error(`invalid collector config: ${problems.join('; ')}`);
   }
   const config = copy as CollectorConfig;
+  // Silences and maintenance windows created through the API outlive a restart unless told otherwise.
+  config.http.windowsFile ??= join(config.wal.dir, DEFAULT_WINDOWS_FILE);
   // Said before anything starts: beyond loopback the embedded broker needs accounts and TLS.
   const exposed = config.mqtt ? [] : embeddedBrokerProblems(config.broker);
   if (exposed.length) throw new ConfigError('collector config', exposed);

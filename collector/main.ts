@@ -4,8 +4,9 @@
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { loadRegistry, RegistryError } from '../shared/registry.ts';
+import { startFileProblems } from '../shared/start-files.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
-import { loadCollectorConfig } from './config-file.ts';
+import { collectorStartFiles, loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
 import { startPresenceAndAlerts } from './presence-and-alerts.ts';
 import { type CollectorCounters, createIngest } from './service.ts';
@@ -82,6 +83,9 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
     for (const w of warnings) log.warn(w);
     // Checked again as a whole: the embedded broker's exposure is said before anything starts.
     const collectorConfig = resolveCollectorConfig(config.collector);
+    // A missing CA, registry or unwritable folder would not come by retrying: said before anything starts.
+    const files = startFileProblems(collectorStartFiles(collectorConfig));
+    if (files.length) throw new ConfigError(opts.config, files);
     collector = await composeCollector(collectorConfig, log);
     log.info(
       { broker: redactUrl(collector.brokerUrl), influx: redactUrl(collectorConfig.influx.url) },
@@ -92,7 +96,12 @@ export async function runCollectorCommand(opts: { config: string }): Promise<num
       process.stderr.write(`vigie collector: ${err.message}\n`);
       return 2;
     }
-    throw err;
+    // Anything else before the collector runs (a port taken, a certificate that is not PEM) would not
+    // come by retrying: one line, exit 2, and no half-started ingest keeping the process alive.
+    log.debug({ err }, 'collector not started');
+    process.stderr.write(`vigie collector: cannot start: ${(err as Error).message.split('\n')[0]}\n`);
+    setTimeout(() => process.exit(2), 200).unref();
+    return 2;
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

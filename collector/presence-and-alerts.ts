@@ -88,8 +88,17 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
       openMsBetween(calendar, info(uai)?.hours ?? DEFAULT_HOURS_PROFILE, start, end),
     log,
     now,
+    identity: { holdMs: p.takeoverHoldSeconds * 1000, quietMs: p.duplicateQuietSeconds * 1000 },
     ...(stamps ? { stamps } : {}),
     onEffect: (e) => {
+      if (e.kind === 'duplicate_identity') {
+        if (alertable(e.uai))
+          alerting.handle(
+            { kind: 'identity', uai: e.uai, agent: e.agent, duplicated: e.duplicated, since: e.since },
+            now(),
+          );
+        return;
+      }
       if (e.kind !== 'transition' || e.transition.scope !== 'school' || !alertable(e.transition.uai)) return;
       const t = e.transition;
       const school = monitor.fleet.schools.get(t.uai);

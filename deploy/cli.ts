@@ -26,6 +26,10 @@ export function registerDeployCommands(program: Command): void {
       "the collector's speed test as agents reach it through the TLS proxy, e.g. https://vigie.example.org/speedtest (remembered)",
     )
     .option(
+      '--config <file>',
+      "the collector's config (deploy/collector.yaml): the hours profiles under collector.alerts.hours are known besides the default ones",
+    )
+    .option(
       '--rotate <uai>',
       "issue a new credential for this school, `collector`, or `speedtest` (the secret of every school's speed-test token); repeatable",
       collect,
@@ -38,6 +42,7 @@ export function registerDeployCommands(program: Command): void {
         broker?: string;
         ca?: string;
         speedtestUrl?: string;
+        config?: string;
         rotate: string[];
       }) => {
         const { runEnroll } = await import('./enroll-command.ts');

@@ -5,8 +5,10 @@ import { dirname, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import Type from 'typebox';
 import { AgentFile } from '../agent/config.ts';
+import { loadCollectorConfig } from '../collector/config-file.ts';
 import { parseConfigText } from '../shared/config.ts';
-import { loadRegistry, type School } from '../shared/registry.ts';
+import { checkHoursProfiles, loadRegistry, type School } from '../shared/registry.ts';
+import { DEFAULT_HOURS_PROFILES } from '../shared/school-hours.ts';
 import { agentConfigFile, renderEnrollment, STATE_FILE } from './enroll-files.ts';
 import {
   type Credential,
@@ -52,6 +54,8 @@ export interface EnrollOptions {
   broker?: string;
   ca?: string;
   speedtestUrl?: string;
+  /** The collector's config file: its collector.alerts.hours profiles are known beside the default set. */
+  config?: string;
   rotate?: string[];
   now?: Date;
 }
@@ -122,6 +126,10 @@ function checkAgentConfig(path: string, text: string): void {
 export function enroll(opts: EnrollOptions): EnrollResult {
   const registry = loadRegistry(opts.schools);
   if (registry.size === 0) throw new EnrollmentError(`${opts.schools}: no school in the registry`);
+  const ownProfiles = opts.config
+    ? Object.keys(loadCollectorConfig(opts.config).config.collector?.alerts?.hours ?? {})
+    : [];
+  checkHoursProfiles(opts.schools, registry, [...Object.keys(DEFAULT_HOURS_PROFILES), ...ownProfiles]);
   const previous = readState(opts.out);
   const { state, changes, speedtest } = planEnrollment(
     previous,

@@ -23,10 +23,10 @@ export function buildBatch(
   return { v: PROTOCOL_VERSION, uai, agent, seq, t, samples };
 }
 
-/** `startedAt` goes out with `online` only. */
+/** `startedAt` goes out with `online` only; `instance` (the process's random id) with both states. */
 export function statusMessage(
   from: Sender,
-  s: Pick<StatusMessage, 'state' | 't' | 'version' | 'reason'> & { startedAt?: number },
+  s: Pick<StatusMessage, 'state' | 't' | 'version' | 'reason'> & { startedAt?: number; instance?: string },
 ): StatusMessage {
   return {
     v: PROTOCOL_VERSION,
@@ -37,6 +37,7 @@ export function statusMessage(
     version: s.version,
     ...(s.state === 'online' && s.startedAt !== undefined ? { startedAt: s.startedAt } : {}),
     reason: s.reason,
+    ...(s.instance !== undefined ? { instance: s.instance } : {}),
   };
 }
 

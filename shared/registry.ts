@@ -6,6 +6,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { MAX_YAML_ALIASES } from './config.ts';
+import { didYouMean } from './near-match.ts';
 import { UaiSchema } from './schemas.ts';
 import { readTextFile, TextFileError } from './text-file.ts';
 import { type Uai, uaiProblem } from './uai.ts';
@@ -21,7 +22,7 @@ export const School = Type.Object(
     isp: Type.String({ minLength: 1, maxLength: 100 }),
     contractedDownMbps: Type.Number({ exclusiveMinimum: 0 }),
     contractedUpMbps: Type.Number({ exclusiveMinimum: 0 }),
-    /** Name of an opening-hours profile from the collector config (e.g. "school", "closed-wednesday"). */
+    /** Name of an opening-hours profile from the collector config (e.g. "school", "school-wednesday"). */
     hours: Type.String({ minLength: 1, maxLength: 64, default: 'school' }),
   },
   { additionalProperties: false },
@@ -238,4 +239,30 @@ export function loadRegistry(file: string): Map<Uai, School> {
     throw new RegistryError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`]);
   }
   return parseRegistry(file, text);
+}
+
+/**
+ * Every school's `hours` must name a profile the collector knows (`known`: the default set plus
+ * `collector.alerts.hours`): a school with an unknown one would count as always open and be paged
+ * at night. Throws RegistryError naming each unknown profile once, with its schools and a near match.
+ */
+export function checkHoursProfiles(
+  file: string,
+  registry: ReadonlyMap<Uai, School>,
+  known: Iterable<string>,
+): void {
+  const names = [...new Set(known)];
+  const unknown = new Map<string, string[]>();
+  for (const s of registry.values()) {
+    const name = s.hours ?? 'school';
+    if (!names.includes(name)) unknown.set(name, [...(unknown.get(name) ?? []), s.uai]);
+  }
+  if (unknown.size === 0) return;
+  throw new RegistryError(
+    file,
+    [...unknown].map(
+      ([name, uais]) =>
+        `column hours: "${name}" is not an hours profile${didYouMean(name, names)} (school${uais.length > 1 ? 's' : ''} ${uais.slice(0, 10).join(', ')}${uais.length > 10 ? ` and ${uais.length - 10} more` : ''}); known: ${names.join(', ')}; define others under collector.alerts.hours`,
+    ),
+  );
 }

@@ -209,6 +209,9 @@ export const MetricsBatch = Type.Object(
   { additionalProperties: false },
 );
 
+/** An agent process's instance id: 8 to 32 lower-case hex digits (agent/publisher.ts draws 16). */
+export const INSTANCE_ID_PATTERN = '^[0-9a-f]{8,32}$';
+
 export const StatusMessage = Type.Object(
   {
     v: Type.Literal(PROTOCOL_VERSION),
@@ -219,6 +222,11 @@ export const StatusMessage = Type.Object(
     version: Type.Optional(Type.String({ maxLength: 64 })),
     /** Set on the birth message: when the agent process started (agent clock). */
     startedAt: Type.Optional(Time),
+    /**
+     * Random per agent process (a fresh one at every start), on the birth and on the will: two of them
+     * alternating under one UAI and agent id mean two boxes share that identity (collector/presence/identity.ts).
+     */
+    instance: Type.Optional(Type.String({ pattern: INSTANCE_ID_PATTERN })),
     /** 'graceful' on a clean stop, 'will' when the broker published it for us. */
     reason: Type.Optional(
       Type.Union([Type.Literal('birth'), Type.Literal('graceful'), Type.Literal('will')]),

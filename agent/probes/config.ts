@@ -7,6 +7,7 @@ import Type, { type TSchema } from 'typebox';
 import type { ProbeKind } from '../../shared/schemas.ts';
 import { DEFAULT_TIMEZONE } from '../../shared/school-hours.ts';
 import { HolidayCalendarsConfig, HoursProfileConfig } from '../../shared/school-hours-config.ts';
+import { SPEEDTEST_MAX_BYTES } from '../../shared/speedtest-limits.ts';
 
 /** Keys every probe section shares: how the runtime schedules it. */
 function scheduling(defaults: { enabled?: boolean; intervalS: number; timeoutS: number }) {
@@ -201,7 +202,8 @@ export const SpeedtestConfig = Type.Object(
     durationS: Type.Number({ minimum: 2, maximum: 60, default: 10 }),
     /** The first seconds are left out of the rate: TCP slow start and the shaper's burst. */
     warmupS: Type.Number({ minimum: 0, maximum: 10, default: 1 }),
-    maxBytes: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
+    /** Cap of each direction, bytes; the upload also stops at the limit the server announced (LIMITS_HEADER). */
+    maxBytes: Type.Integer({ minimum: 1024, default: SPEEDTEST_MAX_BYTES }),
     maxPerDay: Type.Integer({ minimum: 0, maximum: 24, default: 3 }),
     minGapS: Type.Integer({ minimum: 0, default: 7200 }),
     /**

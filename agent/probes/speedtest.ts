@@ -1,6 +1,7 @@
 // Active download and upload throughput against the collector's speed-test endpoint
 // (collector/http/speedtest.ts): GET {url}/download?bytes=N, POST {url}/upload?warmupMs=W.
 import type { SpeedtestSample } from '../../shared/schemas.ts';
+import { LIMITS_HEADER, parseSpeedtestLimits } from '../../shared/speedtest-limits.ts';
 import type { SpeedtestConfig } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
 import { speedtestDecision, speedtestHours } from './speedtest-schedule.ts';
@@ -35,6 +36,8 @@ export function windowRate(marks: readonly [number, number][], warmupMs: number)
 export class SpeedtestProbe implements Probe<SpeedtestConfig> {
   readonly kind = 'speedtest' as const;
   private pastRuns: number[] = [];
+  /** The server's `max-bytes`, from its last answer's LIMITS_HEADER; absent from an older server. */
+  private serverMaxBytes: number | undefined;
 
   constructor(
     readonly config: SpeedtestConfig,
@@ -61,28 +64,36 @@ export class SpeedtestProbe implements Probe<SpeedtestConfig> {
     return [await this.measure(ctx)];
   }
 
-  /** One download then one upload, whatever the schedule says. */
+  /**
+   * One download then one upload, whatever the schedule says. Each direction stands alone: a refused
+   * or failed upload keeps the download's figure (ok false, `error` the upload's code), and the reverse.
+   */
   async measure(ctx: ProbeContext): Promise<SpeedtestSample> {
     const t = ctx.now();
     const target = this.config.url ?? '';
     const start = performance.now();
     const base = { probe: 'speedtest' as const, t, target: target.slice(0, 128) || 'none' };
-    try {
-      const down = await this.download(ctx);
-      const up = await this.upload(ctx);
-      const ok = down !== undefined && up !== undefined;
-      return {
-        ...base,
-        ok,
-        ...(down ? { downBps: down.bps, downBytes: down.bytes } : {}),
-        ...(up ? { upBps: up.bps, upBytes: up.bytes } : {}),
-        durationMs: Math.round(performance.now() - start),
-        ...(ok ? {} : { error: 'NO_DATA' }),
-      };
-    } catch (err) {
-      ctx.log.warn({ err }, 'speedtest failed');
-      return { ...base, ok: false, durationMs: Math.round(performance.now() - start), error: errorCode(err) };
-    }
+    const errors: string[] = [];
+    const attempt = async <T>(direction: string, run: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await run();
+      } catch (err) {
+        ctx.log.warn({ err: String(err) }, `speedtest ${direction} failed`);
+        errors.push(errorCode(err));
+        return undefined;
+      }
+    };
+    const down = await attempt('download', () => this.download(ctx));
+    const up = ctx.signal.aborted ? undefined : await attempt('upload', () => this.upload(ctx));
+    const ok = down !== undefined && up !== undefined;
+    return {
+      ...base,
+      ok,
+      ...(down ? { downBps: down.bps, downBytes: down.bytes } : {}),
+      ...(up ? { upBps: up.bps, upBytes: up.bytes } : {}),
+      durationMs: Math.round(performance.now() - start),
+      ...(ok ? {} : { error: errors[0] ?? 'NO_DATA' }),
+    };
   }
 
   private headers(): Record<string, string> {
@@ -105,6 +116,7 @@ export class SpeedtestProbe implements Probe<SpeedtestConfig> {
         headers: this.headers(),
         signal: stop.signal,
       });
+      this.serverMaxBytes = parseSpeedtestLimits(res.headers.get(LIMITS_HEADER))['max-bytes'];
       if (!res.ok || !res.body) {
         throw Object.assign(new Error(`download HTTP ${res.status}`), { code: `HTTP_${res.status}` });
       }
@@ -128,7 +140,9 @@ export class SpeedtestProbe implements Probe<SpeedtestConfig> {
   }
 
   private async upload(ctx: ProbeContext): Promise<Transfer | undefined> {
-    const { url, durationS, maxBytes, warmupS } = this.config;
+    const { url, durationS, warmupS } = this.config;
+    // One byte past the server's limit is a 413 and no figure: stop at it.
+    const maxBytes = Math.min(this.config.maxBytes, this.serverMaxBytes ?? Number.POSITIVE_INFINITY);
     const until = performance.now() + durationS * 1000;
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({

@@ -45,6 +45,7 @@ const WORDS = {
       clock_drift: 'horloge du boîtier décalée',
       mass_outage: 'panne groupée',
       collector_broker: 'le collecteur a perdu le broker MQTT',
+      duplicate_identity: 'identité en double (deux boîtiers)',
     } satisfies Record<Alert['kind'], string>,
     head: { firing: 'ALERTE', reminder: 'RAPPEL', resolved: 'RÉTABLI' },
     to: 'vers',
@@ -103,6 +104,10 @@ const WORDS = {
     massAllBack: 'Toutes les écoles du groupe sont revenues.',
     broker:
       'le collecteur ne joint plus son broker MQTT : il ne reçoit plus rien des écoles, et n’en déclare aucune hors ligne tant que cela dure',
+    duplicate: (uai: string, agent: string) =>
+      `deux boîtiers (ou plus) se connectent avec la même identité (UAI ${uai}, agent ${agent}) : le broker ne garde qu’une connexion par identité, chacun déconnecte donc l’autre. Cause probable : carte SD clonée ou configuration copiée. À faire : donner à chaque boîtier son propre id d’agent (et son compte broker). En attendant, les boîtiers espacent leurs reconnexions de plusieurs minutes ; ces coupures ne sont comptées ni comme pannes ni dans la disponibilité, mais les mesures des deux boîtiers se mélangent`,
+    duplicateOver: (uai: string, agent: string) =>
+      `les boîtiers de l’identité UAI ${uai}, agent ${agent} ne se prennent plus la connexion (un seul se connecte désormais)`,
     held: {
       outside_hours: 'survenu hors des horaires scolaires',
       maintenance: 'survenu pendant une maintenance',
@@ -122,6 +127,7 @@ const WORDS = {
       clock_drift: 'box clock off',
       mass_outage: 'mass outage',
       collector_broker: 'the collector lost its MQTT broker',
+      duplicate_identity: 'duplicated identity (two boxes)',
     } satisfies Record<Alert['kind'], string>,
     head: { firing: 'ALERT', reminder: 'REMINDER', resolved: 'RESOLVED' },
     to: 'to',
@@ -180,6 +186,10 @@ const WORDS = {
     massAllBack: 'Every school of the group is back.',
     broker:
       'the collector cannot reach its MQTT broker: it receives nothing from the schools, and declares none offline while this lasts',
+    duplicate: (uai: string, agent: string) =>
+      `two boxes (or more) connect with the same identity (UAI ${uai}, agent ${agent}): the broker keeps one connection per identity, so each box throws the other off. Likely cause: a cloned SD card or a copied config. To do: give each box its own agent id (and broker account). Meanwhile the boxes reconnect only every few minutes; these drops count neither as outages nor against availability, but the two boxes' measurements are mixed`,
+    duplicateOver: (uai: string, agent: string) =>
+      `the boxes of identity UAI ${uai}, agent ${agent} no longer take the connection from each other (only one connects now)`,
     held: {
       outside_hours: 'began outside school hours',
       maintenance: 'began during maintenance',
@@ -245,6 +255,7 @@ function what(a: Alert, n: Notification | null, w: Words): string {
       : `${kind}${w.colon}${w.schools(a.members?.length ?? 0)}${group}`;
   }
   if (!a.subject) return kind;
+  if (a.kind === 'duplicate_identity') return `${kind}${w.colon}agent ${a.subject}`;
   return a.kind === 'loss' || a.kind === 'latency'
     ? `${kind} ${w.to} ${a.subject}`
     : `${kind}${w.colon}${a.subject}`;
@@ -330,6 +341,10 @@ function why(
     }
     case 'collector_broker':
       return w.broker;
+    case 'duplicate_identity':
+      return n?.type === 'resolved'
+        ? w.duplicateOver(a.uai ?? '?', a.subject ?? '?')
+        : w.duplicate(a.uai ?? '?', a.subject ?? '?');
   }
 }
 

@@ -2,17 +2,22 @@
 // method takes `now`; the schedule (hours, maintenance, silences) comes in through PolicyContext.
 import type { PresenceState } from '../presence/state.ts';
 
-export type AlertKind =
-  | 'school_offline'
-  | 'school_degraded'
-  | 'loss'
-  | 'latency'
-  | 'ap_down'
-  | 'wan_saturation'
-  | 'clock_drift'
-  | 'mass_outage'
-  | 'collector_broker';
-/** clock_drift: an agent's clock off by more than clockDriftMs (its subject is the agent id). */
+/** Every alert kind, as silences name them (`kinds`). */
+export const ALERT_KINDS = [
+  'school_offline',
+  'school_degraded',
+  'loss',
+  'latency',
+  'ap_down',
+  'wan_saturation',
+  /** An agent's clock off by more than clockDriftMs (its subject is the agent id). */
+  'clock_drift',
+  'mass_outage',
+  'collector_broker',
+  /** Two boxes use one UAI and agent id (presence/identity.ts): subject = the agent id. */
+  'duplicate_identity',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation' | 'clock_drift';
 export type Severity = 'critical' | 'warning';
 export interface Threshold {
@@ -123,7 +128,9 @@ export type PolicyEvent =
       rateBps?: number;
       /** When the agent measured it (its clock): a round from before the school's last recovery is ignored. */
       t?: number;
-    };
+    }
+  /** Two boxes under one identity: detected (since = the first takeover), or over. */
+  | { kind: 'identity'; uai: string; agent: string; duplicated: boolean; since: number };
 
 /**
  * An alert a previous run of the collector sent and never resolved, as read back from InfluxDB
@@ -178,6 +185,7 @@ export class AlertPolicy {
 
   /** A presence change or a metric round. Returns notifications due now (resolutions mostly). */
   handle(ev: PolicyEvent, now: number): Notification[] {
+    if (ev.kind === 'identity') return this.onIdentity(ev, now);
     return ev.kind === 'school' ? this.onSchool(ev, now) : this.onRound(ev, now);
   }
 
@@ -309,11 +317,29 @@ export class AlertPolicy {
     return out;
   }
 
+  /** A duplicated identity is told once (no grace: the takeover loop is already proven), and closed when over. */
+  private onIdentity(ev: Extract<PolicyEvent, { kind: 'identity' }>, now: number): Notification[] {
+    const key = `duplicate_identity/${ev.uai}/${ev.agent}`;
+    if (!ev.duplicated) return this.resolve(key, now);
+    if (!this.alerts.has(key))
+      this.alerts.set(key, {
+        key,
+        kind: 'duplicate_identity',
+        severity: 'warning',
+        uai: ev.uai,
+        subject: ev.agent,
+        since: ev.since,
+        notifiedAt: null,
+        lastSentAt: null,
+      });
+    return [];
+  }
+
   /** Metric streaks of a school and its metric alerts nobody has heard of yet. */
   private forgetUnsentMetrics(uai: string): void {
     for (const key of this.series.keys()) if (key.split('/', 2)[1] === uai) this.series.delete(key);
     for (const [key, a] of this.alerts)
-      if (a.uai === uai && a.subject !== undefined && a.notifiedAt === null) this.alerts.delete(key);
+      if (a.uai === uai && METRIC_KINDS.has(a.kind) && a.notifiedAt === null) this.alerts.delete(key);
   }
 
   private onRound(ev: Extract<PolicyEvent, { kind: 'round' }>, now: number): Notification[] {

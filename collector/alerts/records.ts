@@ -18,6 +18,7 @@ const KINDS: ReadonlySet<string> = new Set<AlertKind>([
   'clock_drift',
   'mass_outage',
   'collector_broker',
+  'duplicate_identity',
 ]);
 const METRICS: ReadonlySet<string> = new Set<AlertKind>([
   'loss',

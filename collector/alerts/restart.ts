@@ -225,6 +225,10 @@ export function restoreAfterRestart(o: RestartOptions): Hold {
       // happens there, presence must stop holding.
       try {
         if (r) o.alerting.restore(r.paged, o.now());
+        // A duplicate identity told before the restart ends like one seen now: after the quiet period.
+        for (const p of r?.paged ?? [])
+          if (p.kind === 'duplicate_identity' && p.uai && p.subject)
+            o.monitor.identity.assumeDuplicate(p.uai, p.subject, p.since, o.now());
       } catch (err) {
         o.log.error({ err }, 'could not restore the alerts sent before the restart');
       }

@@ -14,6 +14,7 @@ import {
   NewSilenceBody,
   SilenceOut,
 } from './schemas.ts';
+import { scopeProblem } from './window-scope.ts';
 
 /** A silence or a window longer than this is a mistake (a year typed for a day). */
 const MAX_SPAN_MS = 366 * 86_400_000;
@@ -111,6 +112,8 @@ export async function alertRoutes(app: App, ctx: HttpContext): Promise<void> {
         };
         const period = checkPeriod(b, now);
         if (typeof period === 'string') return sendError(reply, 400, period);
+        const unknown = scopeProblem(b, ctx.deps.registry);
+        if (unknown) return sendError(reply, 400, unknown);
         const created = await s.create({ ...b, ...period } as never);
         request.log.info(
           { id: (created as { id?: string }).id, what, createdBy: b.createdBy },

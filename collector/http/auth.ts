@@ -38,6 +38,23 @@ export function networkAllowList(cidrs: readonly string[]): (ip: string) => bool
   };
 }
 
+const LOOPBACK = /^(127\.|::1(\/|$)|::ffff:127\.)/i;
+
+/**
+ * The networks that may read without a token. Behind a reverse proxy (`trustProxy` set) loopback
+ * entries are dropped: a request from loopback is then the proxy itself, or a proxy that did not say
+ * who its client was, never a reader to trust by address.
+ */
+export function readerNetworks(allowNetworks: readonly string[], trustProxy: readonly string[]): string[] {
+  return trustProxy.length ? allowNetworks.filter((cidr) => !LOOPBACK.test(cidr)) : [...allowNetworks];
+}
+
+/** A forwarding header: the request went through a proxy. */
+export const forwardedBy = (headers: Record<string, unknown>): boolean =>
+  headers['x-forwarded-for'] !== undefined ||
+  headers.forwarded !== undefined ||
+  headers['x-real-ip'] !== undefined;
+
 export interface AccessRules {
   readTokens: readonly string[];
   adminToken?: string | undefined;
@@ -47,7 +64,17 @@ export interface AccessRules {
 const anyMatch = (token: string, secrets: readonly string[]) =>
   secrets.reduce((hit, s) => sameSecret(token, s) || hit, false);
 
-export function readDenial(rules: AccessRules, authorization: string | undefined, ip: string): Denial | null {
+/**
+ * Reads need a token unless `ip` is in the allowed networks. `untrustedProxy`: the request carries
+ * X-Forwarded-For, Forwarded or X-Real-IP and `http.trustProxy` is not set, so `ip` is a proxy's (on the
+ * same host: loopback) and says nothing about the client: a token is needed.
+ */
+export function readDenial(
+  rules: AccessRules,
+  authorization: string | undefined,
+  ip: string,
+  untrustedProxy = false,
+): Denial | null {
   const token = bearerToken(authorization);
   if (token !== null) {
     const known =
@@ -55,6 +82,12 @@ export function readDenial(rules: AccessRules, authorization: string | undefined
     return known ? null : { status: 401, message: 'unknown token' };
   }
   if (authorization) return { status: 401, message: 'the Authorization header must be "Bearer <token>"' };
+  if (untrustedProxy)
+    return {
+      status: 401,
+      message:
+        'a token is required: this request came through a proxy (X-Forwarded-For) that http.trustProxy does not name',
+    };
   return rules.allowed(ip) ? null : { status: 401, message: 'a token is required from this network' };
 }
 

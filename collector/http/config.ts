@@ -1,5 +1,6 @@
 // The collector's HTTP server: API, status board, /metrics and the agents' speed-test endpoints.
 import Type from 'typebox';
+import { SPEEDTEST_MAX_BYTES } from '../../shared/speedtest-limits.ts';
 import { UAI_PATTERN } from '../../shared/uai.ts';
 
 export const SpeedtestHttpConfig = Type.Object(
@@ -23,7 +24,7 @@ export const SpeedtestHttpConfig = Type.Object(
      */
     perSchoolConcurrent: Type.Integer({ minimum: 1, default: 2 }),
     /** Largest download served and upload accepted, bytes; a larger declared upload gets 413 at once. */
-    maxBytes: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
+    maxBytes: Type.Integer({ minimum: 1024, default: SPEEDTEST_MAX_BYTES }),
     /** A transfer (either way) that moves no byte for this long is cut and its slot freed, seconds. */
     idleS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 15 }),
     /**
@@ -100,7 +101,7 @@ export const HttpConfig = Type.Object(
     historyHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 31, default: 24 }),
     /** Timeout of InfluxDB queries and of the readiness checks. */
     queryTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
-    /** Where silences and maintenance windows created through the API are kept; absent: in memory only. */
+    /** Where silences and maintenance windows created through the API are kept; absent: `mute-windows.json` in `wal.dir`. */
     windowsFile: Type.Optional(Type.String({ minLength: 1 })),
     maxWindows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
     auth: HttpAuthConfig,

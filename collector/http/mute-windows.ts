@@ -4,7 +4,8 @@
 // is not a whole ms in range...) is never applied, since a scope read wrongly could mute every school.
 // It is logged, counted, and kept in the file under `unreadable` for a person to mend.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { Logger } from '../../shared/log.ts';
 import { ajv, describeAjvError } from '../../shared/validate.ts';
@@ -142,6 +143,8 @@ export class MuteWindows {
   private save(): void {
     if (!this.opts.file) return;
     const tmp = `${this.opts.file}.tmp`;
+    // The default file lives in the collector's data folder, which may not exist yet.
+    mkdirSync(dirname(this.opts.file), { recursive: true });
     const unreadable = this.unreadableEntries.length ? { unreadable: this.unreadableEntries } : {};
     writeFileSync(tmp, JSON.stringify({ ...this.data, ...unreadable }, null, 1));
     renameSync(tmp, this.opts.file);

@@ -7,7 +7,7 @@ import Fastify, { type FastifyPluginAsync, LogController } from 'fastify';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { addVigieFormats } from '../../shared/validate.ts';
 import { alertRoutes } from './alerts.ts';
-import { adminDenial, networkAllowList, readDenial } from './auth.ts';
+import { adminDenial, forwardedBy, networkAllowList, readDenial, readerNetworks } from './auth.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { boardRoutes } from './board.ts';
 import { installBodyDeadline } from './body-deadline.ts';
@@ -95,7 +95,7 @@ export async function buildHttpServer(
     access: {
       readTokens: config.auth.readTokens,
       adminToken: config.auth.adminToken,
-      allowed: networkAllowList(config.auth.allowNetworks),
+      allowed: networkAllowList(readerNetworks(config.auth.allowNetworks, config.trustProxy)),
     },
     now,
     startedAt,
@@ -167,7 +167,12 @@ export async function buildHttpServer(
       const admin = request.routeOptions.config.admin === true;
       const denial = admin
         ? adminDenial(ctx.access, request.headers.authorization)
-        : readDenial(ctx.access, request.headers.authorization, request.ip);
+        : readDenial(
+            ctx.access,
+            request.headers.authorization,
+            request.ip,
+            config.trustProxy.length === 0 && forwardedBy(request.headers),
+          );
       if (!denial) return;
       request.log.info(
         { ip: request.ip, route: request.routeOptions.url, status: denial.status },

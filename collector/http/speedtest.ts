@@ -9,12 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { LIMITS_HEADER, SPEEDTEST_MAX_BYTES } from '../../shared/speedtest-limits.ts';
 import { type Deadline, deadline, type Expiry } from './deadline.ts';
 
 export interface SpeedtestPluginOptions {
   /** false (or a rejected promise) answers 401 before any byte moves. */
   authorize?: (request: FastifyRequest) => boolean | Promise<boolean>;
-  /** Largest download served and upload accepted, bytes (default 200 MiB). */
+  /** Largest download served and upload accepted, bytes (default SPEEDTEST_MAX_BYTES, 100 MiB). */
   maxBytes?: number;
   /** Transfers in flight at once; past it, 503 with Retry-After (default unlimited). */
   maxConcurrent?: number;
@@ -34,25 +35,9 @@ export type SpeedtestEvent =
   | { kind: 'refused'; reason: 'busy' | 'client_busy' | 'too_large' }
   | { kind: 'cut'; reason: Expiry | 'too_large' };
 
-/**
- * On every answer after authorization, e.g. `max-bytes=104857600, idle-s=15, total-s=120, per-client=2,
- * concurrent=4` (a structured-field dictionary, RFC 9651; a key is absent when unlimited): what an
- * agent may ask for. max-bytes bounds a download and an upload; idle-s and total-s are the cuts.
- */
-export const LIMITS_HEADER = 'vigie-speedtest-limits';
-
-/** Parses LIMITS_HEADER into numbers by key; unknown or malformed members are skipped. */
-export function parseSpeedtestLimits(header: string | null | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const member of (header ?? '').split(',')) {
-    const [key, value] = member.trim().split('=');
-    if (key && value !== undefined && /^\d+$/.test(value)) out[key] = Number(value);
-  }
-  return out;
-}
+export { LIMITS_HEADER, parseSpeedtestLimits } from '../../shared/speedtest-limits.ts';
 
 const BLOCK = randomBytes(64 * 1024);
-const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
 const DEFAULT_IDLE_MS = 15_000;
 const DEFAULT_TOTAL_MS = 120_000;
 
@@ -141,7 +126,7 @@ export const speedtestPlugin: FastifyPluginAsync<SpeedtestPluginOptions> = async
   app: FastifyInstance,
   opts: SpeedtestPluginOptions,
 ) => {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = opts.maxBytes ?? SPEEDTEST_MAX_BYTES;
   const maxConcurrent = opts.maxConcurrent ?? Number.POSITIVE_INFINITY;
   const maxPerClient = opts.maxPerClient ?? Number.POSITIVE_INFINITY;
   const clientOf = opts.clientOf ?? ((request: FastifyRequest) => request.ip);

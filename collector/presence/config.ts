@@ -24,6 +24,13 @@ export const PresenceConfig = Type.Object(
      */
     rebuildHoldSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 120 }),
     maxAgents: Type.Integer({ minimum: 1, default: 100_000 }),
+    /**
+     * Two boxes under one identity (presence/identity.ts): a will waits this long (seconds) for the birth
+     * of another instance that would make it a takeover, not an outage.
+     */
+    takeoverHoldSeconds: Type.Number({ minimum: 0, maximum: 60, default: 5 }),
+    /** A duplicate identity is over after this long without a takeover: more than the agents' longest takeover backoff. */
+    duplicateQuietSeconds: Type.Number({ minimum: 1, default: 1800 }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -3,6 +3,7 @@
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
 import { type AgentEvent, type PresenceRules, stepAgent } from './agent.ts';
 import { healthOfBatch } from './health.ts';
+import type { IdentityEffect } from './identity.ts';
 import {
   addBatch,
   classify,
@@ -19,7 +20,9 @@ export type PresenceEffect =
   | { kind: 'outage_started'; uai: string; start: number; at: number }
   /** The school is back; the cause is known once the spool replay is in (outage_finished). */
   | { kind: 'outage_ended'; uai: string; start: number; end: number }
-  | { kind: 'outage_finished'; uai: string; start: number; end: number; cause: OutageCause };
+  | { kind: 'outage_finished'; uai: string; start: number; end: number; cause: OutageCause }
+  /** Two boxes under one identity (presence/identity.ts), detected or over. */
+  | Extract<IdentityEffect, { kind: 'duplicate_identity' }>;
 
 export interface FleetRules extends PresenceRules {
   /** How long to wait for an agent's spool replay before classifying an outage with what arrived. */

@@ -5,6 +5,7 @@ import type { ClockReading, CollectorObserver } from '../observer.ts';
 import type { PointSink } from '../point.ts';
 import { isLiveBatch } from './agent.ts';
 import { type FleetRules, type PresenceEffect, PresenceFleet, type RebuiltAgent } from './fleet.ts';
+import { IdentityGuard, type IdentityRules, type IdentityStep } from './identity.ts';
 import { outagePoint, type SchoolTags, transitionPoint } from './points.ts';
 import type { PresenceStamps, StampCause } from './stamps.ts';
 import type { PresenceState } from './state.ts';
@@ -22,9 +23,14 @@ export interface MonitorOptions {
   now: () => number;
   /** Observer calls held while the state is rebuilt after a restart; past it they are dropped and counted. */
   maxHeld?: number;
+  /** Takeovers between two boxes sharing an identity (presence/identity.ts); defaults: DEFAULT_IDENTITY_RULES. */
+  identity?: Omit<IdentityRules, 'maxAgents'>;
   /** Several collectors: changes stamped from the messages' own times, alike in every collector (stamps.ts). */
   stamps?: PresenceStamps;
 }
+
+/** Hold a will 5 s for a takeover's birth; a duplicate ends after 30 min without a takeover (2 × the agents' 15 min). */
+export const DEFAULT_IDENTITY_RULES = { holdMs: 5000, quietMs: 30 * 60_000 } as const;
 
 export interface RebuiltState {
   agents: RebuiltAgent[];
@@ -33,7 +39,11 @@ export interface RebuiltState {
 
 export class PresenceMonitor implements CollectorObserver {
   readonly fleet: PresenceFleet;
+  /** Sorts takeovers (two boxes, one identity) from real losses before presence sees a status. */
+  readonly identity: IdentityGuard;
   private held: (() => void)[] | null = [];
+  /** A status's clock shift (ms), kept while the identity guard may hold it. */
+  private readonly statusShift = new WeakMap<StatusMessage, number>();
   droppedWhileRebuilding = 0;
 
   constructor(
@@ -41,6 +51,11 @@ export class PresenceMonitor implements CollectorObserver {
     private readonly opts: MonitorOptions,
   ) {
     this.fleet = new PresenceFleet(rules);
+    this.identity = new IdentityGuard({
+      ...DEFAULT_IDENTITY_RULES,
+      ...opts.identity,
+      maxAgents: rules.maxAgents,
+    });
   }
 
   /** Apply what InfluxDB remembers, then the messages that arrived meanwhile. Call once (null = nothing). */
@@ -111,13 +126,35 @@ export class PresenceMonitor implements CollectorObserver {
   }
 
   onStatus(msg: StatusMessage, info: { retained: boolean; receivedAt: number; clockShiftMs?: number }): void {
-    this.run(() => {
-      const byWill = msg.state === 'offline' && msg.reason !== 'graceful';
+    // The identity guard may hold a will a few seconds; its clock shift goes with the message.
+    if (info.clockShiftMs) this.statusShift.set(msg, info.clockShiftMs);
+    this.run(() => this.applyIdentity(this.identity.status(msg, info.retained, info.receivedAt)));
+  }
+
+  /** Statuses the identity guard lets through (at their own time), then what it has to tell. */
+  private applyIdentity(step: IdentityStep): void {
+    for (const s of step.apply) {
+      const byWill = s.msg.state === 'offline' && s.msg.reason !== 'graceful';
       // Stamps read the agent's own (uncorrected) time: the correction is each collector's estimate.
-      const cause: StampCause = byWill ? { kind: 'lost', t: msg.t } : { kind: 'message', t: msg.t };
-      this.apply(this.fleet.status(msg, info.retained, info.receivedAt, info.clockShiftMs ?? 0), () => cause);
-      if (msg.state === 'online') this.opts.stamps?.signOfLife(msg.uai, msg.agent, msg.t);
-    });
+      const cause: StampCause = byWill ? { kind: 'lost', t: s.msg.t } : { kind: 'message', t: s.msg.t };
+      this.apply(this.fleet.status(s.msg, s.retained, s.at, this.statusShift.get(s.msg) ?? 0), () => cause);
+      if (s.msg.state === 'online') this.opts.stamps?.signOfLife(s.msg.uai, s.msg.agent, s.msg.t);
+    }
+    for (const e of step.effects) {
+      if (e.kind === 'takeover')
+        this.opts.log.debug(
+          { uai: e.uai, agent: e.agent, from: e.from, to: e.to },
+          'agent connection taken over',
+        );
+      else if (e.duplicated)
+        this.opts.log.warn(
+          { uai: e.uai, agent: e.agent, instances: e.instances, takeovers: e.takeovers },
+          'two boxes use the same identity (UAI and agent id): they keep taking the broker connection from each other; not counted as outages',
+        );
+      else
+        this.opts.log.info({ uai: e.uai, agent: e.agent, takeovers: e.takeovers }, 'duplicate identity over');
+      if (e.kind === 'duplicate_identity') this.opts.onEffect?.(e);
+    }
   }
 
   onMetrics(batch: MetricsBatch, info: { receivedAt: number; clock?: ClockReading }): void {
@@ -149,6 +186,8 @@ export class PresenceMonitor implements CollectorObserver {
 
   tick(): void {
     if (this.held !== null) return;
-    this.apply(this.fleet.tick(this.opts.now()), () => ({ kind: 'lost' }));
+    const now = this.opts.now();
+    this.applyIdentity(this.identity.tick(now));
+    this.apply(this.fleet.tick(now), () => ({ kind: 'lost' }));
   }
 }

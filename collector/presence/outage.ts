@@ -9,7 +9,14 @@ export interface OutageEvidence {
   gatewayOk: number;
   anchorsOk: number;
   samples: number;
+  /** Agent time of the last round in which the gateway answered and no anchor did: the link was still cut. */
+  lastCutAt?: number;
+  /** Agent times of the rounds in which an anchor answered, earliest first (at most MAX_ANCHOR_ROUNDS). */
+  anchorsOkAt?: number[];
 }
+
+/** Anchor rounds remembered per outage: the earliest ones, those that can precede the last cut round. */
+export const MAX_ANCHOR_ROUNDS = 1000;
 
 export interface PendingOutage {
   uai: string;
@@ -95,10 +102,14 @@ export function addBatch(
   const rounds = new Map<number, Sample[]>();
   for (const s of inside) rounds.set(s.t, [...(rounds.get(s.t) ?? []), s]);
   const ev = { ...p.evidence, samples: p.evidence.samples + inside.length };
-  for (const round of rounds.values()) {
+  for (const [t, round] of rounds) {
     const h = healthOfSamples(round);
     if (h.gatewayReached) ev.gatewayOk++;
-    if (h.anchorsReached) ev.anchorsOk++;
+    if (h.anchorsReached) {
+      ev.anchorsOk++;
+      const times = [...(ev.anchorsOkAt ?? []), t].sort((x, y) => x - y);
+      ev.anchorsOkAt = times.slice(0, MAX_ANCHOR_ROUNDS);
+    } else if (h.gatewayReached) ev.lastCutAt = Math.max(ev.lastCutAt ?? t, t);
   }
   return { ...p, evidence: ev };
 }
@@ -112,9 +123,18 @@ export function replayComplete(p: PendingOutage): boolean {
   });
 }
 
+/**
+ * The cause of a finished outage from the rounds the agent measured inside it. Anchors that answered
+ * after the last round that saw the link cut are the link come back while the agent was still
+ * reconnecting (issue 16: a 48 s reconnect backoff flipped a WAN cut to `unknown`): not evidence.
+ */
 export function classify(e: OutageEvidence): OutageCause {
   if (e.samples === 0) return 'power_or_box';
-  if (e.anchorsOk > 0) return 'unknown';
+  const anchorsBeforeLinkBack =
+    e.anchorsOkAt && e.lastCutAt !== undefined
+      ? e.anchorsOkAt.filter((t) => t < e.lastCutAt!).length
+      : e.anchorsOk;
+  if (anchorsBeforeLinkBack > 0) return 'unknown';
   // The box kept measuring: the gateway answered and the internet did not.
   if (e.gatewayOk > 0) return 'wan_cut';
   // It measured but not even the gateway answered: the router (the ISP's box) was down.

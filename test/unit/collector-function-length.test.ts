@@ -36,7 +36,7 @@ function hasReason(n: ts.Node, text: string): boolean {
 }
 
 /** Functions longer than MAX_LINES with no `// Long:` reason, neither their own nor an enclosing one's. */
-export function unexplainedLongFunctions(file: string): string[] {
+function unexplainedLongFunctions(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const src = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
