@@ -1,9 +1,10 @@
-// How far one collector goes: `vigie simulate` at 1,000, 5,000 and 10,000 agents against the real
-// Mosquitto and one collector writing to the real InfluxDB, each a process of its own. Prints, per
-// step: batches/s acked by the broker, the collector's CPU and RSS, ingest lag (newest point in
-// InfluxDB vs. the wall clock) and how long InfluxDB took to hold every acked batch once the fleet stopped.
+// How far the collector goes: `vigie simulate` at 1,000, 5,000 and 10,000 agents against the real
+// Mosquitto and one collector, then two in one shared-subscription group (docs/design-several-collectors.md),
+// writing to the real InfluxDB, each a process of its own. Prints, per step: batches/s acked by the
+// broker, each collector's CPU and RSS, ingest lag (newest point in InfluxDB vs. the wall clock) and how
+// long InfluxDB took to hold every acked batch once the fleet stopped.
 //
-//   npm run bench:scale -- [--steps 1000,5000,10000] [--interval 10] [--seconds 60]
+//   npm run bench:scale -- [--steps 1000,5000,10000] [--interval 10] [--seconds 60] [--collectors 1,2]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -22,6 +23,7 @@ function arg(name: string, fallback: string): string {
 const steps = arg('steps', '1000,5000,10000').split(',').map(Number);
 const intervalS = Number(arg('interval', '10'));
 const seconds = Number(arg('seconds', '60'));
+const collectorCounts = arg('collectors', '1,2').split(',').map(Number);
 const SEED = 'bench';
 const CLK_TCK = 100;
 
@@ -66,36 +68,64 @@ async function main(): Promise<void> {
   writeFileSync(schoolsFile, `${csv}\n`);
 
   const [broker, influx] = await Promise.all([startMosquitto(), startInfluxdb()]);
-  const configFile = join(dir, 'collector.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'collector:',
-      `  schools: ${schoolsFile}`,
-      '  mqtt:',
-      `    url: ${broker.url}`,
-      '    clientId: bench-collector',
-      '  influx:',
-      `    url: ${influx.url}`,
-      '    database: vigie',
-      '  wal:',
-      `    dir: ${join(dir, 'wal')}`,
-      '',
-    ].join('\n'),
-  );
-  const { child: collector, output: collectorLog } = vigie(
-    ['collector', '--config', configFile],
-    join(dir, 'collector.log'),
-  );
   const results: string[] = [];
   try {
-    await waitFor('the collector to connect to the broker', async () => {
-      if (collector.exitCode !== null) throw new Error(`collector exited: see ${dir}/collector.log`);
-      return collectorLog().includes('connected to the MQTT broker');
-    });
+    for (const count of collectorCounts) await runWith(count, { dir, schoolsFile, broker, influx, results });
+  } finally {
+    await Promise.all([broker.daemon.dispose(), influx.daemon.dispose()]);
+  }
+  console.log(
+    `\nsummary (${intervalS} s interval; simulator, broker, collectors and InfluxDB share this machine):`,
+  );
+  for (const line of results) console.log(line);
+}
+
+interface Peers {
+  dir: string;
+  schoolsFile: string;
+  broker: Awaited<ReturnType<typeof startMosquitto>>;
+  influx: Awaited<ReturnType<typeof startInfluxdb>>;
+  results: string[];
+}
+
+/** `count` collectors (a group when more than one), each step of the fleet against them. */
+async function runWith(count: number, { dir, schoolsFile, broker, influx, results }: Peers): Promise<void> {
+  const database = `vigie_c${count}`;
+  const collectors = Array.from({ length: count }, (_, i) => {
+    const name = count === 1 ? 'collector' : `collector-${i + 1}-of-${count}`;
+    const configFile = join(dir, `${name}.yaml`);
+    writeFileSync(
+      configFile,
+      [
+        'collector:',
+        `  schools: ${schoolsFile}`,
+        '  mqtt:',
+        `    url: ${broker.url}`,
+        `    clientId: bench-${name}`,
+        ...(count > 1 ? ['    group: bench'] : []),
+        '  influx:',
+        `    url: ${influx.url}`,
+        `    database: ${database}`,
+        '  wal:',
+        `    dir: ${join(dir, `wal-${name}`)}`,
+        '',
+      ].join('\n'),
+    );
+    return { name, ...vigie(['collector', '--config', configFile], join(dir, `${name}.log`)) };
+  });
+  try {
+    for (const c of collectors)
+      await waitFor(
+        `${c.name} to connect to the broker`,
+        async () => {
+          if (c.child.exitCode !== null) throw new Error(`${c.name} exited: see ${dir}/${c.name}.log`);
+          return c.output().includes('connected to the MQTT broker');
+        },
+        120_000, // a loaded machine takes its time to load the TypeScript
+      );
     console.log(
-      `bench/scale: ${steps.join(', ')} agents, one batch every ${intervalS} s each, ${seconds} s per step; ` +
-        `Mosquitto ${broker.url}, InfluxDB ${influx.url}, collector pid ${collector.pid}; files in ${dir}`,
+      `bench/scale: ${count} collector(s), ${steps.join(', ')} agents, one batch every ${intervalS} s each, ${seconds} s per step; ` +
+        `Mosquitto ${broker.url}, InfluxDB ${influx.url}, collector pids ${collectors.map((c) => c.child.pid).join(', ')}; files in ${dir}`,
     );
     for (const agents of steps) {
       const stepStart = Date.now();
@@ -127,8 +157,8 @@ async function main(): Promise<void> {
       // Measure once the fleet is up: skip the first third of the step (connect ramp, first rounds).
       const measureFrom = stepStart + (seconds * 1000) / 3;
       // CPU % (of one core) over the measured window, per process.
-      const pids = {
-        collector: collector.pid,
+      const pids: Record<string, number | undefined> = {
+        ...Object.fromEntries(collectors.map((c) => [c.name, c.child.pid])),
         simulator: sim.pid,
         mosquitto: broker.daemon.pid,
         influxd: influx.daemon.pid,
@@ -141,10 +171,12 @@ async function main(): Promise<void> {
       while (sim.exitCode === null && Date.now() < stepStart + (seconds + 60) * 1000) {
         await sleep(2000);
         const now = Date.now();
-        const c = procUsage(collector.pid!);
+        for (const col of collectors) {
+          const c = procUsage(col.child.pid!);
+          if (!c) throw new Error(`${col.name} died: see ${dir}/${col.name}.log`);
+          rssMax = Math.max(rssMax, c.rssMB);
+        }
         const s = sim.pid ? procUsage(sim.pid) : null;
-        if (!c) throw new Error(`the collector died: see ${dir}/collector.log`);
-        rssMax = Math.max(rssMax, c.rssMB);
         simRssMax = Math.max(simRssMax, s?.rssMB ?? 0);
         if (now < measureFrom || now > stepStart + seconds * 1000) continue;
         for (const [name, pid] of Object.entries(pids)) {
@@ -154,7 +186,7 @@ async function main(): Promise<void> {
           if (!from) cpuFrom[name] = { at: now, cpuS: u.cpuS };
           else cpu[name] = (100 * (u.cpuS - from.cpuS) * 1000) / (now - from.at);
         }
-        const [last] = await influx.rows('SELECT last("uptime_s") FROM "agent"', 'vigie');
+        const [last] = await influx.rows('SELECT last("uptime_s") FROM "agent"', database);
         if (last) lags.push((Date.now() - Number(last['time'])) / 1000);
       }
       const code = await exited(sim);
@@ -166,7 +198,7 @@ async function main(): Promise<void> {
       const countSelf = async () => {
         const [row] = await influx.rows(
           `SELECT count("uptime_s") FROM "agent" WHERE time >= ${stepStart - 1000}ms`,
-          'vigie',
+          database,
         );
         return Number(row?.['count'] ?? 0);
       };
@@ -181,8 +213,9 @@ async function main(): Promise<void> {
         }
         await sleep(500);
       }
+      const collectorCpu = collectors.map((c) => pct(cpu[c.name])).join(' + ');
       const line =
-        `${String(agents).padStart(6)} agents: ${summary.peakConnected} connected` +
+        `${count} collector${count > 1 ? 's' : ' '} ${String(agents).padStart(6)} agents: ${summary.peakConnected} connected` +
         (summary.secondsToConnectAll !== null
           ? ` in ${summary.secondsToConnectAll.toFixed(1)} s`
           : ' (not all)') +
@@ -192,7 +225,7 @@ async function main(): Promise<void> {
           : '') +
         ' ' +
         `(${summary.batchesAcked} in ${summary.secondsRun.toFixed(0)} s, ${summary.refused + summary.networkErrors + summary.timeouts} connect errors)` +
-        ` · collector ${pct(cpu['collector'])} CPU, RSS ≤ ${rssMax.toFixed(0)} MB` +
+        ` · collector${count > 1 ? 's' : ''} ${collectorCpu} CPU, RSS ≤ ${rssMax.toFixed(0)} MB each` +
         ` · ingest lag median ${median(lags).toFixed(1)} s, max ${Math.max(...lags).toFixed(1)} s` +
         ` · ${stored}/${summary.batchesAcked} batches in InfluxDB` +
         (drainS !== null
@@ -205,15 +238,12 @@ async function main(): Promise<void> {
       results.push(line);
     }
   } finally {
-    collector.kill('SIGTERM');
-    await Promise.race([exited(collector), sleep(10_000)]);
-    if (collector.exitCode === null) collector.kill('SIGKILL');
-    await Promise.all([broker.daemon.dispose(), influx.daemon.dispose()]);
+    for (const c of collectors) c.child.kill('SIGTERM');
+    for (const c of collectors) {
+      await Promise.race([exited(c.child), sleep(10_000)]);
+      if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    }
   }
-  console.log(
-    `\nsummary (${intervalS} s interval; simulator, broker, collector and InfluxDB share this machine):`,
-  );
-  for (const line of results) console.log(line);
 }
 
 await main();

@@ -7,6 +7,7 @@ import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
 import { describeAjvError } from '../shared/validate.ts';
 import { AlertsConfig } from './alerts/config.ts';
 import { embeddedBrokerProblems } from './embedded-broker-config.ts';
+import { groupProblems } from './group-config.ts';
 import { HttpConfig } from './http/config.ts';
 import { PresenceConfig } from './presence/config.ts';
 
@@ -195,5 +196,7 @@ export function resolveCollectorConfig(input: unknown): CollectorConfig {
   // Said before anything starts: beyond loopback the embedded broker needs accounts and TLS.
   const exposed = config.mqtt ? [] : embeddedBrokerProblems(config.broker);
   if (exposed.length) throw new ConfigError('collector config', exposed);
+  const grouped = groupProblems(config);
+  if (grouped.length) throw new ConfigError('collector config', grouped);
   return config;
 }

@@ -31,6 +31,8 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
     points: ingest.points,
     log,
     muted: front.muted,
+    // Several collectors in one group: each judges the whole stream and stamps alike (docs/deploy.md).
+    stampFromMessages: Boolean(config.mqtt?.group),
   });
   ingest.addObserver(watch.observer);
   ingest.addObserver(front.observer);

@@ -23,6 +23,7 @@ import type { PointSink } from './point.ts';
 import type { PresenceConfig } from './presence/config.ts';
 import type { FleetRules } from './presence/fleet.ts';
 import { PresenceMonitor } from './presence/monitor.ts';
+import { PresenceStamps } from './presence/stamps.ts';
 import { DEFAULT_THRESHOLDS, mergeThresholdLevels, type Thresholds } from './thresholds.ts';
 
 export interface PresenceAndAlertsOptions {
@@ -38,6 +39,11 @@ export interface PresenceAndAlertsOptions {
   now?: () => number;
   /** Silences and maintenance windows kept outside the config (the HTTP API's). */
   muted?: PolicyContext['muted'];
+  /**
+   * One of several collectors in a group: presence times read from the messages (presence/stamps.ts),
+   * so every collector writes the same points and pages the same start times.
+   */
+  stampFromMessages?: boolean;
 }
 
 export interface PresenceAndAlerts {
@@ -74,6 +80,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
   );
   alerting.recordTo(opts.points);
   const p = opts.presence;
+  const stamps = opts.stampFromMessages ? new PresenceStamps(p.maxAgents) : undefined;
   const monitor = new PresenceMonitor(monitorConfig(p, thresholds), {
     points: opts.points,
     school: info,
@@ -82,6 +89,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
     log,
     now,
     identity: { holdMs: p.takeoverHoldSeconds * 1000, quietMs: p.duplicateQuietSeconds * 1000 },
+    ...(stamps ? { stamps } : {}),
     onEffect: (e) => {
       if (e.kind === 'duplicate_identity') {
         if (alertable(e.uai))
@@ -94,7 +102,7 @@ export function startPresenceAndAlerts(opts: PresenceAndAlertsOptions): Presence
       if (e.kind !== 'transition' || e.transition.scope !== 'school' || !alertable(e.transition.uai)) return;
       const t = e.transition;
       const school = monitor.fleet.schools.get(t.uai);
-      const since = t.to === 'offline' ? (school?.outageStart ?? t.at) : t.at;
+      const since = t.to === 'offline' ? (stamps?.outageStart(t.uai) ?? school?.outageStart ?? t.at) : t.at;
       alerting.handle(
         {
           kind: 'school',

@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ConfigError } from '../../shared/config.ts';
 import { type Logger, redactUrl } from '../../shared/log.ts';
-import { topicFilter } from '../../shared/topics.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type EmbeddedBroker, type EmbeddedBrokerStats, startEmbeddedBroker } from '../embedded-broker.ts';
+import { type CopyRole, roleOf, subscriptions } from './copies.ts';
 import type { FaultOutcome } from './router.ts';
 
 export interface MessageHandler {
-  handle(packet: IPublishPacket, ack: () => void): void;
+  /** role: which copy of a metrics message this is, for a collector in a group (ingest/copies.ts). */
+  handle(packet: IPublishPacket, ack: () => void, role: CopyRole): void;
   fault(packet: IPublishPacket, err: unknown, ack: () => void): FaultOutcome;
 }
 
@@ -60,8 +61,7 @@ export class MqttSource {
     const client = mqtt.connect(this.url, clientOptions(config.mqtt, this.broker));
     this.client = client;
     batchAcksPerTurn(client, this.parts.handler);
-    const mq = config.mqtt;
-    const metricsFilter = mq?.group ? `$share/${mq.group}/${topicFilter('metrics')}` : topicFilter('metrics');
+    const subs = subscriptions(config.mqtt?.group);
     const url = this.url;
     client.on('connect', (connack) => {
       this.connected = true;
@@ -70,16 +70,18 @@ export class MqttSource {
         'connected to the MQTT broker',
       );
       this.parts.onConnection(true);
-      client.subscribe(
-        {
-          [metricsFilter]: { qos: 1 },
-          [topicFilter('status')]: { qos: 1 },
-          [topicFilter('events')]: { qos: 1 },
-        },
-        (err) => {
-          if (err) log.error({ err }, 'subscription refused');
-        },
-      );
+      for (const sub of subs)
+        client.subscribe(
+          sub.filters,
+          sub.subscriptionIdentifier
+            ? { properties: { subscriptionIdentifier: sub.subscriptionIdentifier } }
+            : {},
+          (err, granted) => {
+            if (err) log.error({ err }, 'subscription refused');
+            for (const g of granted ?? [])
+              if (g.qos === 128) log.error({ topic: g.topic }, 'the broker refused this subscription');
+          },
+        );
     });
     client.on('close', () => {
       if (!this.connected || this.closing) return;
@@ -147,7 +149,7 @@ function batchAcksPerTurn(client: MqttClient, handler: MessageHandler): void {
       else callback();
     };
     try {
-      handler.handle(packet, ack);
+      handler.handle(packet, ack, roleOf(packet));
     } catch (err) {
       if (handler.fault(packet, err, ack) === 'drop') client.stream.destroy();
     }

@@ -9,6 +9,7 @@ import { ClockBook } from '../clock-offset.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { intake } from '../intake.ts';
+import type { CopyRole } from './copies.ts';
 import type { DurableSink } from './durable-sink.ts';
 import type { ObserverFanOut } from './observers.ts';
 
@@ -31,6 +32,10 @@ export interface RouterCounts {
   unknownSchools: number;
   /** Appends that failed with a local I/O error (disk full...): the message was left unacked for redelivery. */
   localFaults: number;
+  /** A grouped collector's whole-stream copies of metrics (ingest/copies.ts): judged, not stored. */
+  observed: number;
+  /** Of those, refused: the collector storing that copy records it as a dead letter, not this one. */
+  observedRefused: number;
 }
 
 /** What to do with the connection after a fault: keep it, or drop it unacked for redelivery. */
@@ -43,6 +48,8 @@ export class MessageRouter {
     acceptedPoints: 0,
     unknownSchools: 0,
     localFaults: 0,
+    observed: 0,
+    observedRefused: 0,
   };
   private lastFaultLog: number | undefined;
   /** Every agent's clock offset, measured from its batches (collector/clock-offset.ts). */
@@ -50,11 +57,20 @@ export class MessageRouter {
 
   constructor(private readonly parts: RouterParts) {}
 
-  /** `done` acks the message: at once, or once the log has room for it. */
-  handle(packet: IPublishPacket, done: () => void): void {
+  /**
+   * `done` acks the message: at once, or once the log has room for it. `role` (ingest/copies.ts): a
+   * `store` copy is made durable without telling the observers, an `observe` copy is told without being
+   * stored (nor counted against cardinality, nor dead-lettered: its `store` copy is), `both` does both.
+   */
+  handle(packet: IPublishPacket, done: () => void, role: CopyRole = 'both'): void {
     const { counts, parts } = this;
     const at = parts.now();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (role === 'observe') {
+      this.observe(packet.topic, payload, at);
+      done();
+      return;
+    }
     const result = parts.cardinality.admit(
       intake(packet.topic, payload, {
         schools: parts.schools,
@@ -96,8 +112,10 @@ export class MessageRouter {
         counts.acceptedPoints += result.points;
         const record = Buffer.from(result.lines);
         const clock = { aheadMs: result.clock.aheadMs, correctMs: result.clock.correctMs };
-        const accepted = () =>
-          parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at, clock }));
+        const accepted = () => {
+          if (role === 'both')
+            parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at, clock }));
+        };
         if (parts.sink.tryAppend(record, result.points)) {
           accepted();
           done();
@@ -109,6 +127,25 @@ export class MessageRouter {
         });
       }
     }
+  }
+
+  /** A whole-stream copy: validated like any message, then told to the observers only. */
+  private observe(topic: string, payload: Buffer, at: number): void {
+    const { counts, parts } = this;
+    counts.observed++;
+    // The whole stream measures every agent's clock: presence reads corrected times for all of them.
+    const result = intake(topic, payload, {
+      schools: parts.schools,
+      config: parts.ingest,
+      now: at,
+      clocks: this.clocks,
+    });
+    if (result.kind !== 'metrics') {
+      counts.observedRefused++;
+      return;
+    }
+    const clock = { aheadMs: result.clock.aheadMs, correctMs: result.clock.correctMs };
+    parts.observers.notify((o) => o.onMetrics?.(result.batch, { receivedAt: at, clock }));
   }
 
   /**

@@ -86,10 +86,18 @@ function badWhy(h: RoundHealth, rules: PresenceRules): string | null {
   return null;
 }
 
+/**
+ * A retained birth (replayed by the broker at subscribe, after a restart) says the agent connected some
+ * time ago: it confirms an online or degraded agent, it must not end a degradation.
+ */
+const retainedBirthConfirms = (a: AgentPresence, ev: { retained: boolean }) =>
+  ev.retained && (a.state === 'online' || a.state === 'degraded');
+
 export function stepAgent(a: AgentPresence, ev: AgentEvent, now: number, rules: PresenceRules): AgentStep {
   switch (ev.kind) {
     case 'status': {
       if (ev.state === 'online') {
+        if (retainedBirthConfirms(a, ev)) return { agent: a, transitions: [] };
         // A birth resets the lag floor, on the corrected clock and never below 0: a birth stamped by a
         // clock still running ahead would leave a floor no corrected batch reaches (all "replays").
         const fresh = {

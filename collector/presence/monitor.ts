@@ -7,6 +7,7 @@ import { isLiveBatch } from './agent.ts';
 import { type FleetRules, type PresenceEffect, PresenceFleet, type RebuiltAgent } from './fleet.ts';
 import { IdentityGuard, type IdentityRules, type IdentityStep } from './identity.ts';
 import { outagePoint, type SchoolTags, transitionPoint } from './points.ts';
+import type { PresenceStamps, StampCause } from './stamps.ts';
 import type { PresenceState } from './state.ts';
 
 export interface MonitorOptions {
@@ -24,6 +25,8 @@ export interface MonitorOptions {
   maxHeld?: number;
   /** Takeovers between two boxes sharing an identity (presence/identity.ts); defaults: DEFAULT_IDENTITY_RULES. */
   identity?: Omit<IdentityRules, 'maxAgents'>;
+  /** Several collectors: changes stamped from the messages' own times, alike in every collector (stamps.ts). */
+  stamps?: PresenceStamps;
 }
 
 /** Hold a will 5 s for a takeover's birth; a duplicate ends after 30 min without a takeover (2 × the agents' 15 min). */
@@ -60,6 +63,10 @@ export class PresenceMonitor implements CollectorObserver {
     const now = this.opts.now();
     if (state) {
       this.fleet.rebuild(state.agents, state.schools, now);
+      this.opts.stamps?.rebuilt(
+        state.agents,
+        state.schools.filter((s) => s.state === 'offline'),
+      );
       for (const s of state.schools)
         this.opts.onEffect?.({
           kind: 'transition',
@@ -91,7 +98,11 @@ export class PresenceMonitor implements CollectorObserver {
     this.held.push(fn);
   }
 
-  private apply(effects: PresenceEffect[]): void {
+  private apply(raw: PresenceEffect[], cause: (uai: string, agent: string) => StampCause): void {
+    const stamps = this.opts.stamps;
+    const effects = stamps
+      ? stamps.stampEffects(raw, cause, (uai) => this.fleet.agentsOf(uai).map((a) => a.agent))
+      : raw;
     const points = [];
     for (const e of effects) {
       if (e.kind === 'transition') {
@@ -130,8 +141,13 @@ export class PresenceMonitor implements CollectorObserver {
 
   /** Statuses the identity guard lets through (at their own time), then what it has to tell. */
   private applyIdentity(step: IdentityStep): void {
-    for (const s of step.apply)
-      this.apply(this.fleet.status(s.msg, s.retained, s.at, this.statusShift.get(s.msg) ?? 0));
+    for (const s of step.apply) {
+      const byWill = s.msg.state === 'offline' && s.msg.reason !== 'graceful';
+      // Stamps read the agent's own (uncorrected) time: the correction is each collector's estimate.
+      const cause: StampCause = byWill ? { kind: 'lost', t: s.msg.t } : { kind: 'message', t: s.msg.t };
+      this.apply(this.fleet.status(s.msg, s.retained, s.at, this.statusShift.get(s.msg) ?? 0), () => cause);
+      if (s.msg.state === 'online') this.opts.stamps?.signOfLife(s.msg.uai, s.msg.agent, s.msg.t);
+    }
     for (const e of step.effects) {
       if (e.kind === 'takeover')
         this.opts.log.debug(
@@ -153,13 +169,21 @@ export class PresenceMonitor implements CollectorObserver {
     this.run(() => {
       const agent = this.fleet.agents.get(`${batch.uai}/${batch.agent}`);
       const live = !agent || isLiveBatch(agent, batch, info.receivedAt, this.rules);
-      this.apply(this.fleet.metrics(batch, info.receivedAt, info.clock?.correctMs ?? 0));
+      const sentT = batch.t + (info.clock?.correctMs ?? 0);
+      this.apply(this.fleet.metrics(batch, info.receivedAt, info.clock?.correctMs ?? 0), () => ({
+        kind: 'message',
+        t: sentT,
+      }));
+      this.opts.stamps?.signOfLife(batch.uai, batch.agent, sentT);
       if (live) this.opts.onLiveBatch?.(batch, info.receivedAt, info.clock);
     });
   }
 
   onEvent(msg: EventMessage, info: { receivedAt: number }): void {
-    this.run(() => this.apply(this.fleet.seen(msg.uai, msg.agent, info.receivedAt)));
+    this.run(() => {
+      this.apply(this.fleet.seen(msg.uai, msg.agent, info.receivedAt), () => ({ kind: 'message', t: msg.t }));
+      this.opts.stamps?.signOfLife(msg.uai, msg.agent, msg.t);
+    });
   }
 
   onBrokerConnection(up: boolean, at: number): void {
@@ -172,6 +196,6 @@ export class PresenceMonitor implements CollectorObserver {
     if (this.held !== null) return;
     const now = this.opts.now();
     this.applyIdentity(this.identity.tick(now));
-    this.apply(this.fleet.tick(now));
+    this.apply(this.fleet.tick(now), () => ({ kind: 'lost' }));
   }
 }

@@ -80,11 +80,15 @@ export interface CollectorProcess {
   dir: string;
 }
 
-/** The collector as its own process; ready once it logged its broker connection. `nodeArgs`: --cpu-prof, say. */
+/**
+ * The collector as its own process; ready once it logged its broker connection. `nodeArgs`: --cpu-prof,
+ * say; `readyTimeoutMs`: how long a (re)start may take (Daemon's default otherwise).
+ */
 export function collectorProcess(
   cfg: TestCollectorConfig,
   env: NodeJS.ProcessEnv = {},
   nodeArgs: string[] = [],
+  readyTimeoutMs?: number,
 ): CollectorProcess {
   const dir = tempDir('collector-proc');
   const configFile = join(dir, 'vigie.yaml');
@@ -104,6 +108,7 @@ export function collectorProcess(
     dir,
     env: { VIGIE_LOG_LEVEL: 'info', ...env },
     ready: async () => countConnections() >= wanted,
+    ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
   });
   // Each (re)start is ready once the log holds one more broker connection than before.
   const start = daemon.start.bind(daemon);

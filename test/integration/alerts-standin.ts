@@ -12,6 +12,8 @@ interface StandinSpec {
   keepaliveS: number;
   intervalMs: number;
   seqStart: number;
+  /** Schools whose anchor answers nothing (100 % loss): degraded for as long as they report. */
+  degraded?: string[];
 }
 
 const spec = JSON.parse(process.argv[2]!) as StandinSpec;
@@ -36,6 +38,7 @@ async function connect(uai: string): Promise<void> {
     retain: true,
   });
   let seq = spec.seqStart;
+  const anchorLost = spec.degraded?.includes(uai) ?? false;
   const publish = () => {
     const t = Date.now();
     const samples = [
@@ -55,9 +58,7 @@ async function connect(uai: string): Promise<void> {
         target: 'anchor',
         role: 'anchor',
         sent: 10,
-        received: 10,
-        lossPct: 0,
-        medianMs: 12,
+        ...(anchorLost ? { received: 0, lossPct: 100 } : { received: 10, lossPct: 0, medianMs: 12 }),
       },
     ];
     client.publish(
