@@ -18,7 +18,9 @@ export const ALERT_KINDS = [
   'duplicate_identity',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
-export type MetricKind = 'loss' | 'latency' | 'ap_down' | 'wan_saturation' | 'clock_drift';
+/** Alert kinds judged on rounds of measurements (bad rounds in a row fire, as many good ones resolve). */
+export const METRIC_KINDS = ['loss', 'latency', 'ap_down', 'wan_saturation', 'clock_drift'] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
 export type Severity = 'critical' | 'warning';
 export interface Threshold {
   value: number;
@@ -141,13 +143,7 @@ export type PagedAlert = Pick<
   'key' | 'kind' | 'severity' | 'uai' | 'subject' | 'group' | 'members' | 'since' | 'value'
 > & { notifiedAt: number; lastSentAt: number };
 
-const METRIC_KINDS: ReadonlySet<AlertKind> = new Set([
-  'loss',
-  'latency',
-  'ap_down',
-  'wan_saturation',
-  'clock_drift',
-]);
+const METRIC_KIND_SET: ReadonlySet<AlertKind> = new Set(METRIC_KINDS);
 
 interface Series {
   bad: number;
@@ -211,7 +207,7 @@ export class AlertPolicy {
       }
       this.alerts.set(r.key, { ...r, ...(r.members ? { members: [...r.members] } : {}) });
       // Resolved after as many good rounds as any metric alert, not at the first good one.
-      if (METRIC_KINDS.has(r.kind)) this.series.set(r.key, { bad: this.rules.rounds, good: 0 });
+      if (METRIC_KIND_SET.has(r.kind)) this.series.set(r.key, { bad: this.rules.rounds, good: 0 });
       if (r.kind !== 'mass_outage') continue;
       for (const uai of r.members ?? []) {
         const key = schoolAlertKey('school_offline', uai);
@@ -339,7 +335,7 @@ export class AlertPolicy {
   private forgetUnsentMetrics(uai: string): void {
     for (const key of this.series.keys()) if (key.split('/', 2)[1] === uai) this.series.delete(key);
     for (const [key, a] of this.alerts)
-      if (a.uai === uai && METRIC_KINDS.has(a.kind) && a.notifiedAt === null) this.alerts.delete(key);
+      if (a.uai === uai && METRIC_KIND_SET.has(a.kind) && a.notifiedAt === null) this.alerts.delete(key);
   }
 
   private onRound(ev: Extract<PolicyEvent, { kind: 'round' }>, now: number): Notification[] {

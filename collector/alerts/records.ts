@@ -4,29 +4,19 @@
 import type { QueryResult } from '../influx-http.ts';
 import { int, type Point } from '../point.ts';
 import { COLLECTOR_MEASUREMENTS } from '../schema.ts';
-import type { AlertKind, Notification, PagedAlert, Severity } from './policy.ts';
+import {
+  ALERT_KINDS,
+  type AlertKind,
+  METRIC_KINDS,
+  type Notification,
+  type PagedAlert,
+  type Severity,
+} from './policy.ts';
 
 const MEASUREMENT = COLLECTOR_MEASUREMENTS.alert.measurement;
 
-const KINDS: ReadonlySet<string> = new Set<AlertKind>([
-  'school_offline',
-  'school_degraded',
-  'loss',
-  'latency',
-  'ap_down',
-  'wan_saturation',
-  'clock_drift',
-  'mass_outage',
-  'collector_broker',
-  'duplicate_identity',
-]);
-const METRICS: ReadonlySet<string> = new Set<AlertKind>([
-  'loss',
-  'latency',
-  'ap_down',
-  'wan_saturation',
-  'clock_drift',
-]);
+const KINDS: ReadonlySet<string> = new Set<AlertKind>(ALERT_KINDS);
+const METRICS: ReadonlySet<string> = new Set<AlertKind>(METRIC_KINDS);
 
 /** A firing, reminder or resolution as the `alert` point (fields in collector/schema.ts). */
 export function alertPoint(n: Notification): Point {
