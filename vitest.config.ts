@@ -10,7 +10,8 @@ export default defineConfig({
       'dashboards/**/*.test.ts',
     ],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hooks start real daemons: on a loaded 2-core machine a collector took 20–40 s to be ready (idle: 2–6 s).
+    hookTimeout: 120_000,
     // Integration suites start real daemons; two cores do not like many at once.
     maxWorkers: 2,
     allowOnly: false,

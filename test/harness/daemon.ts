@@ -135,7 +135,7 @@ export class Daemon {
           if (!this.child) throw new GiveUp(exitInfo || 'process ended');
           return this.spec.ready();
         },
-        this.spec.readyTimeoutMs ?? 30_000,
+        this.spec.readyTimeoutMs ?? 60_000,
       );
     } catch (err) {
       await this.stop();
