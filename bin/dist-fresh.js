@@ -11,6 +11,7 @@ export const SOURCE_DIRS = [
   'dashboards',
   'demo',
   'deploy',
+  'report',
   'shared',
   'simulator',
 ];
