@@ -299,10 +299,14 @@ const status = (uai: Uai, state: 'online' | 'offline', reason: StatusMessage['re
     JSON.stringify({ v: 1, uai, agent: agentOf(uai), state, t: Date.now(), reason, version: '0.1.1' }),
     { qos: 1, retain: true },
   );
-const metrics = (uai: Uai, seq: number, t: number, samples: Sample[]) =>
+/** `aheadMs`: the box's clock runs this far ahead; its batch says when it was sent, on that clock. */
+const metrics = (uai: Uai, seq: number, t: number, samples: Sample[], aheadMs = 0) =>
   pub.publishAsync(
     metricsTopic(uai, agentOf(uai)),
-    JSON.stringify(makeBatch(uai, agentOf(uai), seq, t, samples)),
+    JSON.stringify({
+      ...makeBatch(uai, agentOf(uai), seq, t, samples),
+      ...(aheadMs ? { sentAt: Date.now() + aheadMs } : {}),
+    }),
     {
       qos: 1,
     },
@@ -324,10 +328,13 @@ async function fill(now: number): Promise<void> {
   // Agents come up (birth), then send what their spool held over the last two hours: not live, so
   // presence judges the present from the births and the live rounds below.
   for (const uai of [...LIVE, UNREGISTERED]) await status(uai, 'online', 'birth');
+  // One box runs an hour ahead (no clock battery, NTP not answered yet): the collector stores its
+  // batches at the corrected time, flagged, for the agents dashboard's "Clock corrected" panel.
   for (const uai of [...LIVE, UNREGISTERED]) {
+    const ahead = uai === ONLINE ? 60 * MIN : 0;
     for (let i = 0; i < BATCHES; i++) {
-      const t = now - 130 * MIN + i * 10 * MIN;
-      await metrics(uai, i, t, round(t, i));
+      const t = now - 130 * MIN + i * 10 * MIN + ahead;
+      await metrics(uai, i, t, round(t, i), ahead);
     }
   }
   // Live: one school loses the internet behind a working box (degraded), one loses its box (will),
