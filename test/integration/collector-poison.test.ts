@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVigieConfig } from '../../cli/config-file.ts';
+import { ClockBook } from '../../collector/clock-offset.ts';
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { type IntakeContext, intake } from '../../collector/intake.ts';
 import { loadRegistry } from '../../shared/registry.ts';
@@ -220,10 +221,18 @@ describe('a message that throws anywhere never stops ingestion', () => {
     const schools = loadRegistry(join(dir, 'schools.yaml'));
     // What the collector must decide, told by the same intake at the edges of the time it will receive
     // the message: a message whose fate changes inside that minute (none, by construction) is allowed either.
-    const judge = (m: PoisonMessage, now: number) => {
-      const r = intake(m.topic, m.payload, { schools, config, now } satisfies IntakeContext);
+    const judge = (m: PoisonMessage, now: number, clocks?: ClockBook) => {
+      const r = intake(m.topic, m.payload, {
+        schools,
+        config,
+        now,
+        ...(clocks ? { clocks } : {}),
+      } satisfies IntakeContext);
       return r.kind === 'rejected' ? r.reason : null;
     };
+    // The collector measures each agent's clock from the batches it received before (clock-offset.ts):
+    // its decision on a message depends on the ones before it, which this book replays in publish order.
+    const clocks = new ClockBook();
     const maker = new PoisonMaker(seededRandom(SEED), POISONER, Date.now);
     const sentByKind: Record<string, number> = {};
     const sentByTopic: Record<string, number> = { metrics: 0, status: 0, events: 0 };
@@ -265,8 +274,9 @@ describe('a message that throws anywhere never stops ingestion', () => {
       if (m.retain) retained++;
       const now = Date.now();
       const [early, late] = [judge(m, now - 30_000), judge(m, now + 30_000)];
+      const decided = judge(m, now, clocks);
       if (early !== late) ambiguous++;
-      else if (early) expected[early] = (expected[early] ?? 0) + 1;
+      else if (decided) expected[decided] = (expected[decided] ?? 0) + 1;
       const p = poisoner.publishAsync(m.topic, m.payload, { qos: 1, retain: m.retain });
       published.push(p);
       inflight.add(p);
