@@ -10,7 +10,7 @@ import { registerDeployCommands } from '../deploy/cli.ts';
 import { registerReportCommands } from '../report/cli.ts';
 import { registerSimulatorCommands } from '../simulator/cli.ts';
 import { registerConfigCommands } from './config-cli.ts';
-import { nodeRuntimeWarning, showsRuntimeWarning } from './node-support.ts';
+import { dropLibraryDeprecations, nodeRuntimeWarning, showsRuntimeWarning } from './node-support.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -36,6 +36,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
+  dropLibraryDeprecations();
   const eol = nodeRuntimeWarning(process.version, new Date());
   if (eol && showsRuntimeWarning(argv, Boolean(process.stderr.isTTY))) process.stderr.write(eol);
   try {

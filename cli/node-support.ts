@@ -55,3 +55,17 @@ export function nodeRuntimeWarning(version: string, now: Date): string | null {
 export function showsRuntimeWarning(argv: readonly string[], stderrIsTty: boolean): boolean {
   return stderrIsTty || argv[2] === 'agent' || argv[2] === 'collector';
 }
+
+/**
+ * mqtt.js calls url.parse(), which Node 24 deprecates (DEP0169) on every connect: a warning about a
+ * library's internals that a technician cannot act on (and whose word "errors" reads as a failure).
+ * Node's own printer is replaced by one that drops that code only; every other warning is printed as
+ * Node prints it. Call once, at start.
+ */
+export function dropLibraryDeprecations(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => {
+    if (w.code === 'DEP0169') return;
+    process.stderr.write(`(node:${process.pid}) ${w.code ? `[${w.code}] ` : ''}${w.name}: ${w.message}\n`);
+  });
+}
