@@ -82,6 +82,11 @@ function collector(
         hours: { always: ALWAYS },
         ...(opts.mass ? { mass: opts.mass } : {}),
         channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
+        // A deployment's alerts link to the team's Grafana (config check warns about a loopback one).
+        dashboard: {
+          schoolUrl: 'https://grafana.ecoles.test/d/vigie-school/ecole?var-uai={uai}',
+          fleetUrl: 'https://grafana.ecoles.test/d/vigie-fleet/parc',
+        },
       },
     },
   });
