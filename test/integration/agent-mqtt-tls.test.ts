@@ -160,7 +160,7 @@ function makeAgent(id: string, mqttOverrides: Record<string, unknown>) {
     AgentFile,
     {},
   );
-  const lines: Array<{ msg: string; err?: string; level: number }> = [];
+  const lines: Array<{ msg: string; err?: string; broker?: string; level: number }> = [];
   const log = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
   return { config: config.agent, log, lines };
 }
@@ -252,13 +252,14 @@ describe('agent publisher over TLS with a password', () => {
     agent.start();
     await waitFor(
       'three refused attempts',
-      async () => lines.filter((l) => l.msg === 'MQTT error').length >= 3,
+      // Issue 16: said in words the installer acts on, once per attempt (was a bare 'MQTT error').
+      async () => lines.filter((l) => String(l.msg).startsWith('wrong password')).length >= 3,
       20_000,
     );
     await waitFor('batches spooled meanwhile', async () => spool.stats.batches >= 3, 20_000);
     await agent.stop();
     expect(agent.publisher?.stats.connects).toBe(0);
-    expect(lines.find((l) => l.msg === 'MQTT error')?.err).toMatch(
+    expect(lines.find((l) => String(l.msg).startsWith('wrong password'))?.broker).toMatch(
       /Not authorized|Bad username or password/i,
     );
   }, 60_000);

@@ -168,13 +168,8 @@ describe('collector ingest against Mosquitto and InfluxDB', () => {
           makeBatch(SCHOOL, 'box-mix', 0, t, everySample(Date.now() - 400 * 86_400_000).slice(0, 1)),
         ),
       ],
-      [
-        'unwritable',
-        topic,
-        JSON.stringify(
-          makeBatch(SCHOOL, 'box-mix', 0, t, [{ ...everySample(t)[0]!, target: 'ends\\' } as never]),
-        ),
-      ],
+      // A target ending in a backslash was refused `unwritable` (and the batch lost): issue 14 §4 makes
+      // every label storable (shared/labels.ts); labels-influx.test.ts stores and reads such names back.
       ['bad_topic', 'vigie/v1/12345678/box/metrics', good(0)],
     ];
     const before = collector.counters().rejected;
