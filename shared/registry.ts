@@ -3,6 +3,7 @@
 import { extname } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { MAX_YAML_ALIASES } from './config.ts';
@@ -67,17 +68,13 @@ const CSV_COLUMNS: Record<string, keyof School> = {
 /** A registry CSV's header line: the columns in the order registryCsvRow writes them. */
 export const REGISTRY_CSV_HEADER = Object.keys(CSV_COLUMNS).join(',');
 
-/** RFC 4180: a field holding a comma, quote, semicolon, tab or line break is quoted, its quotes doubled. */
-const csvField = (value: string | number): string => {
-  const text = String(value);
-  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
 /** One school as a registry CSV line (no newline), read back as the same school by parseRegistry. */
 export const registryCsvRow = (s: School): string =>
-  Object.values(CSV_COLUMNS)
-    .map((key) => csvField(s[key] ?? ''))
-    .join(',');
+  // RFC 4180 quoting by csv-stringify; semicolons and tabs quoted too, for spreadsheets that split on them.
+  stringifyCsv([Object.values(CSV_COLUMNS).map((key) => String(s[key] ?? ''))], {
+    quoted_match: /[;\t]/,
+    record_delimiter: 'unix',
+  }).replace(/\n$/, '');
 
 /** The registry's text columns: each becomes an InfluxDB tag or string field, so a label (shared/labels.ts). */
 const LABEL_COLUMNS = ['name', 'commune', 'isp', 'hours'] as const;
