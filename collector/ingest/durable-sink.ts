@@ -188,7 +188,8 @@ export class DurableSink {
 
   /**
    * One point that cannot be written is dead-lettered, named; the others of the list still go in. An
-   * outage too old for the raw policy goes to the long one instead, counted and logged.
+   * outage too old for the raw policy goes to the long one instead, counted and logged; so does a
+   * point marked `policy: 'long'` (without a long policy to write to, both go to the raw one).
    */
   private writePoints(list: Point[]): void {
     let lines = '';
@@ -197,8 +198,17 @@ export class DurableSink {
     let longWritten = 0;
     const nowMs = this.parts.now();
     for (const point of list) {
-      const long = this.long ? longPolicyOutage(point, this.parts.config.retention, nowMs) : null;
+      const long = !this.long
+        ? null
+        : point.policy === 'long'
+          ? point
+          : longPolicyOutage(point, this.parts.config.retention, nowMs);
       try {
+        if (long === point) {
+          longLines += `${toLine(long)}\n`;
+          longWritten++;
+          continue;
+        }
         if (long) {
           longLines += `${toLine(long)}\n`;
           longWritten++;
