@@ -152,18 +152,20 @@ export class DurableSink {
     return Promise.all([this.shipper.drained(), this.long?.shipper.drained()]).then(() => {});
   }
 
+  /** Both logs together (the long policy's is a few points an hour). */
   stats(): DurableSinkStats {
     const s = this.shipper.stats;
+    const l = this.long?.shipper.stats;
     return {
-      walBytes: this.wal.unconfirmedBytes,
+      walBytes: this.wal.unconfirmedBytes + (this.long?.wal.unconfirmedBytes ?? 0),
       walSegments: this.wal.segmentCount,
       backpressureEvents: this.backpressureEvents,
       backpressure: this.backpressure,
-      influxUp: s.influxUp,
-      influxWrites: s.writes,
-      pointsWritten: s.pointsWritten,
-      writeRetries: s.retries,
-      lastWriteError: s.lastError,
+      influxUp: s.influxUp && (l?.influxUp ?? true),
+      influxWrites: s.writes + (l?.writes ?? 0),
+      pointsWritten: s.pointsWritten + (l?.pointsWritten ?? 0),
+      writeRetries: s.retries + (l?.retries ?? 0),
+      lastWriteError: s.lastError ?? l?.lastError ?? null,
       longPolicyOutages: this.longPolicyOutages,
     };
   }
