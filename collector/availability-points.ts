@@ -7,6 +7,7 @@
 // computes every rate from the sums (weighted by open time, never averaged percentages).
 
 import type { Figures, SchoolReport } from '../report/figures.ts';
+import { ident, literal, type ReportInflux, rowsOf } from '../report/influx.ts';
 import type { Period } from '../shared/availability/index.ts';
 import { monthPeriod, monthsOf, schoolYearOf, schoolYearPeriod } from '../shared/availability/index.ts';
 import type { Logger } from '../shared/log.ts';
@@ -77,8 +78,40 @@ export function monthsToWrite(nowMs: number, timeZone: string, schoolYear: boole
   return monthsOf([from, current.endMs], timeZone);
 }
 
+/** Where the points already written can be read and removed: InfluxDB and the long policy's name. */
+export interface StoredPoints {
+  influx: ReportInflux;
+  policy: string;
+}
+
 /**
- * Computes the months' figures with the report engine and writes one point per school and month.
+ * A school whose commune or ISP changed in the registry would keep its old month points beside the
+ * new ones (other tags, other series) and count twice in every sum: the points of the same school
+ * and month under other tags are deleted. Returns how many series were.
+ */
+async function dropRetagged(stored: StoredPoints, fresh: Point[], months: Period[]): Promise<number> {
+  const want = new Map(fresh.map((p) => [`${p.tags['uai']}/${p.tags['month']}`, p.tags]));
+  const first = months[0]!.startMs;
+  const end = months[months.length - 1]!.endMs;
+  const [series] = await stored.influx.queryAll([
+    `SELECT last(${ident('open_h')}) FROM ${ident(stored.policy)}.${ident(MEASUREMENT)} WHERE time >= ${first}ms AND time < ${end}ms GROUP BY "uai", "commune", "isp", "month"`,
+  ]);
+  const deletes: string[] = [];
+  for (const row of rowsOf(series ?? [])) {
+    const tags = want.get(`${row['uai']}/${row['month']}`);
+    if (!tags || (tags['commune'] === row['commune'] && tags['isp'] === row['isp'])) continue;
+    const where = (['uai', 'commune', 'isp', 'month'] as const)
+      .map((k) => `${ident(k)} = ${literal(String(row[k] ?? ''))}`)
+      .join(' AND ');
+    deletes.push(`DELETE FROM ${ident(MEASUREMENT)} WHERE ${where}`);
+  }
+  if (deletes.length) await stored.influx.queryAll(deletes);
+  return deletes.length;
+}
+
+/**
+ * Computes the months' figures with the report engine and writes one point per school and month
+ * (after deleting a school's points under its former commune or ISP, given `stored`).
  * Returns the number of points written.
  * @throws what the report service throws (ReportQueryError when InfluxDB cannot answer)
  */
@@ -86,6 +119,7 @@ export async function writeAvailabilityPoints(
   source: MonthlyFiguresSource,
   points: PointSink,
   months: Period[],
+  stored?: StoredPoints,
 ): Promise<number> {
   if (!months.length) return 0;
   const first = months[0]!;
@@ -101,6 +135,7 @@ export async function writeAvailabilityPoints(
       // A month not begun (asOf before its start) has nothing to say yet.
       if (period && figures.endMs > figures.startMs) list.push(availabilityPoint(school, period, figures));
     }
+  if (stored && list.length) await dropRetagged(stored, list, months);
   if (list.length) points.write(list);
   return list.length;
 }
@@ -110,6 +145,8 @@ export interface AvailabilityJobOptions {
   points: PointSink;
   log: Logger;
   now: () => number;
+  /** To delete the points a school left under its former commune or ISP. */
+  stored?: StoredPoints;
   /** Between two runs; one hour by default. */
   everyMs?: number;
 }
@@ -134,7 +171,7 @@ export function startAvailabilityPoints(opts: AvailabilityJobOptions): Availabil
   const run = (schoolYear = false): Promise<number> => {
     running ??= (async () => {
       const months = monthsToWrite(opts.now(), opts.source.timeZone, schoolYear);
-      const n = await writeAvailabilityPoints(opts.source, opts.points, months);
+      const n = await writeAvailabilityPoints(opts.source, opts.points, months, opts.stored);
       opts.log.info(
         { points: n, months: `${months[0]?.label}/${months[months.length - 1]?.label}` },
         'availability figures written for the Continuity dashboard',

@@ -3,6 +3,7 @@
 // then connects: observers must see the first messages, retained statuses included.
 
 import { reportService } from '../report/api.ts';
+import { reportInflux } from '../report/influx.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { loadRegistry, RegistryError } from '../shared/registry.ts';
@@ -46,6 +47,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
     : startAvailabilityPoints({
         source: reportService({ influx: config.influx, retention: config.retention, alerts: config.alerts }),
         points: ingest.points,
+        stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
         log: log.child({ component: 'availability' }),
         now: Date.now,
       });
