@@ -48,6 +48,13 @@ it('loading the collector compiles no JSON schema and leaves out what serves aft
   // What ingest needs is there (the hook does see packages)...
   expect(packages).toContain('mqtt');
   // ...and none of what is loaded only when used: HTTP API, embedded broker, email, report.
-  const later = ['fastify', '@fastify/swagger', 'prom-client', 'aedes', 'nodemailer', '@socialgouv/jours-feries'];
+  const later = [
+    'fastify',
+    '@fastify/swagger',
+    'prom-client',
+    'aedes',
+    'nodemailer',
+    '@socialgouv/jours-feries',
+  ];
   expect(later.filter((p) => packages.has(p))).toEqual([]);
 });

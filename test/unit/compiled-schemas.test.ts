@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { ValidateFunction } from 'ajv';
 import * as esbuild from 'esbuild';
-import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 // @ts-expect-error plain JavaScript module (run by scripts/build before any TypeScript loader)
 import { precompiledSchemas, writeStandaloneValidators } from '../../scripts/precompile-validators.js';
 import { type AjvProfile, ajvFor, loadPrecompiled, schemaKey } from '../../shared/compiled-schemas.ts';
@@ -30,13 +30,19 @@ let dir: string;
 let entries: Entry[];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vigie-validators-'));
-  await writeStandaloneValidators({ outDir: dir, load, formatsFile: join(ROOT, 'shared/ajv-formats.ts'), esbuild });
+  await writeStandaloneValidators({
+    outDir: dir,
+    load,
+    formatsFile: join(ROOT, 'shared/ajv-formats.ts'),
+    esbuild,
+  });
   entries = await precompiledSchemas(load);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const dirUrl = () => pathToFileURL(`${dir}/`);
-const yamlFile = (path: string) => parseYaml(readFileSync(join(ROOT, path), 'utf8')) as Record<string, unknown>;
+const yamlFile = (path: string) =>
+  parseYaml(readFileSync(join(ROOT, path), 'utf8')) as Record<string, unknown>;
 
 /** Valid inputs per schema (by its `where`), from the examples and the protocol's builders. */
 function fixtures(where: string): unknown[] {
@@ -74,7 +80,14 @@ function fixtures(where: string): unknown[] {
     ],
     'shared/validate.MetricsEnvelope': [buildBatch(sender.uai, sender.agent, 1, t, everySample(t))],
     'shared/schemas.StatusMessage': [
-      statusMessage(sender, { state: 'online', t, version: '0.1.0', reason: 'birth', startedAt: t, instance: 'a1b2c3d4e5f60718' }),
+      statusMessage(sender, {
+        state: 'online',
+        t,
+        version: '0.1.0',
+        reason: 'birth',
+        startedAt: t,
+        instance: 'a1b2c3d4e5f60718',
+      }),
     ],
     'shared/schemas.EventMessage': [
       eventMessage(sender, { t, kind: 'probe_error', message: 'dns failed', data: { probe: 'dns', n: 1 } }),
