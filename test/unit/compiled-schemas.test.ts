@@ -149,7 +149,8 @@ describe('precompiled schema validators (scripts/build)', () => {
     expect(schemaKey(profile, { ...schema, description: 'edited' })).not.toBe(schemaKey(profile, schema));
   });
 
-  it('answers every input exactly as ajv compiling the schema at run time', () => {
+  // ~4,500 inputs and 17 compilations: ~5 s idle, 14 s at load 12.
+  it('answers every input exactly as ajv compiling the schema at run time', { timeout: 120_000 }, () => {
     let compared = 0;
     for (const { profile, schema, where } of entries) {
       const standalone = loadPrecompiled(dirUrl(), profile, schema)!;
