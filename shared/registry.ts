@@ -1,18 +1,18 @@
 // The school registry: which schools exist, where they are, what their link should deliver.
 // Loaded from CSV (one school a row, header names below) or YAML (a list under `schools:`).
 import { extname } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
+import { validatorFor } from './compiled-schemas.ts';
 import { MAX_YAML_ALIASES } from './config.ts';
 import { labelProblem, normaliseLabel } from './labels.ts';
 import { didYouMean } from './near-match.ts';
 import { UaiSchema } from './schemas.ts';
 import { readTextFile, TextFileError } from './text-file.ts';
 import { type Uai, uaiProblem } from './uai.ts';
-import { addVigieFormats } from './validate.ts';
 
 export const School = Type.Object(
   {
@@ -49,9 +49,7 @@ export class RegistryError extends Error {
   }
 }
 
-const validateSchool = addVigieFormats(
-  new Ajv({ strict: false, useDefaults: true, verbose: true, allErrors: true }),
-).compile(School);
+const validateSchool = () => validatorFor('registry', School);
 
 /** CSV header names, snake_case as a spreadsheet would have them, mapped to School keys. */
 const CSV_COLUMNS: Record<string, keyof School> = {
@@ -244,8 +242,9 @@ export function parseRegistry(file: string, text: string): Map<Uai, School> {
   for (const r of rows) {
     const pair = coordinatesProblem(r);
     if (pair) problems.push(pair);
-    if (!validateSchool(r.row)) {
-      problems.push(...rowProblems(validateSchool.errors ?? [], r));
+    const validate = validateSchool();
+    if (!validate(r.row)) {
+      problems.push(...rowProblems(validate.errors ?? [], r));
       continue;
     }
     if (pair) continue;
