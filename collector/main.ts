@@ -2,13 +2,10 @@
 // registry once, creates ingest, adds the observers (presence and alerts, the HTTP API's readings),
 // then connects: observers must see the first messages, retained statuses included.
 
-import { reportService } from '../report/api.ts';
-import { reportInflux } from '../report/influx.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { loadRegistry, RegistryError } from '../shared/registry.ts';
 import { startFileProblems } from '../shared/start-files.ts';
-import { startAvailabilityPoints } from './availability-points.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { collectorStartFiles, loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
@@ -42,15 +39,31 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
   ingest.addObserver(front.observer);
   await ingest.connect();
   // The Continuity dashboard's monthly figures, from the report engine (none without InfluxDB).
-  const availability = config.pointsFile
-    ? null
-    : startAvailabilityPoints({
-        source: reportService({ influx: config.influx, retention: config.retention, alerts: config.alerts }),
-        points: ingest.points,
-        stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
-        log: log.child({ component: 'availability' }),
-        now: Date.now,
-      });
+  // Loaded after ingest is connected: the report's code is not needed to be ready.
+  let availability: { stop(): void } | null = null;
+  let stopped = false;
+  if (!config.pointsFile)
+    void Promise.all([
+      import('./availability-points.ts'),
+      import('../report/api.ts'),
+      import('../report/influx.ts'),
+    ]).then(
+      ([{ startAvailabilityPoints }, { reportService }, { reportInflux }]) => {
+        if (stopped) return;
+        availability = startAvailabilityPoints({
+          source: reportService({
+            influx: config.influx,
+            retention: config.retention,
+            alerts: config.alerts,
+          }),
+          points: ingest.points,
+          stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
+          log: log.child({ component: 'availability' }),
+          now: Date.now,
+        });
+      },
+      (err: unknown) => log.error({ err }, 'the monthly availability job could not be loaded'),
+    );
 
   let http: HttpHandle | undefined;
   if (config.http.enabled) {
@@ -78,6 +91,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
     brokerUrl: ingest.brokerUrl,
     counters: () => ingest.counters(),
     async stop() {
+      stopped = true;
       availability?.stop();
       await http?.close();
       await ingest.stop();
