@@ -1,7 +1,7 @@
 // The collector's section of the config file (`collector:`).
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import Type from 'typebox';
+import { validatorFor } from '../shared/compiled-schemas.ts';
 import { ConfigError } from '../shared/config.ts';
 import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
 import { describeAjvError } from '../shared/validate.ts';
@@ -177,17 +177,16 @@ export type WalConfig = Type.Static<typeof WalConfig>;
 export type IngestConfig = Type.Static<typeof IngestConfig>;
 export type CardinalityConfig = Type.Static<typeof CardinalityConfig>;
 
-const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
-const validateCollectorConfig = configAjv.compile(CollectorConfig);
-
 /** Fills defaults into a programmatic config (tests, embedding) and checks it like the file loader does. */
 /** The silences and maintenance file's name in `wal.dir` when `http.windowsFile` is not set. */
 export const DEFAULT_WINDOWS_FILE = 'mute-windows.json';
 
 export function resolveCollectorConfig(input: unknown): CollectorConfig {
   const copy = structuredClone(input ?? {});
-  if (!validateCollectorConfig(copy)) {
-    const problems = (validateCollectorConfig.errors ?? []).map((e) => describeAjvError(e, 'collector'));
+  // Compiled at first use (or precompiled by scripts/build): not at import.
+  const validate = validatorFor('collectorConfig', CollectorConfig);
+  if (!validate(copy)) {
+    const problems = (validate.errors ?? []).map((e) => describeAjvError(e, 'collector'));
     throw new Error(`invalid collector config: ${problems.join('; ')}`);
   }
   const config = copy as CollectorConfig;

@@ -1,10 +1,14 @@
 // `vigie collector --config FILE`: the collector's one composition root. Loads the config and the
 // registry once, creates ingest, adds the observers (presence and alerts, the HTTP API's readings),
 // then connects: observers must see the first messages, retained statuses included.
+
+import { reportService } from '../report/api.ts';
+import { reportInflux } from '../report/influx.ts';
 import { ConfigError } from '../shared/config.ts';
 import { createLogger, type Logger, redactUrl } from '../shared/log.ts';
 import { loadRegistry, RegistryError } from '../shared/registry.ts';
 import { startFileProblems } from '../shared/start-files.ts';
+import { startAvailabilityPoints } from './availability-points.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { collectorStartFiles, loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
@@ -37,6 +41,16 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
   ingest.addObserver(watch.observer);
   ingest.addObserver(front.observer);
   await ingest.connect();
+  // The Continuity dashboard's monthly figures, from the report engine (none without InfluxDB).
+  const availability = config.pointsFile
+    ? null
+    : startAvailabilityPoints({
+        source: reportService({ influx: config.influx, retention: config.retention, alerts: config.alerts }),
+        points: ingest.points,
+        stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
+        log: log.child({ component: 'availability' }),
+        now: Date.now,
+      });
 
   let http: HttpHandle | undefined;
   if (config.http.enabled) {
@@ -64,6 +78,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
     brokerUrl: ingest.brokerUrl,
     counters: () => ingest.counters(),
     async stop() {
+      availability?.stop();
       await http?.close();
       await ingest.stop();
       await watch.stop();

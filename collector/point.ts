@@ -13,6 +13,8 @@ export interface Point {
   fields: Record<string, FieldValue>;
   /** ms since epoch (the agent's clock for samples). */
   time: number;
+  /** `long`: written to the long retention policy (computed figures that outlive the raw one). */
+  policy?: 'long';
 }
 
 export const int = (n: number): IntField => ({ int: Math.trunc(n) });

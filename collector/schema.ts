@@ -164,6 +164,33 @@ export const COLLECTOR_MEASUREMENTS = {
       latest_member_ms: 'integer',
     } as Record<string, FieldType>,
   },
+  availability_month: {
+    measurement: 'availability_month',
+    description:
+      "one per school and calendar month (local time), the availability engine's figures, rewritten hourly for the current and previous month, in the long policy; time = the month's local start",
+    // month: YYYY-MM. Hours and minutes add across months and schools; rates are computed from the sums.
+    tags: ['uai', 'commune', 'isp', 'month'],
+    fields: {
+      open_h: 'float',
+      up_h: 'float',
+      lost_h: 'float',
+      not_measured_h: 'float',
+      excluded_h: 'float',
+      availability_pct: 'float',
+      coverage_pct: 'float',
+      outages: 'integer',
+      longest_outage_s: 'float',
+      lost_min_wan_cut: 'float',
+      lost_min_power_or_box: 'float',
+      lost_min_unknown: 'float',
+      calendar_h: 'float',
+      calendar_up_h: 'float',
+      calendar_down_h: 'float',
+      calendar_uptime_pct: 'float',
+      end_ms: 'integer',
+      as_of_ms: 'integer',
+    } as Record<string, FieldType>,
+  },
   school: {
     measurement: 'school',
     description:

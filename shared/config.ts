@@ -1,15 +1,15 @@
 // Config loading: a YAML file, then VIGIE_* environment overrides, then schema validation.
 // Every error names where the value came from (the file, or the environment variable), the key path,
 // what was expected and what was found; a secret's value is never shown (shared/secrets.ts).
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type Type from 'typebox';
 import type { TSchema } from 'typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { validatorFor } from './compiled-schemas.ts';
 import { envNameProblem } from './env-names.ts';
 import { describeHidden, isSecretPath, redactUrl } from './secrets.ts';
 import { readTextFile, TextFileError } from './text-file.ts';
 import { uaiProblem } from './uai.ts';
-import { addVigieFormats } from './validate.ts';
 
 export interface ConfigProblem {
   path: string;
@@ -42,10 +42,6 @@ export type ConfigCheck<T> = (config: T) => { problems?: ConfigProblem[]; warnin
 
 /** Aliases (`*name`) expanded at most: past it a "billion laughs" file is refused, not expanded. */
 export const MAX_YAML_ALIASES = 100;
-
-const ajv = addVigieFormats(
-  new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, verbose: true }),
-);
 
 export const ENV_PREFIX = 'VIGIE_';
 
@@ -298,7 +294,8 @@ export function parseConfigText<S extends TSchema>(
     const source = envSource(fromEnv.sources, p.path);
     return source ? { ...p, source } : p;
   };
-  const validate = ajv.compile(schema);
+  // Precompiled by scripts/build for the config files Vigie reads, else compiled here.
+  const validate = validatorFor('config', schema);
   if (!validate(data)) {
     const problems = mergeAlternatives(
       (validate.errors ?? [])

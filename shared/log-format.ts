@@ -1,26 +1,15 @@
 // The readable log format (VIGIE_LOG_FORMAT=text): one line per event for a terminal or journald,
-// `LEVEL name: message key=value ...`, logfmt-style values (quoted when they hold a space, a quote or
-// '='; objects as compact JSON; an error as its message). It formats pino's JSON lines after they
-// are redacted (shared/log.ts), synchronously, so it works in the agent's one-file bundle too
-// (pino-pretty's transport runs in a worker thread loading files by path).
-
-/** pino's numeric levels (https://getpino.io/#/docs/api?id=levels). */
-const LEVELS: Record<number, string> = {
-  10: 'TRACE',
-  20: 'DEBUG',
-  30: 'INFO',
-  40: 'WARN',
-  50: 'ERROR',
-  60: 'FATAL',
-};
-/** Fields pino adds to every line, shown in the prefix or dropped (journald has its own pid/host). */
-const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
+// `[time] LEVEL (name): message {"key":"value",...}`, made by pino-pretty from pino's JSON lines after
+// they are redacted (shared/log.ts). Its prettyFactory formats synchronously in the process: nothing
+// is lost at exit and it works in the agent's one-file bundle (pino-pretty's transport runs in a
+// worker thread loading files by path; its stream form always spreads an `err` over several lines).
+import { prettyFactory } from 'pino-pretty';
 
 export type LogFormat = 'json' | 'text';
 export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
 /**
- * The format named by VIGIE_LOG_FORMAT: unset or empty = json; `logfmt` is taken as text.
+ * The format named by VIGIE_LOG_FORMAT: unset or empty = json; `logfmt` and `pretty` are taken as text.
  * @throws Error naming the accepted values, for any other value.
  */
 export function logFormat(value: string | undefined): LogFormat {
@@ -30,31 +19,27 @@ export function logFormat(value: string | undefined): LogFormat {
   throw new Error(`VIGIE_LOG_FORMAT must be json or text, got "${value}"`);
 }
 
-function fieldValue(value: unknown): string {
-  if (value && typeof value === 'object' && 'message' in value && 'stack' in value)
-    return fieldValue((value as { message: unknown }).message);
-  if (value !== null && typeof value === 'object') return JSON.stringify(value);
-  const text = typeof value === 'string' ? value : String(value);
-  return /[\s"=]/.test(text) || text === '' ? JSON.stringify(text) : text;
-}
+/**
+ * pino-pretty's options for Vigie's text lines: time in UTC ISO 8601 (the process's zone never
+ * matters), pid and hostname left out (journald has its own), no colours (journald, files), the
+ * fields as one JSON object on the same line. An error (`err`) is shown by its message, on that line:
+ * it is not one of pino-pretty's error-like keys (printed over several lines with the stack).
+ */
+const TEXT_OPTIONS = {
+  colorize: false,
+  singleLine: true,
+  translateTime: "UTC:yyyy-mm-dd'T'HH:MM:ss.l'Z'",
+  ignore: 'pid,hostname,err.type,err.stack',
+  errorLikeObjectKeys: [],
+};
+
+let prettify: ((line: string) => string) | undefined;
 
 /**
- * One pino JSON line as text: `2026-03-02T08:00:00.000Z INFO collector: school 0690001B offline uai=0690001B`.
- * A line that is not JSON is returned as it is.
+ * One pino JSON line as text, ending in '\n': `[2026-03-02T08:00:00.000Z] INFO (collector): school
+ * 0690001B offline {"uai":"0690001B","from":"online"}`. A line that is not JSON is returned as it is.
  */
-export function formatLogLine(jsonLine: string, withTime = true): string {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(jsonLine);
-  } catch {
-    return jsonLine;
-  }
-  if (!o || typeof o !== 'object') return jsonLine;
-  const level = LEVELS[o['level'] as number] ?? String(o['level']);
-  const time = withTime && typeof o['time'] === 'number' ? `${new Date(o['time']).toISOString()} ` : '';
-  const name = o['name'] ? `${o['name']}: ` : '';
-  const fields = Object.entries(o)
-    .filter(([k, v]) => !OMITTED.has(k) && v !== undefined)
-    .map(([k, v]) => `${k}=${fieldValue(v)}`);
-  return `${time}${level} ${name}${o['msg'] ?? ''}${fields.length ? ` ${fields.join(' ')}` : ''}\n`;
+export function formatLogLine(jsonLine: string): string {
+  prettify ??= prettyFactory(TEXT_OPTIONS);
+  return prettify(jsonLine);
 }

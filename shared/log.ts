@@ -11,7 +11,8 @@ export type { Logger };
 /**
  * A logger writing one line per event to `destination` (default stdout). VIGIE_LOG_LEVEL: trace,
  * debug, info (default), warn, error, fatal, silent. VIGIE_LOG_FORMAT: json (default) or text
- * (shared/log-format.ts), read at each call. @throws Error for an unknown level or format.
+ * (shared/log-format.ts: pino-pretty, one line per event, formatted in this thread), read at each call.
+ * @throws Error for an unknown level or format.
  */
 export function createLogger(
   name: string,
@@ -20,7 +21,7 @@ export function createLogger(
 ): Logger {
   if (logFormat(process.env['VIGIE_LOG_FORMAT']) === 'text') {
     const out = destination ?? pino.destination(1);
-    // Redacted as JSON first (streamWrite), then turned into text: the masking rules see the fields.
+    // Redacted as JSON first (streamWrite), then turned into text by pino-pretty: the masking rules see the fields.
     return pino({ name, level, hooks: { streamWrite: (line) => formatLogLine(redactLogLine(line)) } }, out);
   }
   return pino({ name, level, hooks: { streamWrite: redactLogLine } }, destination);

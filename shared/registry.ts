@@ -1,17 +1,18 @@
 // The school registry: which schools exist, where they are, what their link should deliver.
 // Loaded from CSV (one school a row, header names below) or YAML (a list under `schools:`).
 import { extname } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
+import { validatorFor } from './compiled-schemas.ts';
 import { MAX_YAML_ALIASES } from './config.ts';
 import { labelProblem, normaliseLabel } from './labels.ts';
 import { didYouMean } from './near-match.ts';
 import { UaiSchema } from './schemas.ts';
 import { readTextFile, TextFileError } from './text-file.ts';
 import { type Uai, uaiProblem } from './uai.ts';
-import { addVigieFormats } from './validate.ts';
 
 export const School = Type.Object(
   {
@@ -48,9 +49,7 @@ export class RegistryError extends Error {
   }
 }
 
-const validateSchool = addVigieFormats(
-  new Ajv({ strict: false, useDefaults: true, verbose: true, allErrors: true }),
-).compile(School);
+const validateSchool = () => validatorFor('registry', School);
 
 /** CSV header names, snake_case as a spreadsheet would have them, mapped to School keys. */
 const CSV_COLUMNS: Record<string, keyof School> = {
@@ -67,17 +66,13 @@ const CSV_COLUMNS: Record<string, keyof School> = {
 /** A registry CSV's header line: the columns in the order registryCsvRow writes them. */
 export const REGISTRY_CSV_HEADER = Object.keys(CSV_COLUMNS).join(',');
 
-/** RFC 4180: a field holding a comma, quote, semicolon, tab or line break is quoted, its quotes doubled. */
-const csvField = (value: string | number): string => {
-  const text = String(value);
-  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
 /** One school as a registry CSV line (no newline), read back as the same school by parseRegistry. */
 export const registryCsvRow = (s: School): string =>
-  Object.values(CSV_COLUMNS)
-    .map((key) => csvField(s[key] ?? ''))
-    .join(',');
+  // RFC 4180 quoting by csv-stringify; semicolons and tabs quoted too, for spreadsheets that split on them.
+  stringifyCsv([Object.values(CSV_COLUMNS).map((key) => String(s[key] ?? ''))], {
+    quoted_match: /[;\t]/,
+    record_delimiter: 'unix',
+  }).replace(/\n$/, '');
 
 /** The registry's text columns: each becomes an InfluxDB tag or string field, so a label (shared/labels.ts). */
 const LABEL_COLUMNS = ['name', 'commune', 'isp', 'hours'] as const;
@@ -247,8 +242,9 @@ export function parseRegistry(file: string, text: string): Map<Uai, School> {
   for (const r of rows) {
     const pair = coordinatesProblem(r);
     if (pair) problems.push(pair);
-    if (!validateSchool(r.row)) {
-      problems.push(...rowProblems(validateSchool.errors ?? [], r));
+    const validate = validateSchool();
+    if (!validate(r.row)) {
+      problems.push(...rowProblems(validate.errors ?? [], r));
       continue;
     }
     if (pair) continue;

@@ -2,7 +2,8 @@
 // Nothing here may throw on any payload: depth and width are bounded (on the bytes before parsing a
 // large payload, while walking a small one) before any recursive walk, ajv's included.
 import { isUtf8 } from 'node:buffer';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { addVigieFormats, validatorFor } from './compiled-schemas.ts';
 import { type JsonBounds, jsonShapeProblem } from './json-bounds.ts';
 import {
   EventMessage,
@@ -16,7 +17,7 @@ import {
   StatusMessage,
   type StatusMessage as StatusMessageT,
 } from './schemas.ts';
-import { isUai, uaiProblem } from './uai.ts';
+import { uaiProblem } from './uai.ts';
 
 /** Why a message was refused; the collector counts rejections by this code. */
 export type RejectReason =
@@ -42,27 +43,16 @@ export const MESSAGE_JSON_BOUNDS: JsonBounds = { maxDepth: 16, maxEntries: 4096 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; error: string };
 
 /** Formats the shared schemas use; call on every Ajv instance that compiles them (fastify's too). */
-export function addVigieFormats<A extends Ajv>(instance: A): A {
-  instance.addFormat('uai', { type: 'string', validate: (v: string) => isUai(v) });
-  return instance;
-}
-
-export const ajv = addVigieFormats(new Ajv({ allErrors: false, strict: false, verbose: true }));
-
-// Compiled at first use, not at import: ajv's code generation is most of a process's start-up.
-const sampleValidators = new Map<unknown, ValidateFunction>();
+export { addVigieFormats };
 
 /**
  * The compiled schema of the kind a sample's `probe` names, or undefined when it names none. The one
  * sample validator: the collector's decodeMetrics and the agent's check before batching use it.
  */
 export function sampleValidator(kind: unknown): ValidateFunction | undefined {
-  let v = sampleValidators.get(kind);
-  if (!v && (PROBE_KINDS as readonly unknown[]).includes(kind)) {
-    v = ajv.compile(SAMPLE_SCHEMAS[kind as (typeof PROBE_KINDS)[number]]);
-    sampleValidators.set(kind, v);
-  }
-  return v;
+  return (PROBE_KINDS as readonly unknown[]).includes(kind)
+    ? validatorFor('wire', SAMPLE_SCHEMAS[kind as (typeof PROBE_KINDS)[number]])
+    : undefined;
 }
 
 /** Why a sample is refused when its `probe` names no kind. */
@@ -77,15 +67,17 @@ export const unknownKindProblem = (kind: unknown) =>
 
 // The envelope is checked first with loose sample items, then each sample against its own
 // schema: an anyOf over seven kinds would report seven errors instead of the one that matters.
-const envelopeValidator = ajv.compile({
+// Validators are compiled (or loaded precompiled) at first use, not at import.
+export const MetricsEnvelope = {
   ...MetricsBatch,
   properties: {
     ...MetricsBatch.properties,
     samples: { ...MetricsBatch.properties.samples, items: { type: 'object' } },
   },
-});
-const statusValidator = ajv.compile(StatusMessage);
-const eventValidator = ajv.compile(EventMessage);
+};
+const envelopeValidator = () => validatorFor('wire', MetricsEnvelope);
+const statusValidator = () => validatorFor('wire', StatusMessage);
+const eventValidator = () => validatorFor('wire', EventMessage);
 
 export function describeAjvError(e: ErrorObject | undefined, prefix = ''): string {
   if (!e) return 'invalid';
@@ -205,8 +197,9 @@ export function decodeMetrics(
 ): Decoded<MetricsBatchT> {
   const parsed = parseJson(payload, maxBytes);
   if (!parsed.ok) return parsed;
-  if (!envelopeValidator(parsed.value)) {
-    return { ok: false, reason: 'schema', error: describeAjvError(envelopeValidator.errors?.[0]) };
+  const envelope = envelopeValidator();
+  if (!envelope(parsed.value)) {
+    return { ok: false, reason: 'schema', error: describeAjvError(envelope.errors?.[0]) };
   }
   const batch = parsed.value as MetricsBatchT;
   const badUai = uaiProblem(batch.uai);
@@ -226,8 +219,9 @@ export function decodeMetrics(
 export function decodeStatus(payload: Buffer | string): Decoded<StatusMessageT> {
   const parsed = parseJson(payload, 4096);
   if (!parsed.ok) return parsed;
-  if (!statusValidator(parsed.value)) {
-    return { ok: false, reason: 'schema', error: describeAjvError(statusValidator.errors?.[0]) };
+  const validate = statusValidator();
+  if (!validate(parsed.value)) {
+    return { ok: false, reason: 'schema', error: describeAjvError(validate.errors?.[0]) };
   }
   const badUai = uaiProblem((parsed.value as StatusMessageT).uai);
   if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };
@@ -237,8 +231,9 @@ export function decodeStatus(payload: Buffer | string): Decoded<StatusMessageT> 
 export function decodeEvent(payload: Buffer | string): Decoded<EventMessageT> {
   const parsed = parseJson(payload, 16 * 1024);
   if (!parsed.ok) return parsed;
-  if (!eventValidator(parsed.value)) {
-    return { ok: false, reason: 'schema', error: describeAjvError(eventValidator.errors?.[0]) };
+  const validate = eventValidator();
+  if (!validate(parsed.value)) {
+    return { ok: false, reason: 'schema', error: describeAjvError(validate.errors?.[0]) };
   }
   const badUai = uaiProblem((parsed.value as EventMessageT).uai);
   if (badUai) return { ok: false, reason: 'schema', error: `/uai: ${badUai}` };

@@ -2,7 +2,6 @@
 // observer must see the first messages, retained statuses included; its `muted` goes to the alert
 // policy), listening once ingest and presence run. Presence is always the engine's (presence/).
 
-import { reportService } from '../../report/api.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { School } from '../../shared/registry.ts';
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
@@ -17,11 +16,8 @@ import type { HttpConfig } from './config.ts';
 import type { App } from './context.ts';
 import type { CollectorStats, RegistrySource } from './deps.ts';
 import { FleetPresence } from './fleet-presence.ts';
-import { influxReader } from './influxql.ts';
 import { MuteWindows } from './mute-windows.ts';
 import { SchoolReadings } from './readings.ts';
-import { buildHttpServer } from './server.ts';
-import { speedtestPlugin } from './speedtest.ts';
 
 export interface FrontendStart {
   http: HttpConfig;
@@ -83,6 +79,16 @@ export class HttpFrontend {
   };
 
   async start(opts: FrontendStart): Promise<HttpHandle> {
+    // Loaded here, not at import: the server (fastify), the report and the speed test are not needed
+    // before ingest is connected, which comes first (collector/main.ts).
+    const [{ buildHttpServer }, { speedtestPlugin }, { reportService }, { influxReader }] = await Promise.all(
+      [
+        import('./server.ts'),
+        import('./speedtest.ts'),
+        import('../../report/api.ts'),
+        import('./influxql.ts'),
+      ],
+    );
     const log = opts.log ?? createLogger('http');
     const schools = opts.schools ?? new Map<string, School>();
     const registry: RegistrySource = { schools: () => schools.values(), school: (uai) => schools.get(uai) };

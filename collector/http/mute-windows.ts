@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ValidateFunction } from 'ajv';
+import { validatorFor } from '../../shared/compiled-schemas.ts';
 import type { Logger } from '../../shared/log.ts';
-import { ajv, describeAjvError } from '../../shared/validate.ts';
+import { describeAjvError } from '../../shared/validate.ts';
 import type {
   MaintenanceStore,
   MaintenanceWindow,
@@ -151,9 +152,10 @@ export class MuteWindows {
   }
 }
 
-const validators: Record<keyof Saved, ValidateFunction> = {
-  silences: ajv.compile(StoredSilence),
-  maintenance: ajv.compile(StoredMaintenance),
+// Compiled at first use (or precompiled by scripts/build), not at import: the collector starts sooner.
+const validators: Record<keyof Saved, () => ValidateFunction> = {
+  silences: () => validatorFor('wire', StoredSilence),
+  maintenance: () => validatorFor('wire', StoredMaintenance),
 };
 
 /**
@@ -213,7 +215,7 @@ function load(file: string, now: number, log: Logger | undefined): { data: Saved
 }
 
 function entryProblem(key: keyof Saved, entry: unknown): string | null {
-  const validate = validators[key];
+  const validate = validators[key]();
   if (!validate(entry)) return describeAjvError(validate.errors?.[0]);
   const w = entry as { startsAt: number; endsAt: number };
   return w.endsAt > w.startsAt ? null : '/endsAt: must be after startsAt';

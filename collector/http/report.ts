@@ -1,10 +1,11 @@
 // GET /api/report: the yearly report's figures (report/figures.ts) as JSON, for a reader token.
 // The period is given in local dates (first and last day, inclusive); none: the current school year.
 import Type from 'typebox';
-import type { ReportService } from '../../report/api.ts';
+import type { ReportJson, ReportService } from '../../report/api.ts';
 import { periodFromOptions, UsageError } from '../../report/run.ts';
 import type { App, HttpContext } from './context.ts';
 import { sendError } from './errors.ts';
+import { reportCache } from './report-cache.ts';
 import { ErrorBody } from './schemas.ts';
 
 const LocalDate = (description: string) =>
@@ -28,6 +29,19 @@ export async function reportRoutes(
   ctx: HttpContext,
   service: ReportService | undefined,
 ): Promise<void> {
+  // One cache per server: the key is the whole request (period in ms, filters), so compute() needs nothing else.
+  const cache = service
+    ? reportCache<ReportJson>({
+        compute: (key) => {
+          const { startMs, endMs, label, commune, isp } = JSON.parse(key);
+          return service.figures({
+            period: { startMs, endMs, label },
+            ...(commune !== undefined ? { commune } : {}),
+            ...(isp !== undefined ? { isp } : {}),
+          });
+        },
+      })
+    : undefined;
   app.get(
     '/api/report',
     {
@@ -40,6 +54,7 @@ export async function reportRoutes(
           200: Type.Object({}, { additionalProperties: true, description: 'report/api.ts ReportJson' }),
           400: ErrorBody,
           401: ErrorBody,
+          429: ErrorBody,
           503: ErrorBody,
         },
       },
@@ -61,11 +76,25 @@ export async function reportRoutes(
       }
       if (period.endMs - period.startMs > MAX_DAYS * 86_400_000)
         return sendError(reply, 400, `querystring: from … to spans at most ${MAX_DAYS} days`);
-      return service.figures({
-        period,
-        ...(q.commune !== undefined ? { commune: q.commune } : {}),
-        ...(q.isp !== undefined ? { isp: q.isp } : {}),
-      });
+      const answer = await cache!.get(
+        JSON.stringify({
+          startMs: period.startMs,
+          endMs: period.endMs,
+          label: period.label,
+          commune: q.commune,
+          isp: q.isp,
+        }),
+      );
+      if (answer.status === 'busy') {
+        reply.header('retry-after', String(answer.retryAfterS));
+        return sendError(
+          reply,
+          429,
+          `another report is being computed: retry in ${answer.retryAfterS} s / un autre rapport est en cours de calcul : réessayez dans ${answer.retryAfterS} s`,
+        );
+      }
+      reply.header('x-vigie-report-cache', answer.cached ? 'hit' : 'miss');
+      return answer.value;
     },
   );
 }

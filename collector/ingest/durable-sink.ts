@@ -1,12 +1,15 @@
 // Where accepted points go: the write-ahead log, shipped to InfluxDB (or the points file) by the
 // Shipper. The log is bounded: past it, metrics wait in memory with their MQTT ack (back-pressure)
-// until the shipper confirms enough; presence and alert points always go in.
+// until the shipper confirms enough; presence and alert points always go in. An outage too old for
+// the raw policy goes to a second, small log shipped to the long policy (collector/long-policy-outages.ts).
+import { join } from 'node:path';
 import type { Logger } from '../../shared/log.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { PointsFile } from '../file-sink.ts';
 import { InfluxHttp } from '../influx-http.ts';
 import { LineProtocolError, toLine } from '../line-protocol.ts';
+import { longPolicyOutage } from '../long-policy-outages.ts';
 import type { Point, PointSink } from '../point.ts';
 import { applyRetention } from '../retention.ts';
 import { Shipper } from '../shipper.ts';
@@ -30,6 +33,8 @@ export interface DurableSinkStats {
   pointsWritten: number;
   writeRetries: number;
   lastWriteError: string | null;
+  /** Outages older than the raw policy keeps, written straight to the long policy (issue 15). */
+  longPolicyOutages: number;
 }
 
 interface HeldMessage {
@@ -39,6 +44,14 @@ interface HeldMessage {
 }
 
 const STOP_GRACE_MS = 3000;
+/** The long policy's log, inside the main one's folder (its segments are not the main log's). */
+export const LONG_POLICY_WAL_DIR = 'long-policy';
+
+/** A log and its shipper: the raw policy's, and the long policy's for outages too old for the raw one. */
+interface Lane {
+  wal: WriteAheadLog;
+  shipper: Shipper;
+}
 
 export class DurableSink {
   /** Where presence and alerts write their points: same log, same batches, same guarantees. */
@@ -47,6 +60,9 @@ export class DurableSink {
   private readonly influx: InfluxHttp;
   private readonly pointsFile: PointsFile | null;
   private readonly shipper: Shipper;
+  /** Null with a points file or unmanaged retention: no long policy to write to. */
+  private readonly long: Lane | null;
+  private longPolicyOutages = 0;
   private readonly maxBytes: number;
   private readonly held: HeldMessage[] = [];
   private backpressure = false;
@@ -69,30 +85,42 @@ export class DurableSink {
         { file: pointsFile.path },
         `no InfluxDB: points go to ${pointsFile.path} (line protocol); load them later with \`vigie replay ${pointsFile.path} --influx URL\``,
       );
-    this.shipper = new Shipper({
-      wal: this.wal,
-      sink: pointsFile ?? this.influx,
-      options: {
-        ...config.influx,
-        urgentBytes: Math.floor(config.wal.maxBytes / 2),
-        ...(config.retention.manage ? { rp: config.retention.raw.name } : {}),
-      },
-      log,
-      prepare: async () => {
-        if (config.retention.manage && !pointsFile)
-          await applyRetention(this.influx, config.influx.database, config.retention);
-      },
-      onRejected: (line, message) =>
-        deadLetters.add({ at: now(), reason: 'influx_rejected', error: message, payload: line }),
-      onConfirmed: () => this.releaseHeld(),
-    });
-    this.points = { write: (list) => this.writePoints(list), written: () => this.shipper.written() };
+    const shipper = (wal: WriteAheadLog, rp: string | undefined, onConfirmed?: () => void) =>
+      new Shipper({
+        wal,
+        sink: pointsFile ?? this.influx,
+        options: {
+          ...config.influx,
+          urgentBytes: Math.floor(config.wal.maxBytes / 2),
+          ...(rp ? { rp } : {}),
+        },
+        log,
+        prepare: async () => {
+          if (config.retention.manage && !pointsFile)
+            await applyRetention(this.influx, config.influx.database, config.retention);
+        },
+        onRejected: (line, message) =>
+          deadLetters.add({ at: now(), reason: 'influx_rejected', error: message, payload: line }),
+        ...(onConfirmed ? { onConfirmed } : {}),
+      });
+    this.shipper = shipper(this.wal, config.retention.manage ? config.retention.raw.name : undefined, () =>
+      this.releaseHeld(),
+    );
+    if (config.retention.manage && !pointsFile) {
+      const wal = new WriteAheadLog({ ...config.wal, dir: join(config.wal.dir, LONG_POLICY_WAL_DIR) });
+      this.long = { wal, shipper: shipper(wal, config.retention.rollup.name) };
+    } else this.long = null;
+    this.points = {
+      write: (list) => this.writePoints(list),
+      written: () => Promise.all([this.shipper.written(), this.long?.shipper.written()]).then(() => {}),
+    };
   }
 
   /** Creates database and policies, and ships what a previous run left in the log. */
   start(): void {
     this.shipper.warmUp();
     this.shipper.pump(true);
+    this.long?.shipper.pump(true);
   }
 
   /** Appends a record if the log has room and nothing waits before it; false: hold it instead. */
@@ -121,21 +149,24 @@ export class DurableSink {
 
   /** Resolves when everything accepted so far is in InfluxDB. */
   drained(): Promise<void> {
-    return this.shipper.drained();
+    return Promise.all([this.shipper.drained(), this.long?.shipper.drained()]).then(() => {});
   }
 
+  /** Both logs together (the long policy's is a few points an hour). */
   stats(): DurableSinkStats {
     const s = this.shipper.stats;
+    const l = this.long?.shipper.stats;
     return {
-      walBytes: this.wal.unconfirmedBytes,
+      walBytes: this.wal.unconfirmedBytes + (this.long?.wal.unconfirmedBytes ?? 0),
       walSegments: this.wal.segmentCount,
       backpressureEvents: this.backpressureEvents,
       backpressure: this.backpressure,
-      influxUp: s.influxUp,
-      influxWrites: s.writes,
-      pointsWritten: s.pointsWritten,
-      writeRetries: s.retries,
-      lastWriteError: s.lastError,
+      influxUp: s.influxUp && (l?.influxUp ?? true),
+      influxWrites: s.writes + (l?.writes ?? 0),
+      pointsWritten: s.pointsWritten + (l?.pointsWritten ?? 0),
+      writeRetries: s.retries + (l?.retries ?? 0),
+      lastWriteError: s.lastError ?? l?.lastError ?? null,
+      longPolicyOutages: this.longPolicyOutages,
     };
   }
 
@@ -143,7 +174,7 @@ export class DurableSink {
   async close(): Promise<void> {
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.shipper.drained(),
+      this.drained(),
       new Promise((resolve) => {
         grace = setTimeout(resolve, STOP_GRACE_MS);
       }),
@@ -151,22 +182,55 @@ export class DurableSink {
     clearTimeout(grace);
     this.shipper.stop();
     this.wal.close();
+    this.long?.shipper.stop();
+    this.long?.wal.close();
     await this.influx.close();
     await this.pointsFile?.close();
   }
 
-  /** One point that cannot be written is dead-lettered, named; the others of the list still go in. */
+  /**
+   * One point that cannot be written is dead-lettered, named; the others of the list still go in. An
+   * outage too old for the raw policy goes to the long one instead, counted and logged; so does a
+   * point marked `policy: 'long'` (without a long policy to write to, both go to the raw one).
+   */
   private writePoints(list: Point[]): void {
     let lines = '';
     let written = 0;
+    let longLines = '';
+    let longWritten = 0;
+    const nowMs = this.parts.now();
     for (const point of list) {
+      const long = !this.long
+        ? null
+        : point.policy === 'long'
+          ? point
+          : longPolicyOutage(point, this.parts.config.retention, nowMs);
       try {
+        if (long === point) {
+          longLines += `${toLine(long)}\n`;
+          longWritten++;
+          continue;
+        }
+        if (long) {
+          longLines += `${toLine(long)}\n`;
+          longWritten++;
+          this.longPolicyOutages++;
+          this.parts.log.info(
+            {
+              uai: long.tags['uai'],
+              start: new Date(point.time).toISOString(),
+              policy: this.parts.config.retention.rollup.name,
+            },
+            'outage older than the raw policy keeps: written to the long policy',
+          );
+          continue;
+        }
         lines += `${toLine(point)}\n`;
         written++;
       } catch (err) {
         if (!(err instanceof LineProtocolError)) throw err;
         this.parts.deadLetters.add({
-          at: this.parts.now(),
+          at: nowMs,
           reason: 'unwritable',
           error: `${point.measurement} ${JSON.stringify(point.tags)}: ${err.message}`,
           payload: JSON.stringify(point),
@@ -175,6 +239,10 @@ export class DurableSink {
     }
     // Presence and alert points are few: they go in even past the bound, never held.
     if (written) this.append(Buffer.from(lines), written);
+    if (longWritten && this.long) {
+      this.long.wal.append(Buffer.from(longLines));
+      this.long.shipper.appended(longWritten);
+    }
   }
 
   private full(size: number): boolean {

@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { ConfigError } from '../../shared/config.ts';
 import { type Logger, redactUrl } from '../../shared/log.ts';
 import type { CollectorConfig } from '../config.ts';
-import { type EmbeddedBroker, type EmbeddedBrokerStats, startEmbeddedBroker } from '../embedded-broker.ts';
+import type { EmbeddedBroker, EmbeddedBrokerStats } from '../embedded-broker.ts';
 import { type CopyRole, roleOf, subscriptions } from './copies.ts';
 import type { FaultOutcome } from './router.ts';
 
@@ -54,6 +54,8 @@ export class MqttSource {
     const { config, log } = this.parts;
     this.url = config.mqtt?.url;
     if (!this.url) {
+      // aedes is loaded only when the collector runs its own broker.
+      const { startEmbeddedBroker } = await import('../embedded-broker.ts');
       this.broker = await startEmbeddedBroker(config.broker, log);
       this.url = this.broker.url;
       log.info({ url: this.url }, 'no broker configured: running the embedded MQTT broker');

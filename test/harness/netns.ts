@@ -146,3 +146,100 @@ export function spawnInNetns(ns: string, cmd: string, args: string[]): ChildProc
 export function nodeEvalArgs(code: string): string[] {
   return ['--import', 'tsx', '--input-type=module', '-e', code];
 }
+
+/**
+ * A school behind its router, the router's WAN a veth to the host (where Mosquitto, the collector and
+ * the "internet" anchors listen):
+ *
+ *   [school ns] lanSchool ── lanRouter [router ns] wanRouter ══WAN══ wanHost [host]
+ *
+ * Two /30s at random inside 198.18.0.0/15. `setWan('down')` cuts the school off as a failed ISP line
+ * would (the gateway still answers); `destroy()` removes both namespaces and the host's veth.
+ */
+export interface SchoolBehindRouter {
+  nsSchool: string;
+  nsRouter: string;
+  lanSchool: string;
+  lanRouter: string;
+  wanRouter: string;
+  /** The host's end of the WAN: where the school's agent finds the broker and its anchors. */
+  wanHost: string;
+  setWan(state: 'up' | 'down'): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function createSchoolBehindRouter(tag = runTag()): Promise<SchoolBehindRouter> {
+  const block = (randomBytes(2).readUInt16BE(0) & 0x3fff) * 8; // one of the /29s of the /15
+  const addr = (offset: number) => {
+    const n = ((198 << 24) >>> 0) + (18 << 16) + block + offset;
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  };
+  const nsSchool = `${tag}s`;
+  const nsRouter = `${tag}r`;
+  const wanDevHost = `${tag}w0`;
+  const wanDevRouter = `${tag}w1`;
+  const lanNet = `${addr(0)}/30`;
+  const net = {
+    nsSchool,
+    nsRouter,
+    lanRouter: addr(1),
+    lanSchool: addr(2),
+    wanHost: addr(5),
+    wanRouter: addr(6),
+  };
+  // Replies to the school go back through its router; setting a link down flushes the IPv4 routes
+  // through it, so the route returns with the link.
+  const routeBack = () => ip('route', 'replace', lanNet, 'via', net.wanRouter, 'dev', wanDevHost);
+  const destroy = async () => {
+    for (const ns of [nsSchool, nsRouter]) await run(requireBinary('ip'), ['netns', 'del', ns]);
+    await run(requireBinary('ip'), ['link', 'del', wanDevHost]);
+  };
+  try {
+    await ip('netns', 'add', nsSchool);
+    await ip('netns', 'add', nsRouter);
+    await ip(
+      'link',
+      'add',
+      `${tag}l0`,
+      'netns',
+      nsSchool,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `${tag}l1`,
+      'netns',
+      nsRouter,
+    );
+    await ip('link', 'add', wanDevHost, 'type', 'veth', 'peer', 'name', wanDevRouter, 'netns', nsRouter);
+    await ip('-n', nsSchool, 'addr', 'add', `${net.lanSchool}/30`, 'dev', `${tag}l0`);
+    await ip('-n', nsRouter, 'addr', 'add', `${net.lanRouter}/30`, 'dev', `${tag}l1`);
+    await ip('-n', nsRouter, 'addr', 'add', `${net.wanRouter}/30`, 'dev', wanDevRouter);
+    await ip('addr', 'add', `${net.wanHost}/30`, 'dev', wanDevHost);
+    for (const [ns, dev] of [
+      [nsSchool, `${tag}l0`],
+      [nsRouter, `${tag}l1`],
+      [nsRouter, wanDevRouter],
+      [nsSchool, 'lo'],
+      [nsRouter, 'lo'],
+    ] as const)
+      await ip('-n', ns, 'link', 'set', dev, 'up');
+    await ip('link', 'set', wanDevHost, 'up');
+    await ip('-n', nsSchool, 'route', 'add', 'default', 'via', net.lanRouter);
+    await ip('-n', nsRouter, 'route', 'add', 'default', 'via', net.wanHost);
+    const fwd = await execInNetns(nsRouter, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    if (fwd.code !== 0) throw new Error(`sysctl ip_forward in ${nsRouter} failed: ${fwd.stderr.trim()}`);
+    await routeBack();
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return {
+    ...net,
+    async setWan(state) {
+      await ip('link', 'set', wanDevHost, state);
+      if (state === 'up') await routeBack();
+    },
+    destroy,
+  };
+}

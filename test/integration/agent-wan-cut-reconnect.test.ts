@@ -5,11 +5,10 @@
 // the cut, `vigie agent --once` (the installer's check) says the school cannot reach the internet.
 //
 //   [school ns] 198.18.A.2 ── 198.18.A.1 [router ns] 198.18.B.2 ══WAN══ 198.18.B.1 [host: Mosquitto]
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { uaiCheckLetter } from '../../shared/uai.ts';
@@ -17,87 +16,17 @@ import { type CollectorProcess, collectorProcess } from '../harness/collector.ts
 import { Daemon, freePort, requireBinary, tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
 import { type MosquittoHandle, startMosquitto, tcpAnswers } from '../harness/mosquitto.ts';
+import { createSchoolBehindRouter, type SchoolBehindRouter } from '../harness/netns.ts';
 
-const execFileP = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCHOOL = `0693002${uaiCheckLetter('0693002')}`;
 const DB = 'wan_cut_reconnect';
 const TAG = `vw${randomBytes(2).toString('hex')}`;
-const NS_SCHOOL = `${TAG}s`;
-const NS_ROUTER = `${TAG}r`;
-const WAN_HOST = `${TAG}w0`;
-const WAN_ROUTER = `${TAG}w1`;
-const block = (randomBytes(2).readUInt16BE(0) & 0x3fff) * 8;
-const addr = (offset: number) => {
-  const n = ((198 << 24) >>> 0) + (18 << 16) + block + offset;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-};
-const LAN_ROUTER = addr(1);
-const LAN_SCHOOL = addr(2);
-const LAN_NET = `${addr(0)}/30`;
-const WAN_HOST_ADDR = addr(5);
-const WAN_ROUTER_ADDR = addr(6);
+let net: SchoolBehindRouter;
 /** The agent reconnects within this of the link's return (an anchor round every 5 s, then a connect). */
 const RECONNECT_BUDGET_MS = 20_000;
 /** Restored only once the agent waits at least this long before its next attempt (old code: ≥ that). */
 const GROWN_BACKOFF_MS = 25_000;
-
-const ip = async (...args: string[]) => {
-  await execFileP(requireBinary('ip'), args, { timeout: 20_000 });
-};
-async function setWan(state: 'up' | 'down'): Promise<void> {
-  await ip('link', 'set', WAN_HOST, state);
-  if (state === 'up') await ip('route', 'replace', LAN_NET, 'via', WAN_ROUTER_ADDR, 'dev', WAN_HOST);
-}
-
-async function topology(): Promise<void> {
-  await ip('netns', 'add', NS_SCHOOL);
-  await ip('netns', 'add', NS_ROUTER);
-  await ip(
-    'link',
-    'add',
-    `${TAG}l0`,
-    'netns',
-    NS_SCHOOL,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    `${TAG}l1`,
-    'netns',
-    NS_ROUTER,
-  );
-  await ip('link', 'add', WAN_HOST, 'type', 'veth', 'peer', 'name', WAN_ROUTER, 'netns', NS_ROUTER);
-  await ip('-n', NS_SCHOOL, 'addr', 'add', `${LAN_SCHOOL}/30`, 'dev', `${TAG}l0`);
-  await ip('-n', NS_ROUTER, 'addr', 'add', `${LAN_ROUTER}/30`, 'dev', `${TAG}l1`);
-  await ip('-n', NS_ROUTER, 'addr', 'add', `${WAN_ROUTER_ADDR}/30`, 'dev', WAN_ROUTER);
-  await ip('addr', 'add', `${WAN_HOST_ADDR}/30`, 'dev', WAN_HOST);
-  for (const [ns, dev] of [
-    [NS_SCHOOL, `${TAG}l0`],
-    [NS_ROUTER, `${TAG}l1`],
-    [NS_ROUTER, WAN_ROUTER],
-    [NS_SCHOOL, 'lo'],
-    [NS_ROUTER, 'lo'],
-  ] as const)
-    await ip('-n', ns, 'link', 'set', dev, 'up');
-  await ip('link', 'set', WAN_HOST, 'up');
-  await ip('-n', NS_SCHOOL, 'route', 'add', 'default', 'via', LAN_ROUTER);
-  await ip('-n', NS_ROUTER, 'route', 'add', 'default', 'via', WAN_HOST_ADDR);
-  await execFileP(requireBinary('ip'), [
-    'netns',
-    'exec',
-    NS_ROUTER,
-    'sysctl',
-    '-qw',
-    'net.ipv4.ip_forward=1',
-  ]);
-  await ip('route', 'replace', LAN_NET, 'via', WAN_ROUTER_ADDR, 'dev', WAN_HOST);
-}
-
-async function teardown(): Promise<void> {
-  for (const ns of [NS_SCHOOL, NS_ROUTER]) await ip('netns', 'del', ns).catch(() => {});
-  await ip('link', 'del', WAN_HOST).catch(() => {});
-}
 
 let broker: MosquittoHandle;
 let influx: InfluxHandle;
@@ -106,7 +35,7 @@ let collector: CollectorProcess;
 let brokerPort: number;
 let agentConfig: string;
 
-const pingProbe = {
+const pingProbe = () => ({
   intervalS: 5,
   timeoutS: 4.5,
   jitter: 0,
@@ -114,10 +43,10 @@ const pingProbe = {
   echoIntervalMs: 200,
   echoTimeoutS: 1,
   targets: [
-    { host: LAN_ROUTER, name: 'gateway', role: 'gateway' },
-    { host: WAN_HOST_ADDR, name: 'anchor', role: 'anchor' },
+    { host: net.lanRouter, name: 'gateway', role: 'gateway' },
+    { host: net.wanHost, name: 'anchor', role: 'anchor' },
   ],
-};
+});
 
 function startAgent(): Daemon {
   const dir = tempDir('agent-wan-cut');
@@ -129,17 +58,17 @@ function startAgent(): Daemon {
         uai: SCHOOL,
         id: 'box-1',
         // Default backoff (1 s doubling to 60 s); a keepalive shorter than the cut drops the session.
-        mqtt: { url: `mqtt://${WAN_HOST_ADDR}:${brokerPort}`, keepaliveS: 5, connectTimeoutS: 3 },
+        mqtt: { url: `mqtt://${net.wanHost}:${brokerPort}`, keepaliveS: 5, connectTimeoutS: 3 },
         spool: { dir: join(dir, 'spool') },
         batchIntervalS: 1,
         probes: {
-          ping: pingProbe,
+          ping: pingProbe(),
           self: { intervalS: 5, jitter: 0 },
           // Beyond the router, as the internet is: they fail with it.
-          dns: { timeoutS: 3, queries: [{ resolver: `${WAN_HOST_ADDR}:53`, name: 'ent.example' }] },
+          dns: { timeoutS: 3, queries: [{ resolver: `${net.wanHost}:53`, name: 'ent.example' }] },
           http: {
             timeoutS: 4,
-            targets: [{ url: `http://${WAN_HOST_ADDR}:${brokerPort + 1}/`, name: 'ent' }],
+            targets: [{ url: `http://${net.wanHost}:${brokerPort + 1}/`, name: 'ent' }],
           },
           wan: { enabled: false },
           wifi: { enabled: false },
@@ -154,7 +83,7 @@ function startAgent(): Daemon {
     args: [
       'netns',
       'exec',
-      NS_SCHOOL,
+      net.nsSchool,
       process.execPath,
       join(ROOT, 'bin/vigie.js'),
       'agent',
@@ -179,7 +108,7 @@ const once = () =>
     [
       'netns',
       'exec',
-      NS_SCHOOL,
+      net.nsSchool,
       process.execPath,
       join(ROOT, 'bin/vigie.js'),
       'agent',
@@ -196,8 +125,7 @@ const schoolStates = async () =>
   );
 
 beforeAll(async () => {
-  await teardown();
-  await topology();
+  net = await createSchoolBehindRouter(TAG);
   brokerPort = await freePort();
   [broker, influx] = await Promise.all([
     startMosquitto({
@@ -205,13 +133,13 @@ beforeAll(async () => {
       readyPort: brokerPort,
       extraConfig: [
         `listener ${brokerPort} 127.0.0.1`,
-        `listener ${brokerPort} ${WAN_HOST_ADDR}`,
+        `listener ${brokerPort} ${net.wanHost}`,
         'allow_anonymous true',
       ].join('\n'),
     }),
     startInfluxdb(),
   ]);
-  expect(await tcpAnswers(brokerPort, WAN_HOST_ADDR)).toBe(true);
+  expect(await tcpAnswers(brokerPort, net.wanHost)).toBe(true);
   const dir = tempDir('schools');
   const schools = join(dir, 'schools.csv');
   writeFileSync(
@@ -237,7 +165,7 @@ afterAll(async () => {
   await agent?.dispose();
   await collector?.daemon.dispose();
   await Promise.all([broker?.daemon.dispose(), influx?.daemon.dispose()]);
-  await teardown();
+  await net?.destroy();
 });
 
 describe('a WAN cut longer than the agent keepalive', () => {
@@ -246,9 +174,9 @@ describe('a WAN cut longer than the agent keepalive', () => {
     const up = once();
     expect(up.status, up.stdout + up.stderr).toBe(0);
     expect(up.stdout).toContain('VERDICT: the school reaches the internet.');
-    await setWan('down');
+    await net.setWan('down');
     const down = once();
-    await setWan('up');
+    await net.setWan('up');
     expect(down.status, down.stdout + down.stderr).toBe(3);
     expect(down.stdout).toContain('VERDICT : l’école n’atteint PAS internet. La passerelle répond');
     expect(down.stdout).toContain('VERDICT: the school CANNOT reach the internet. The gateway answers');
@@ -261,7 +189,7 @@ describe('a WAN cut longer than the agent keepalive', () => {
     await waitFor('the agent connected', async () => connects() > 0, 60_000, 200);
     const before = connects();
     const cutAt = Date.now();
-    await setWan('down');
+    await net.setWan('down');
     // Long enough for the session to drop and the backoff to grow past GROWN_BACKOFF_MS.
     await waitFor(
       'a grown reconnect backoff',
@@ -274,7 +202,7 @@ describe('a WAN cut longer than the agent keepalive', () => {
       200,
     );
     const restoredAt = Date.now();
-    await setWan('up');
+    await net.setWan('up');
     await waitFor('the agent reconnected', async () => connects() > before, 120_000, 100);
     const back = agentLines().find((l) => l.msg === 'connected to the broker' && l.time > restoredAt);
     const reconnectMs = (back?.time ?? Date.now()) - restoredAt;

@@ -4,105 +4,29 @@
 // 5 minutes under a 2-minute grace: no alert at all.
 //
 //   [school ns] 198.18.A.2 ── 198.18.A.1 [router ns] 198.18.B.2 ══WAN══ 198.18.B.1 [host: Mosquitto]
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { uaiCheckLetter } from '../../shared/uai.ts';
 import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
-import { Daemon, freePort, requireBinary, sleep, tempDir, waitFor } from '../harness/daemon.ts';
+import { Daemon, freePort, sleep, tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
 import { type MosquittoHandle, startMosquitto, tcpAnswers } from '../harness/mosquitto.ts';
+import { createSchoolBehindRouter, type SchoolBehindRouter } from '../harness/netns.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook.ts';
 
-const execFileP = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCHOOL = `0693001${uaiCheckLetter('0693001')}`;
 const TAG = `va${randomBytes(2).toString('hex')}`;
-const NS_SCHOOL = `${TAG}s`;
-const NS_ROUTER = `${TAG}r`;
-const WAN_HOST = `${TAG}w0`;
-const WAN_ROUTER = `${TAG}w1`;
-// Two /30s picked at random inside 198.18.0.0/15.
-const block = (randomBytes(2).readUInt16BE(0) & 0x3fff) * 8;
-const addr = (offset: number) => {
-  const n = ((198 << 24) >>> 0) + (18 << 16) + block + offset;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-};
-const LAN_ROUTER = addr(1);
-const LAN_SCHOOL = addr(2);
-const LAN_NET = `${addr(0)}/30`;
-const WAN_HOST_ADDR = addr(5);
-const WAN_ROUTER_ADDR = addr(6);
-
-const ip = async (...args: string[]) => {
-  await execFileP(requireBinary('ip'), args, { timeout: 20_000 });
-};
-async function setWan(state: 'up' | 'down'): Promise<void> {
-  await ip('link', 'set', WAN_HOST, state);
-  // Setting a link down flushes the IPv4 routes through it: the route back to the school returns with it.
-  if (state === 'up') await ip('route', 'replace', LAN_NET, 'via', WAN_ROUTER_ADDR, 'dev', WAN_HOST);
-}
-
+let net: SchoolBehindRouter;
 let broker: MosquittoHandle;
 let influx: InfluxHandle;
 let hook: WebhookReceiver;
 let agent: Daemon;
 let collector: CollectorProcess | undefined;
 let brokerPort: number;
-
-async function topology(): Promise<void> {
-  await ip('netns', 'add', NS_SCHOOL);
-  await ip('netns', 'add', NS_ROUTER);
-  await ip(
-    'link',
-    'add',
-    `${TAG}l0`,
-    'netns',
-    NS_SCHOOL,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    `${TAG}l1`,
-    'netns',
-    NS_ROUTER,
-  );
-  await ip('link', 'add', WAN_HOST, 'type', 'veth', 'peer', 'name', WAN_ROUTER, 'netns', NS_ROUTER);
-  await ip('-n', NS_SCHOOL, 'addr', 'add', `${LAN_SCHOOL}/30`, 'dev', `${TAG}l0`);
-  await ip('-n', NS_ROUTER, 'addr', 'add', `${LAN_ROUTER}/30`, 'dev', `${TAG}l1`);
-  await ip('-n', NS_ROUTER, 'addr', 'add', `${WAN_ROUTER_ADDR}/30`, 'dev', WAN_ROUTER);
-  await ip('addr', 'add', `${WAN_HOST_ADDR}/30`, 'dev', WAN_HOST);
-  for (const [ns, dev] of [
-    [NS_SCHOOL, `${TAG}l0`],
-    [NS_ROUTER, `${TAG}l1`],
-    [NS_ROUTER, WAN_ROUTER],
-    [NS_SCHOOL, 'lo'],
-    [NS_ROUTER, 'lo'],
-  ] as const)
-    await ip('-n', ns, 'link', 'set', dev, 'up');
-  await ip('link', 'set', WAN_HOST, 'up');
-  await ip('-n', NS_SCHOOL, 'route', 'add', 'default', 'via', LAN_ROUTER);
-  await ip('-n', NS_ROUTER, 'route', 'add', 'default', 'via', WAN_HOST_ADDR);
-  await execFileP(requireBinary('ip'), [
-    'netns',
-    'exec',
-    NS_ROUTER,
-    'sysctl',
-    '-qw',
-    'net.ipv4.ip_forward=1',
-  ]);
-  // Replies to the school go back through its router (removed with the veth).
-  await ip('route', 'replace', LAN_NET, 'via', WAN_ROUTER_ADDR, 'dev', WAN_HOST);
-}
-
-async function teardown(): Promise<void> {
-  for (const ns of [NS_SCHOOL, NS_ROUTER]) await ip('netns', 'del', ns).catch(() => {});
-  await ip('link', 'del', WAN_HOST).catch(() => {});
-}
 
 function startAgent(): Daemon {
   const dir = tempDir('agent-netns');
@@ -111,7 +35,7 @@ function startAgent(): Daemon {
       uai: SCHOOL,
       id: 'box-1',
       mqtt: {
-        url: `mqtt://${WAN_HOST_ADDR}:${brokerPort}`,
+        url: `mqtt://${net.wanHost}:${brokerPort}`,
         // Longer than a cut: the TCP session survives it (the collector sees silence, not a will) and
         // the batches spooled meanwhile are replayed when the link is back. A keepalive shorter
         // than the cut is covered by agent-frozen-link.test.ts.
@@ -131,8 +55,8 @@ function startAgent(): Daemon {
           echoIntervalMs: 200,
           echoTimeoutS: 1,
           targets: [
-            { host: LAN_ROUTER, name: 'gateway', role: 'gateway' },
-            { host: WAN_HOST_ADDR, name: 'anchor', role: 'anchor' },
+            { host: net.lanRouter, name: 'gateway', role: 'gateway' },
+            { host: net.wanHost, name: 'anchor', role: 'anchor' },
           ],
         },
         self: { intervalS: 5, jitter: 0 },
@@ -152,7 +76,7 @@ function startAgent(): Daemon {
     args: [
       'netns',
       'exec',
-      NS_SCHOOL,
+      net.nsSchool,
       process.execPath,
       join(ROOT, 'bin/vigie.js'),
       'agent',
@@ -203,8 +127,7 @@ const schoolStates = async (db: string) =>
   ).map((r) => r['state']);
 
 beforeAll(async () => {
-  await teardown();
-  await topology();
+  net = await createSchoolBehindRouter(TAG);
   brokerPort = await freePort();
   [broker, influx, hook] = await Promise.all([
     startMosquitto({
@@ -212,14 +135,14 @@ beforeAll(async () => {
       readyPort: brokerPort,
       extraConfig: [
         `listener ${brokerPort} 127.0.0.1`,
-        `listener ${brokerPort} ${WAN_HOST_ADDR}`,
+        `listener ${brokerPort} ${net.wanHost}`,
         'allow_anonymous true',
       ].join('\n'),
     }),
     startInfluxdb(),
     startWebhookReceiver(),
   ]);
-  expect(await tcpAnswers(brokerPort, WAN_HOST_ADDR)).toBe(true);
+  expect(await tcpAnswers(brokerPort, net.wanHost)).toBe(true);
   agent = startAgent();
   await agent.start();
 }, 120_000);
@@ -228,7 +151,7 @@ afterAll(async () => {
   await agent?.dispose();
   await collector?.daemon.dispose();
   await Promise.all([broker?.daemon.dispose(), influx?.daemon.dispose(), hook?.close()]);
-  await teardown();
+  await net?.destroy();
 });
 
 describe('a school cut off from the internet', () => {
@@ -254,14 +177,14 @@ describe('a school cut off from the internet', () => {
       200,
     );
     const cutAt = Date.now();
-    await setWan('down');
+    await net.setWan('down');
     await waitFor('the offline alert', async () => hook.received.length > 0, 60_000, 100);
     const firing = hook.received[0]!.body as { type: string; kind: string; uai: string; text: string };
     expect([firing.type, firing.kind, firing.uai]).toEqual(['firing', 'school_offline', SCHOOL]);
     expect(firing.text).toContain('École du Parc (Caluire, UAI');
     // The box keeps measuring behind its router: a few rounds spooled during the cut.
     await sleep(Math.max(0, cutAt + 30_000 - Date.now()));
-    await setWan('up');
+    await net.setWan('up');
     await waitFor('the resolution', async () => hook.received.length > 1, 60_000, 100).catch((err: Error) => {
       throw new Error(
         `${err.message}\n--- agent ---\n${agent.logTail(40)}\n--- collector ---\n${collector?.daemon.logTail(20)}`,
@@ -308,10 +231,10 @@ describe('a school cut off from the internet', () => {
     const start = Date.now();
     for (let i = 0; i < 15; i++) {
       await sleep(Math.max(0, start + i * 20_000 - Date.now()));
-      await setWan(i % 2 === 0 ? 'down' : 'up');
+      await net.setWan(i % 2 === 0 ? 'down' : 'up');
     }
     await sleep(Math.max(0, start + 300_000 - Date.now()));
-    await setWan('up');
+    await net.setWan('up');
     await waitFor(
       'the school back online',
       async () => (await schoolStates('netns_flap')).at(-1) === 'online',

@@ -88,9 +88,11 @@ it('logs one line per presence change of a school and one per alert sent', { tim
   const changes = lines.filter((l) => l.includes(`school ${UAI} `));
   expect(changes.map((l) => / (online|offline)( |$)/.exec(l)?.[1])).toEqual(['online', 'offline', 'online']);
   for (const l of changes)
-    expect(l).toMatch(/^\S+Z INFO \S+: school \S+ (online|offline) uai=\S+ from=\S+ to=\S+ reason=\S+$/);
+    expect(l).toMatch(
+      /^\[\S+Z\] INFO \(\S+\): school \S+ (online|offline) \{"uai":"[^"]+","from":"[^"]+","to":"[^"]+","reason":"[^"]+"\}$/,
+    );
   const sent = lines.filter((l) => l.includes('alert sent'));
   expect(sent.length).toBeGreaterThanOrEqual(1);
-  expect(sent[0]).toMatch(/INFO .*alert sent channel=\S+ alert=\S+/);
+  expect(sent[0]).toMatch(/INFO .*alert sent \{"channel":"[^"]+","alert":"[^"]+"/);
   expect(lines.filter((l) => l.trim().startsWith('{'))).toEqual([]);
 });

@@ -6,12 +6,16 @@
 // sink, built by the presence code's own point functions; the registry's `school` points by the
 // dashboards' own. Then the figures themselves, for the cases that misled (issue 16): a school stable
 // for longer than the period, an outage still going on, an outage longer than the period, a school
-// outside the registry.
+// outside the registry. And the Continuity dashboard's first row against the availability engine
+// (issue 15): the monthly points the collector's job writes, read back by every panel, equal to what
+// `vigie report` computes, per calendar month in Paris time.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveCollectorConfig } from '../../collector/config.ts';
+import { monthsToWrite, writeAvailabilityPoints } from '../../collector/availability-points.ts';
+import { type CollectorConfig, resolveCollectorConfig } from '../../collector/config.ts';
+import { int, type Point } from '../../collector/point.ts';
 import { outagePoint, transitionPoint } from '../../collector/presence/points.ts';
 import type { PresenceState } from '../../collector/presence/state.ts';
 import { type PresenceAndAlerts, startPresenceAndAlerts } from '../../collector/presence-and-alerts.ts';
@@ -20,6 +24,8 @@ import { schoolInfoPoints } from '../../collector/school-points.ts';
 import { type CollectorHandle, startCollector } from '../../collector/service.ts';
 import { buildDashboards, DEFAULT_BUILD } from '../../dashboards/build.ts';
 import { parseInterval } from '../../dashboards/provisioning.ts';
+import { reportService } from '../../report/api.ts';
+import type { Period } from '../../shared/availability/index.ts';
 import { createLogger } from '../../shared/log.ts';
 import { loadRegistry, parseRegistry } from '../../shared/registry.ts';
 import type { Sample, StatusMessage } from '../../shared/schemas.ts';
@@ -77,6 +83,16 @@ let presence: PresenceAndAlerts;
 let range: TimeRange;
 /** When the history was laid: every past change is relative to it. */
 let t0: number;
+let config: CollectorConfig;
+/** The previous and the current calendar month (Paris), as the collector's job writes them. */
+let months: Period[];
+/** The instant the availability figures stop at (the job's and the expected ones alike). */
+let asOf: number;
+/**
+ * Whether the current month has measured school hours yet: not on the 1st before the schools open.
+ * Until then its availability panels have no row over the live range, rightly (nothing to judge).
+ */
+let currentMonthMeasured: boolean;
 
 /** One measuring round of a school: every sample kind, with failures a real school has. */
 function round(t: number, i: number): Sample[] {
@@ -290,7 +306,38 @@ function historyPoints(now: number) {
       tags(STABLE),
     ),
   );
+  // Longer than the previous month: from 2 days before it to an hour after it (or just before now).
+  const [previous] = monthsToWrite(now, TZ, false);
+  points.push(
+    outagePoint(
+      {
+        uai: ONLINE_2,
+        start: previous!.startMs - 2 * 24 * HOUR,
+        end: Math.min(previous!.endMs + HOUR, now - 200 * MIN),
+        cause: 'wan_cut',
+        schoolHoursS: 0,
+      },
+      tags(ONLINE_2),
+    ),
+  );
+  points.push(...historyBatches(previous!, now - 3 * HOUR));
   return points;
+}
+
+const TZ = resolveCollectorConfig({}).alerts.timezone;
+/** A batch every 30 minutes since the previous month began from every school: measured time in its school hours. */
+const HISTORY_BATCH_MS = 30 * MIN;
+function historyBatches(month: Period, before: number): Point[] {
+  const out: Point[] = [];
+  for (const [uai, school] of schools)
+    for (let t = month.startMs, seq = 0; t < before; t += HISTORY_BATCH_MS, seq++)
+      out.push({
+        measurement: 'batch',
+        tags: { uai, agent: agentOf(uai), commune: school.commune, isp: school.isp },
+        fields: { seq: int(seq), samples: int(1), clock_offset_ms: 0 },
+        time: t,
+      });
+  return out;
 }
 
 const status = (uai: Uai, state: 'online' | 'offline', reason: StatusMessage['reason']) =>
@@ -376,10 +423,13 @@ async function fill(now: number): Promise<void> {
   });
   await waitFor('the ended outage is written', async () => {
     const rows = await influx.rows('SELECT count("duration_s") AS n FROM "outage"', DB);
-    return rows[0]?.['n'] === 3;
+    return rows[0]?.['n'] === 4;
   });
   await waitFor('every batch stored', async () => {
-    const rows = await influx.rows('SELECT count("seq") AS n FROM "batch"', DB);
+    const rows = await influx.rows(
+      `SELECT count("seq") AS n FROM "batch" WHERE time > ${now - 3 * HOUR}ms`,
+      DB,
+    );
     return rows[0]?.['n'] === (LIVE.length + 1) * BATCHES + 3;
   });
   await collector.drained();
@@ -393,7 +443,7 @@ beforeAll(async () => {
   [broker, influx] = await Promise.all([startMosquitto(), startInfluxdb()]);
   const file = join(tempDir('dashboards-registry'), 'schools.csv');
   writeFileSync(file, REGISTRY);
-  const config = resolveCollectorConfig(
+  config = resolveCollectorConfig(
     collectorSection({
       mqttUrl: broker.url,
       influxUrl: influx.url,
@@ -428,7 +478,26 @@ beforeAll(async () => {
   t0 = now;
   await fill(now);
   range = { from: now - 3 * 60 * MIN, to: Date.now() + MIN };
+  // The collector's monthly job, run now: the Continuity dashboard's first row reads its points.
+  asOf = Date.now();
+  months = monthsToWrite(asOf, TZ, false);
+  expect(await writeAvailabilityPoints(engine(), collector.points, months)).toBeGreaterThan(0);
+  await collector.drained();
+  const [current] = await influx.rows(
+    `SELECT sum("up_h") + sum("lost_h") AS "measured" FROM "long"."availability_month" WHERE "month" = '${months[1]!.label}'`,
+    DB,
+  );
+  currentMonthMeasured = Number(current?.['measured'] ?? 0) > 0;
 }, 120_000);
+
+/** The report's figures (GET /api/report, `vigie report`) as of `asOf`. */
+const engine = () =>
+  reportService({
+    influx: config.influx,
+    retention: config.retention,
+    alerts: config.alerts,
+    now: () => asOf,
+  });
 
 afterAll(async () => {
   await pub?.endAsync();
@@ -479,7 +548,8 @@ async function checkDashboard(
   name: string,
   pick: Picker,
   /** Queries allowed to answer with no row (a school outside the registry has no contract). */
-  mayBeEmpty: (q: PanelQuery) => boolean = () => false,
+  mayBeEmpty: (q: PanelQuery) => boolean = (q) =>
+    !currentMonthMeasured && q.query.includes('"up" + "lost" > 0'),
 ): Promise<{ sent: string[]; problems: string[] }> {
   const dashboard = dashboardsEn()[name]!;
   const variables = await resolveVariables(variableDefs(dashboard), range, showValues, (d, o) =>
@@ -717,10 +787,6 @@ describe('the figures hold for stable schools, ongoing and long outages, schools
     expect(ongoing[0]!.values[0]![1]).toBe(3);
     const perIsp = rowsOf(await panel('continuity', 'Downtime per ISP'));
     expect(perIsp.reduce((n, r) => n + (r['sum'] as number), 0)).toBeCloseTo(down / 1000, 6);
-    // STABLE's outage began before the inside period and ended after it: its school hours prorated.
-    const hours = await panel('continuity', 'Of which in school hours', { period: inside() });
-    const stableOutageMs = (STABLE_OUTAGE.start - STABLE_OUTAGE.end) * MIN;
-    expect(hours[0]!.values[0]![1]).toBeCloseTo((7200 * 2 * HOUR) / stableOutageMs, 6);
   }, 60_000);
 
   it('outage lists and annotations: ongoing outages and those begun before the period are there', async () => {
@@ -796,4 +862,173 @@ describe('the figures hold for stable schools, ongoing and long outages, schools
     const slowest = await panel('fleet', 'Slowest schools (p95 of the median)');
     expect(slowest.map((s) => s.tags?.['uai'])).toContain(UNREGISTERED);
   }, 60_000);
+});
+
+// Issue 15: the Continuity dashboard showed uptime over calendar time, per 30-day bucket aligned on
+// UTC, with an outage counted where it started. Its first row now reads the availability engine's
+// figures per calendar month in local time, in school hours, as the collector's job wrote them.
+describe('Continuity: the availability engine per calendar month, in school hours', () => {
+  type Month = {
+    month: string;
+    figures: { upMs: number; lostMs: number; openMs: number; outageCount: number };
+  };
+  type EngineSchool = { uai: string; commune: string; isp: string; months: Month[] };
+  /** The engine's schools over the two months, as the report computes them. */
+  const engineSchools = async () =>
+    (
+      await engine().figures({
+        period: { label: 'test', startMs: months[0]!.startMs, endMs: months[months.length - 1]!.endMs },
+      })
+    ).schools as EngineSchool[];
+  const H = 3_600_000;
+  /** Sums over the given months (labels) of some schools: hours up, lost, open. */
+  const sum = (list: EngineSchool[], labels: string[]) => {
+    const s = { up: 0, lost: 0, open: 0 };
+    for (const school of list)
+      for (const m of school.months)
+        if (labels.includes(m.month)) {
+          s.up += m.figures.upMs / H;
+          s.lost += m.figures.lostMs / H;
+          s.open += m.figures.openMs / H;
+        }
+    return s;
+  };
+  const pct = (s: { up: number; lost: number }) => (100 * s.up) / (s.up + s.lost);
+  /** A range inside the two months: the panels take the months it touches, whole. */
+  const bothMonths = (): TimeRange => ({ from: months[0]!.startMs + 24 * HOUR, to: asOf });
+  const previousOnly = (): TimeRange => ({ from: months[0]!.startMs + HOUR, to: months[0]!.endMs - HOUR });
+  const labels = () => months.map((m) => m.label);
+  const inPct = (v: unknown) => {
+    expect(typeof v).toBe('number');
+    expect(v as number).toBeGreaterThanOrEqual(0);
+    expect(v as number).toBeLessThanOrEqual(100);
+  };
+
+  it('monthly trend: one point per calendar month, at local midnight on the 1st (Paris), the fleet availability of the engine', async () => {
+    const all = await engineSchools();
+    const series = await panel('continuity', 'Monthly trend', { refId: 'A', period: bothMonths() });
+    const points = series.flatMap((s) => s.values) as [number, number][];
+    const measured = months.filter((m) => {
+      const s = sum(all, [m.label]);
+      return s.up + s.lost > 0;
+    });
+    expect(measured.length).toBeGreaterThan(0);
+    expect(points.map(([t]) => t)).toEqual(measured.map((m) => m.startMs));
+    const paris = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    for (const [t] of points) expect(paris.format(t)).toBe('01, 00:00');
+    points.forEach(([, v], i) => {
+      inPct(v);
+      expect(v).toBeCloseTo(pct(sum(all, [measured[i]!.label])), 9);
+    });
+  }, 30_000);
+
+  it('per school: availability in school hours, coverage and hours lost are the engine’s; a school outside the registry is not among them', async () => {
+    const all = await engineSchools();
+    const period = bothMonths();
+    const rows = (refId: string) =>
+      panel('continuity', 'Availability per school', { refId, period }).then(rowsOf);
+    const availability = await rows('A');
+    const coverage = await rows('B');
+    const hours = await rows('C');
+    expect(hours.map((r) => r['uai']).sort()).toEqual([...schools.keys()].sort());
+    expect(hours.map((r) => r['uai'])).not.toContain(UNREGISTERED);
+    for (const school of all) {
+      const s = sum([school], labels());
+      const a = availability.find((r) => r['uai'] === school.uai);
+      if (s.up + s.lost > 0) {
+        inPct(a?.['availability_pct']);
+        expect(a?.['availability_pct'], school.uai).toBeCloseTo(pct(s), 9);
+      } else expect(a, `${school.uai}: nothing measured, no availability`).toBeUndefined();
+      const c = coverage.find((r) => r['uai'] === school.uai);
+      inPct(c?.['coverage_pct']);
+      expect(c?.['coverage_pct'], school.uai).toBeCloseTo((100 * (s.up + s.lost)) / s.open, 9);
+      const h = hours.find((r) => r['uai'] === school.uai)!;
+      expect(h['lost_h'], school.uai).toBeCloseTo(s.lost, 9);
+      expect(h['open_h'], school.uai).toBeCloseTo(s.open, 9);
+    }
+    // Outages still going on (LONG_OUT, ONGOING) count up to now, within [0, 100] %.
+    for (const uai of [LONG_OUT, ONGOING])
+      inPct(availability.find((r) => r['uai'] === uai)?.['availability_pct']);
+  }, 30_000);
+
+  it('an outage longer than the month: 0 % for that month, not below; every percentage of every panel within [0, 100]', async () => {
+    const row = rowsOf(
+      await panel('continuity', 'Availability per school', { refId: 'A', period: previousOnly() }),
+    ).find((r) => r['uai'] === ONLINE_2);
+    expect(row?.['availability_pct']).toBe(0);
+    const fleet = await panel('continuity', 'Availability in school hours', { period: previousOnly() });
+    inPct(fleet[0]!.values[0]![1]);
+    // Every percentage panel of the dashboard, over the live range, the previous month, both months.
+    const percentages: [string, string | undefined, RegExp][] = [
+      ['Availability in school hours', undefined, /./],
+      ['Data coverage', undefined, /./],
+      ['Monthly trend', 'A', /./],
+      ['Monthly trend', 'B', /./],
+      ['Availability per school', 'A', /_pct$/],
+      ['Availability per school', 'B', /_pct$/],
+      ['Availability per municipality', undefined, /./],
+      ['Availability per ISP', undefined, /./],
+      ['Uptime per school', 'A', /_pct$/],
+    ];
+    let checked = 0;
+    for (const period of [range, previousOnly(), bothMonths()])
+      for (const [title, refId, column] of percentages)
+        for (const s of await panel('continuity', title, { period, ...(refId ? { refId } : {}) }))
+          s.columns.forEach((c, i) => {
+            if (c === 'time' || !column.test(c)) return;
+            for (const v of s.values) {
+              inPct(v[i]);
+              checked++;
+            }
+          });
+    expect(checked).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('fleet, municipality and ISP: hours summed over schools and months, never averaged percentages', async () => {
+    const all = await engineSchools();
+    const period = bothMonths();
+    const fleet = sum(all, labels());
+    expect(
+      (await panel('continuity', 'Availability in school hours', { period }))[0]!.values[0]![1],
+    ).toBeCloseTo(pct(fleet), 9);
+    expect((await panel('continuity', 'Teaching hours lost', { period }))[0]!.values[0]![1]).toBeCloseTo(
+      fleet.lost,
+      9,
+    );
+    expect((await panel('continuity', 'Data coverage', { period }))[0]!.values[0]![1]).toBeCloseTo(
+      (100 * (fleet.up + fleet.lost)) / fleet.open,
+      9,
+    );
+    for (const [title, by] of [
+      ['Availability per municipality', 'commune'],
+      ['Availability per ISP', 'isp'],
+    ] as const) {
+      const series = await panel('continuity', title, { period });
+      const keys = [...new Set(all.map((s) => s[by]))];
+      const expected = keys
+        .map(
+          (k) =>
+            [
+              k,
+              sum(
+                all.filter((s) => s[by] === k),
+                labels(),
+              ),
+            ] as const,
+        )
+        .filter(([, s]) => s.up + s.lost > 0);
+      expect(series.map((s) => s.tags?.[by]).sort()).toEqual(expected.map(([k]) => k).sort());
+      for (const [k, s] of expected) {
+        const v = series.find((x) => x.tags?.[by] === k)!.values[0]![1] as number;
+        inPct(v);
+        expect(v, `${by} ${k}`).toBeCloseTo(pct(s), 9);
+      }
+    }
+  }, 30_000);
 });

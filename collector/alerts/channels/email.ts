@@ -1,18 +1,23 @@
 // Email channel over SMTP with nodemailer: one message per notification, plain text.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { EmailConfig } from '../config.ts';
 import { type Channel, PermanentError, withRetries } from './channel.ts';
 
 export function emailChannel(cfg: EmailConfig, retryBaseMs = 1000): Channel {
-  const transport = nodemailer.createTransport({
-    host: cfg.host,
-    port: cfg.port,
-    secure: cfg.secure,
-    ...(cfg.username ? { auth: { user: cfg.username, pass: cfg.password ?? '' } } : {}),
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  });
+  // nodemailer is loaded at the first mail, not at start: most alerts never go by email.
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: cfg.host,
+        port: cfg.port,
+        secure: cfg.secure,
+        ...(cfg.username ? { auth: { user: cfg.username, pass: cfg.password ?? '' } } : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+      }),
+    ));
   return {
     name: `email:${cfg.host}:${cfg.port}`,
     async send(d) {
@@ -20,7 +25,7 @@ export function emailChannel(cfg: EmailConfig, retryBaseMs = 1000): Channel {
       await withRetries(
         async () => {
           try {
-            await transport.sendMail({
+            await (await transporter()).sendMail({
               from: cfg.from,
               to: cfg.to,
               subject: r.title,
@@ -43,7 +48,7 @@ export function emailChannel(cfg: EmailConfig, retryBaseMs = 1000): Channel {
       );
     },
     async close() {
-      transport.close();
+      (await transport)?.close();
     },
   };
 }
