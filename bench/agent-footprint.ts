@@ -8,6 +8,10 @@
 // all publishing to the real Mosquitto. Goal: RSS ≤ 1.5× bare node, CPU ≤ 1 % of a core.
 //
 //   npm run bench:agent -- [--seconds 300] [--sample 5]
+// Every process runs on the bench's own Node. For the box's (scripts/pack-agent ships Node 24):
+//   "$(scripts/node-runtime 24)/bin/node" --import tsx bench/agent-footprint.ts --seconds 60
+// RSS moves by a few MiB from run to run with where glibc's malloc leaves the start-up's freed
+// memory (compare ratios to bare node from the same run, and run twice).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
