@@ -20,10 +20,6 @@ export function monthlyAvailabilityChart(
   availabilityPct: (number | null)[],
   opts: { title: string; targetPct: number; targetLabel: string; width?: number; height?: number },
 ): string {
-  const min = Math.min(
-    90,
-    ...availabilityPct.filter((v): v is number => v !== null).map((v) => Math.floor(v / 10) * 10),
-  );
   return render(
     {
       title: { text: opts.title, left: 'center', textStyle: { fontSize: 13 } },
