@@ -7,7 +7,9 @@ import { loadRegistry, RegistryError } from '../shared/registry.ts';
 import { startFileProblems } from '../shared/start-files.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { collectorStartFiles, loadCollectorConfig } from './config-file.ts';
+import { startDayRollups } from './day-rollup.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
+import { InfluxHttp } from './influx-http.ts';
 import { startPresenceAndAlerts } from './presence-and-alerts.ts';
 import { type CollectorCounters, createIngest } from './service.ts';
 
@@ -37,6 +39,17 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
   ingest.addObserver(watch.observer);
   ingest.addObserver(front.observer);
   await ingest.connect();
+  // Per school and local day, what a yearly report reads (docs/report.md); none with a points file.
+  const rollupHttp = config.pointsFile ? null : new InfluxHttp({ ...config.influx, gzip: true });
+  const days = rollupHttp
+    ? startDayRollups({
+        http: rollupHttp,
+        database: config.influx.database,
+        retention: config.retention,
+        timeZone: config.alerts.timezone,
+        log: log.child({ component: 'day-rollup' }),
+      })
+    : null;
 
   let http: HttpHandle | undefined;
   if (config.http.enabled) {
@@ -67,6 +80,8 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
       await http?.close();
       await ingest.stop();
       await watch.stop();
+      await days?.stop();
+      await rollupHttp?.close();
     },
   };
 }
