@@ -30,7 +30,8 @@ export async function computeReportFromInflux(
   const { period, calendar } = input;
   const stats: ReadStats = { rollupDays: 0, slotDays: 0 };
   const reports: SchoolReport[] = [];
-  for (let i = 0; i < schools.length; i += schoolsPerChunk) {
+  // While a chunk's figures are computed, the next chunk is read: InfluxDB and Node work side by side.
+  const read = (i: number) => {
     const chunk = schools.slice(i, i + schoolsPerChunk);
     const open = new Map<string, Interval[]>(
       chunk.map((s) => [
@@ -39,12 +40,19 @@ export async function computeReportFromInflux(
       ]),
     );
     // Quality figures look only at slots starting in open time: the others are never kept.
-    const keep = (uai: string) => open.get(uai) ?? [];
-    const { bySchool, stats: s } = await readSchoolsData(
+    const data = readSchoolsData(
       source,
       chunk.map((c) => c.uai),
-      keep,
+      (uai) => open.get(uai) ?? [],
     );
+    data.catch(() => {}); // awaited below; not an unhandled rejection while the previous chunk computes
+    return { chunk, open, data };
+  };
+  let next = schools.length ? read(0) : null;
+  for (let i = 0; next; i += schoolsPerChunk) {
+    const { chunk, open, data } = next;
+    const { bySchool, stats: s } = await data;
+    next = i + schoolsPerChunk < schools.length ? read(i + schoolsPerChunk) : null;
     stats.rollupDays += s.rollupDays;
     stats.slotDays += s.slotDays;
     for (const school of chunk)
