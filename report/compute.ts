@@ -6,8 +6,8 @@ import { type Interval, schoolOpenTime } from '../shared/availability/index.ts';
 import { assembleReport, type Report, type ReportInput, type SchoolReport, schoolReport } from './figures.ts';
 import { type ReadStats, readSchools, readSchoolsData, type SourceOptions, sourceParts } from './source.ts';
 
-/** Schools read per chunk: ~50 × a year of open-time ping slots (~16,000 each) stays in tens of MB. */
-export const SCHOOLS_PER_CHUNK = 50;
+/** Schools read per chunk: 25 × a year of open-time ping slots (~16,000 each, ~1 MB) and its answers. */
+export const SCHOOLS_PER_CHUNK = 25;
 
 export interface ComputedReport {
   report: Report;
@@ -57,6 +57,12 @@ export async function computeReportFromInflux(
     stats.slotDays += s.slotDays;
     for (const school of chunk)
       reports.push(schoolReport(input, school, bySchool.get(school.uai), open.get(school.uai)));
+    if (process.env['DBG_MEM']) {
+      const m = process.memoryUsage();
+      process.stderr.write(
+        `MEM rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)} ext=${Math.round(m.external / 1e6)} ab=${Math.round(m.arrayBuffers / 1e6)}\n`,
+      );
+    }
     source.onProgress?.(
       'schools read and computed',
       Math.min(i + schoolsPerChunk, schools.length),

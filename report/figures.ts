@@ -17,7 +17,7 @@ import {
   schoolOpenTime,
 } from '../shared/availability/index.ts';
 import type { SchoolCalendar } from '../shared/school-hours.ts';
-import { type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
+import { PingColumns, type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
 import type { ReportData, ReportSchool, SchoolData, SpeedTest } from './source.ts';
 
 /** Below this availability in school hours a school is listed as "below target" (percent). */
@@ -153,9 +153,12 @@ export function schoolReport(
     asOfMs: input.asOfMs,
   };
   const tests = [...d.speedTests].sort((a, b) => a.t - b.t);
-  const slots = d.pingSlots.every((s, i) => i === 0 || d.pingSlots[i - 1]!.t <= s.t)
-    ? d.pingSlots
-    : [...d.pingSlots].sort((a, b) => a.t - b.t);
+  const slots =
+    d.pingSlots instanceof PingColumns
+      ? d.pingSlots
+      : d.pingSlots.every((s, i, all) => i === 0 || all[i - 1]!.t <= s.t)
+        ? d.pingSlots
+        : [...d.pingSlots].sort((a, b) => a.t - b.t);
   return {
     ...school,
     total: schoolAvailability({ ...base, startMs: period.startMs, endMs: period.endMs }),
@@ -168,7 +171,10 @@ export function schoolReport(
         quality: qualityFigures({
           open: openTime.filter(([a, b]) => b > m.startMs && a < m.endMs),
           tests: monthTests,
-          slots: within(slots, m.startMs, m.endMs),
+          slots:
+            slots instanceof PingColumns
+              ? slots.within(m.startMs, m.endMs)
+              : within(slots, m.startMs, m.endMs),
           contractedDownMbps: school.contractedDownMbps,
           ...(input.quality ? { thresholds: input.quality } : {}),
         }),

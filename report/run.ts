@@ -162,6 +162,12 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     writeFileSync(path, body);
     files.push(path);
   };
+  if (process.env['DBG_MEM']) {
+    const m = process.memoryUsage();
+    process.stderr.write(
+      `MEM before files rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)}\n`,
+    );
+  }
   const rows = openDataRows(report);
   write('schools-monthly.csv', openDataCsv(rows));
   write('schools-monthly.json', openDataJson(report, rows));
@@ -175,6 +181,10 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
       const { printPdf } = await import('./pdf.ts');
       write('report.pdf', await printPdf(html, opts.lang as 'fr' | 'en'));
     }
+  }
+  if (process.env['DBG_MEM']) {
+    const m = process.memoryUsage();
+    process.stderr.write(`MEM end rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)}\n`);
   }
   progress.done();
   return { report, files };

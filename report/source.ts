@@ -19,7 +19,7 @@ import { isUai } from '../shared/uai.ts';
 export { durationMs, rawPolicyStartMs };
 
 import { at, ident, literal, type ReportInflux, rowsOf } from './influx.ts';
-import { inIntervals, type PingSlot } from './quality.ts';
+import { inIntervals, PingColumns, type PingSlot } from './quality.ts';
 
 /** A school as the registry (`school` points) describes it; no personal data. */
 export interface ReportSchool {
@@ -45,8 +45,13 @@ export interface SchoolData {
   /** Time covered by 5-minute slots holding at least one batch. */
   measured: Interval[];
   speedTests: SpeedTest[];
-  /** 5-minute slots of pings to the internet anchors (role ≠ gateway); only those `keepPing` accepted. */
-  pingSlots: PingSlot[];
+  /** 5-minute slots of pings to the internet anchors (role ≠ gateway), sorted by time; readSchoolsData gives columns. */
+  pingSlots: PingSlot[] | PingColumns;
+}
+
+/** What readSchoolsData gives: ping slots as columns. */
+export interface ChunkData extends SchoolData {
+  pingSlots: PingColumns;
 }
 
 /** How the chunk's measured time and pings were read: days from rollups, days slot by slot. */
@@ -220,7 +225,7 @@ interface SlotRange {
  */
 async function readDayRollups(
   opts: SourceOptions,
-  out: Map<string, SchoolData>,
+  out: Map<string, ChunkData>,
   openOf: (uai: string) => Interval[] | undefined,
   stats: ReadStats,
 ): Promise<SlotRange[]> {
@@ -248,7 +253,7 @@ async function readDayRollups(
         if (v[cs!] !== slots.count || typeof v[cm!] !== 'string') continue;
         d.measured.push(...decodeMeasured(v[cm!] as string, slots, day.startMs, day.endMs));
         if (typeof v[cp!] === 'string' && v[cp!])
-          d.pingSlots.push(...decodePings(v[cp!] as string, slots, keep));
+          decodePings(v[cp!] as string, slots, keep, (t, l, p) => d.pingSlots.push(t, l, p));
         done.add(i);
       }
     }
@@ -371,7 +376,7 @@ async function readSpeedTests(opts: SourceOptions, out: Map<string, SchoolData>)
 async function readPingSlots(
   opts: SourceOptions,
   ranges: SlotRange[],
-  out: Map<string, SchoolData>,
+  out: Map<string, ChunkData>,
   openOf: (uai: string) => Interval[] | undefined,
 ): Promise<void> {
   const statements = ranges.flatMap((r) =>
@@ -390,7 +395,7 @@ async function readPingSlots(
         for (const row of rowsOf([s])) {
           const t = num(row['time']);
           if (t === null || (keep && !inIntervals(keep, t))) continue;
-          d.pingSlots.push({ t, latencyMs: num(row['latency']), lossPct: num(row['loss']) });
+          d.pingSlots.push(t, num(row['latency']), num(row['loss']));
         }
       }
 }
@@ -408,9 +413,9 @@ export async function readSchoolsData(
   opts: SourceOptions,
   uais: readonly string[],
   openOf: (uai: string) => Interval[] | undefined = () => undefined,
-): Promise<{ bySchool: Map<string, SchoolData>; stats: ReadStats }> {
-  const bySchool = new Map<string, SchoolData>(
-    uais.map((u) => [u, { outages: [], measured: [], speedTests: [], pingSlots: [] }]),
+): Promise<{ bySchool: Map<string, ChunkData>; stats: ReadStats }> {
+  const bySchool = new Map<string, ChunkData>(
+    uais.map((u) => [u, { outages: [], measured: [], speedTests: [], pingSlots: new PingColumns() }]),
   );
   const stats: ReadStats = { rollupDays: 0, slotDays: 0 };
   if (!uais.length) return { bySchool, stats };
@@ -422,7 +427,7 @@ export async function readSchoolsData(
   await readPingSlots(opts, ranges, bySchool, openOf);
   for (const d of bySchool.values()) {
     d.measured = normalize(d.measured);
-    d.pingSlots.sort((a, b) => a.t - b.t);
+    d.pingSlots.sort();
   }
   return { bySchool, stats };
 }

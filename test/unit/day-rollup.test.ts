@@ -12,7 +12,7 @@ import {
   type SlotPing,
 } from '../../collector/day-rollup-codec.ts';
 import { computeReport } from '../../report/figures.ts';
-import type { PingSlot } from '../../report/quality.ts';
+import { PingColumns, type PingSlot } from '../../report/quality.ts';
 import type { ReportSchool, SchoolData } from '../../report/source.ts';
 import {
   daysOf,
@@ -178,7 +178,9 @@ describe('figures from day rollups = figures from 5-minute slots', () => {
         pingSlots,
       });
       // What the job writes per day, then what the report decodes from it.
-      const rolled: SchoolData = { outages, measured: [], speedTests, pingSlots: [] };
+      // Columns, as report/source.ts reads them; the slot-level side keeps one object per slot.
+      const columns = new PingColumns();
+      const rolled: SchoolData = { outages, measured: [], speedTests, pingSlots: columns };
       const open = schoolOpenTime(calendar, s.hours, month.startMs, month.endMs);
       for (const d of daysOf(month.startMs, month.endMs, TZ)) {
         const slots = daySlots(d.startMs, d.endMs);
@@ -194,7 +196,7 @@ describe('figures from day rollups = figures from 5-minute slots', () => {
           slots.count,
         );
         rolled.measured.push(...decodeMeasured(measured, slots, d.startMs, d.endMs));
-        rolled.pingSlots.push(...decodePings(pings, slots, open));
+        decodePings(pings, slots, open, (t, l, p) => columns.push(t, l, p));
       }
       rolled.measured = normalize(rolled.measured);
       fromRollups.set(s.uai, rolled);
