@@ -162,7 +162,6 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     writeFileSync(path, body);
     files.push(path);
   };
-  if (process.env['DBG_MEM']) {
     const m = process.memoryUsage();
     process.stderr.write(
       `MEM before files rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)}\n`,
@@ -182,7 +181,6 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
       write('report.pdf', await printPdf(html, opts.lang as 'fr' | 'en'));
     }
   }
-  if (process.env['DBG_MEM']) {
     const m = process.memoryUsage();
     process.stderr.write(`MEM end rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)}\n`);
   }
