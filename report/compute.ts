@@ -57,11 +57,6 @@ export async function computeReportFromInflux(
     stats.slotDays += s.slotDays;
     for (const school of chunk)
       reports.push(schoolReport(input, school, bySchool.get(school.uai), open.get(school.uai)));
-      const m = process.memoryUsage();
-      process.stderr.write(
-        `MEM rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)} ext=${Math.round(m.external / 1e6)} ab=${Math.round(m.arrayBuffers / 1e6)}\n`,
-      );
-    }
     source.onProgress?.(
       'schools read and computed',
       Math.min(i + schoolsPerChunk, schools.length),

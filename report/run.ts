@@ -162,11 +162,6 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     writeFileSync(path, body);
     files.push(path);
   };
-    const m = process.memoryUsage();
-    process.stderr.write(
-      `MEM before files rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)}\n`,
-    );
-  }
   const rows = openDataRows(report);
   write('schools-monthly.csv', openDataCsv(rows));
   write('schools-monthly.json', openDataJson(report, rows));
@@ -180,9 +175,6 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
       const { printPdf } = await import('./pdf.ts');
       write('report.pdf', await printPdf(html, opts.lang as 'fr' | 'en'));
     }
-  }
-    const m = process.memoryUsage();
-    process.stderr.write(`MEM end rss=${Math.round(m.rss / 1e6)} heap=${Math.round(m.heapUsed / 1e6)}\n`);
   }
   progress.done();
   return { report, files };
