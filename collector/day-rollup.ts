@@ -261,10 +261,11 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
     ready,
     runOnce: (backfill = false) => runOnce(backfill),
     counters: () => ({ ...counters }),
+    /** Stops scheduling; waits for a run in progress up to 2 s (it stops at its next chunk). */
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await running;
+      await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };
 }
