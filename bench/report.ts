@@ -1,18 +1,30 @@
 // What `vigie report` costs for a school year: N schools (default 1,000), 30 outages each and a
-// speed test a day, with the 5-minute `batch` slots of the long policy wherever the school was not
-// out (what the collector's rollups leave after the raw data expired), written into a fresh InfluxDB;
-// then `vigie report --school-year 2025-2026` (the CLI as a child process) is timed and its peak RSS
-// read from /proc. Goal (issue 15): ≤ 30 s and ≤ 500 MB on a 2-core machine.
+// speed test a day, and what the collector leaves in the long policy after a year: one `school_day`
+// point per school and local day (collector/day-rollup.ts: measured 5-minute slots wherever the
+// school was not out, anchor pings in each), written into a fresh InfluxDB; then `vigie report
+// --school-year 2025-2026` (the CLI as a child process) is timed and its peak RSS read from /proc.
+// Goal (issue 15): ≤ 30 s and ≤ 500 MB on a 2-core machine.
 //
-//   npm run bench:report -- [--schools 1000] [--pdf]
+// --slots also writes the long policy's 5-minute `batch` and `ping` points (what the report read
+// before day rollups), and --vigie PATH runs another bin/vigie.js on the same data (e.g. main's, for
+// a side-by-side with the slot-level code).
+//
+//   npm run bench:report -- [--schools 1000] [--pdf] [--slots] [--vigie /path/to/bin/vigie.js]
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { resolveCollectorConfig } from '../collector/config.ts';
+import {
+  DAY_ROLLUP_FORMAT,
+  daySlots,
+  encodeMeasured,
+  encodePings,
+  type SlotPing,
+} from '../collector/day-rollup-codec.ts';
 import { InfluxHttp } from '../collector/influx-http.ts';
 import { applyRetention } from '../collector/retention.ts';
-import { schoolYearPeriod } from '../shared/availability/index.ts';
+import { daysOf, schoolYearPeriod } from '../shared/availability/index.ts';
 import { uaiCheckLetter } from '../shared/uai.ts';
 import { tempDir } from '../test/harness/daemon.ts';
 import { startInfluxdb } from '../test/harness/influxdb.ts';
@@ -23,11 +35,14 @@ function arg(name: string, fallback: string): string {
 }
 const SCHOOLS = Number(arg('schools', '1000'));
 const PDF = process.argv.includes('--pdf');
+const SLOTS = process.argv.includes('--slots');
+const ROOT_DIR = resolve(import.meta.dirname, '..');
+const VIGIE = resolve(arg('vigie', join(ROOT_DIR, 'bin/vigie.js')));
 const OUTAGES = 30;
 const SLOT = 5 * 60_000;
 const DB = 'vigie';
-const ROOT = resolve(import.meta.dirname, '..');
 const YEAR = schoolYearPeriod(2025, 'Europe/Paris');
+const DAYS = daysOf(YEAR.startMs, YEAR.endMs, 'Europe/Paris');
 
 /** A deterministic generator, so two runs measure the same data. */
 function rng(seed: number) {
@@ -36,6 +51,16 @@ function rng(seed: number) {
     s = (s * 1664525 + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
+}
+
+/** User + system CPU seconds a process has used so far (/proc/PID/stat, 100 ticks a second); 0 if gone. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 const influx = await startInfluxdb();
@@ -89,11 +114,31 @@ try {
       lines.push(
         `speedtest,${tags},agent=box,target=collector down_bps=${(isp === 'Orange' ? 9e7 : 4.5e7) * (0.7 + 0.3 * rand())},up_bps=${8e6 * (0.7 + 0.3 * rand())} ${Math.floor(d / SLOT) * SLOT}`,
       );
+    // Per local day: the slots the school was not out are measured, each with anchor pings.
+    const baseRtt = 10 + 20 * rand();
     let o = 0;
-    for (let t = YEAR.startMs; t < YEAR.endMs; t += SLOT) {
-      while (o < outages.length && outages[o]![1] <= t) o++;
-      if (o < outages.length && outages[o]![0] <= t) continue;
-      lines.push(`batch,${tags},agent=box batches=5i,samples=40i ${t}`);
+    for (const day of DAYS) {
+      const slots = daySlots(day.startMs, day.endMs);
+      const measured: number[] = [];
+      const pings: SlotPing[] = [];
+      for (let k = 0; k < slots.count; k++) {
+        const t = slots.baseMs + k * SLOT;
+        while (o < outages.length && outages[o]![1] <= t) o++;
+        if (o < outages.length && outages[o]![0] <= t) continue;
+        measured.push(k);
+        // A line's median RTT moves little from one 5-minute slot to the next, with spikes now and then.
+        const latencyMs = baseRtt + 0.8 * rand() + (rand() < 0.03 ? 20 + 60 * rand() : 0);
+        const lossPct = rand() < 0.03 ? 10 * rand() : 0;
+        pings.push({ slot: k, latencyMs, lossPct });
+        if (SLOTS)
+          lines.push(
+            `batch,${tags},agent=box batches=5i,samples=40i ${t}`,
+            `ping,${tags},agent=box,target=anchor,role=anchor median_ms=${latencyMs},loss_pct=${lossPct} ${t}`,
+          );
+      }
+      lines.push(
+        `school_day,uai=${uai} measured="${encodeMeasured(measured, slots.count)}",pings="${encodePings(pings, slots.count)}",slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
+      );
     }
     points += lines.length;
     await write(lines, long);
@@ -109,7 +154,8 @@ try {
   const child = spawn(
     process.execPath,
     [
-      join(ROOT, 'bin/vigie.js'),
+      ...(process.env['BENCH_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF']}`] : []),
+      VIGIE,
       'report',
       '--config',
       configFile,
@@ -119,30 +165,51 @@ try {
       join(dir, 'out'),
       ...(PDF ? [] : ['--no-pdf']),
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // The report's progress lines, each with the seconds since it started: where the time goes.
+  let pending = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split(/[\r\n]/);
+    pending = lines.pop()!;
+    for (const l of lines)
+      if (l.trim())
+        process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${l.replace(/\x1b\[K/g, '')}\n`);
+  });
   let peak = 0;
+  let reportCpu = 0;
+  const influxCpu0 = cpuSeconds(influx.daemon.pid);
   const sample = setInterval(() => {
     try {
       const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
       if (kb) peak = Math.max(peak, Number(kb) * 1024);
+      reportCpu = Math.max(reportCpu, cpuSeconds(child.pid));
     } catch {}
   }, 100);
   const code = await new Promise<number | null>((res) => child.on('exit', res));
   clearInterval(sample);
   const seconds = (Date.now() - t0) / 1000;
+  const influxCpu = cpuSeconds(influx.daemon.pid) - influxCpu0;
   const csv =
     readFileSync(join(dir, 'out', 'schools-monthly.csv'), 'utf8')
       .trim()
       .split('\n').length - 1;
   console.log(
     JSON.stringify({
+      vigie: VIGIE,
+      slots: SLOTS,
       schools: SCHOOLS,
       pointsWritten: points,
       writeSeconds: writeS,
       exitCode: code,
       reportSeconds: seconds,
       peakRssMB: Math.round(peak / 1e6),
+      // CPU seconds (user + system) of the report process (up to its last sample) and of InfluxDB while
+      // it ran: what the report costs whatever else loads the machine. load1: the load average then.
+      reportCpuSeconds: Math.round(reportCpu * 10) / 10,
+      influxCpuSeconds: Math.round(influxCpu * 10) / 10,
+      load1: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
       csvRows: csv,
       goal: { seconds: 30, rssMB: 500 },
       met: seconds <= 30 && peak <= 500e6,

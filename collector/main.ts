@@ -9,6 +9,7 @@ import { startFileProblems } from '../shared/start-files.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { collectorStartFiles, loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
+import { InfluxHttp } from './influx-http.ts';
 import { startPresenceAndAlerts } from './presence-and-alerts.ts';
 import { type CollectorCounters, createIngest } from './service.ts';
 
@@ -40,16 +41,27 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
   await ingest.connect();
   // The Continuity dashboard's monthly figures, from the report engine (none without InfluxDB).
   // Loaded after ingest is connected: the report's code is not needed to be ready.
+  // The same for the day rollups: per school and local day, what a yearly report reads (docs/report.md).
   let availability: { stop(): void } | null = null;
+  let days: { stop(): Promise<void> } | null = null;
   let stopped = false;
-  if (!config.pointsFile)
+  const rollupHttp = config.pointsFile ? null : new InfluxHttp({ ...config.influx, gzip: true });
+  if (rollupHttp)
     void Promise.all([
+      import('./day-rollup.ts'),
       import('./availability-points.ts'),
       import('../report/api.ts'),
       import('../report/influx.ts'),
     ]).then(
-      ([{ startAvailabilityPoints }, { reportService }, { reportInflux }]) => {
+      ([{ startDayRollups }, { startAvailabilityPoints }, { reportService }, { reportInflux }]) => {
         if (stopped) return;
+        days = startDayRollups({
+          http: rollupHttp,
+          database: config.influx.database,
+          retention: config.retention,
+          timeZone: config.alerts.timezone,
+          log: log.child({ component: 'day-rollup' }),
+        });
         availability = startAvailabilityPoints({
           source: reportService({
             influx: config.influx,
@@ -62,7 +74,8 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
           now: Date.now,
         });
       },
-      (err: unknown) => log.error({ err }, 'the monthly availability job could not be loaded'),
+      (err: unknown) =>
+        log.error({ err }, 'the day rollups and monthly availability jobs could not be loaded'),
     );
 
   let http: HttpHandle | undefined;
@@ -96,6 +109,9 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
       await http?.close();
       await ingest.stop();
       await watch.stop();
+      await days?.stop();
+      // Not awaited: a query still in flight ends with its own timeout, it holds nothing up.
+      void rollupHttp?.close();
     },
   };
 }

@@ -136,3 +136,43 @@ export async function applyRetention(http: InfluxHttp, db: string, cfg: Retentio
     await http.query(statement);
   }
 }
+
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  u: 1e-3,
+  µ: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * An InfluxQL duration (`90d`, `5m`, `1h30m`, `INF`) in ms; INF and 0 are Infinity (kept for ever).
+ * @throws RangeError naming the text when it is not a duration
+ */
+export function durationMs(text: string): number {
+  if (text === 'INF' || text === '0' || text === '0s') return Number.POSITIVE_INFINITY;
+  let total = 0;
+  const re = /(\d+)(ns|u|µ|ms|s|m|h|d|w)/gy;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  for (m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    end = re.lastIndex;
+  }
+  if (end !== text.length || total === 0) throw new RangeError(`"${text}" is not an InfluxQL duration`);
+  return total;
+}
+
+/**
+ * Where the raw policy can be trusted (ms): a shard after its retention edge (shards are dropped a
+ * shard at a time, so the oldest day may be half gone); −Infinity for a raw policy kept for ever.
+ */
+export function rawPolicyStartMs(retention: RetentionConfig, nowMs: number): number {
+  const keep = durationMs(retention.raw.duration);
+  if (!Number.isFinite(keep)) return Number.NEGATIVE_INFINITY;
+  return nowMs - keep + durationMs(retention.raw.shardDuration);
+}

@@ -206,6 +206,19 @@ export const COLLECTOR_MEASUREMENTS = {
       hours: 'string',
     } as Record<string, FieldType>,
   },
+  school_day: {
+    measurement: 'school_day',
+    description:
+      "one per school and local day (collector.alerts.timezone), written to the long policy by the collector's day-rollup job; time = local midnight",
+    // Only uai: the point is rewritten in place when the job redoes a day (docs/report.md).
+    // measured: base64 bitmap of the day's 5-minute slots holding a batch; pings: the slots' anchor
+    // RTT and loss (collector/day-rollup-codec.ts); slots: the day's slot count (276/288/300 with DST).
+    tags: ['uai'],
+    fields: { measured: 'string', pings: 'string', slots: 'integer', format: 'integer' } as Record<
+      string,
+      FieldType
+    >,
+  },
 } as const;
 
 export const PRESENCE_STATE_CODES = { online: 2, degraded: 1, offline: 0, unknown: -1 } as const;

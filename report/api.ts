@@ -5,9 +5,9 @@ import type { AlertsConfig } from '../collector/alerts/config.ts';
 import { calendarFrom } from '../collector/alerts/schedule.ts';
 import type { InfluxConfig, RetentionConfig } from '../collector/config.ts';
 import { type Period, schoolYearOf, schoolYearPeriod } from '../shared/availability/index.ts';
-import { computeReport, type Report } from './figures.ts';
+import { computeReportFromInflux } from './compute.ts';
+import type { Report } from './figures.ts';
 import { reportInflux } from './influx.ts';
-import { readReportData } from './source.ts';
 
 export interface ReportJson {
   period: { label: string; from: string; to: string };
@@ -76,16 +76,19 @@ export function reportService(cfg: {
         ...(req.commune !== undefined ? { commune: req.commune } : {}),
         ...(req.isp !== undefined ? { isp: req.isp } : {}),
       };
-      const data = await readReportData({
-        influx,
-        retention: cfg.retention,
-        timeZone: calendar.timezone,
-        startMs: period.startMs,
-        endMs: asOfMs,
-        nowMs,
-        ...filter,
-      });
-      return reportJson(computeReport({ period, calendar, data, asOfMs, nowMs, filter }));
+      const { report } = await computeReportFromInflux(
+        {
+          influx,
+          retention: cfg.retention,
+          timeZone: calendar.timezone,
+          startMs: period.startMs,
+          endMs: asOfMs,
+          nowMs,
+          ...filter,
+        },
+        { period, calendar, asOfMs, nowMs, filter },
+      );
+      return reportJson(report);
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   aggregate,
   aggregateBy,
   annotationsFor,
+  type Interval,
   monthsOf,
   type Period,
   type PublicHolidayOptions,
@@ -16,8 +17,8 @@ import {
   schoolOpenTime,
 } from '../shared/availability/index.ts';
 import type { SchoolCalendar } from '../shared/school-hours.ts';
-import { type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
-import type { ReportData, ReportSchool, SpeedTest } from './source.ts';
+import { PingColumns, type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
+import type { ReportData, ReportSchool, SchoolData, SpeedTest } from './source.ts';
 
 /** Below this availability in school hours a school is listed as "below target" (percent). */
 export const DEFAULT_TARGET_PCT = 99;
@@ -113,41 +114,98 @@ export interface ReportInput {
   quality?: QualityThresholds;
 }
 
-/** All the figures of a report. Pure: the clock and the data come in. */
-export function computeReport(input: ReportInput): Report {
-  const { period, calendar, data } = input;
-  const tz = calendar.timezone;
-  const months = monthsOf(period, tz);
-  const all = input.annotations ?? [];
-  const schools: SchoolReport[] = [];
-  for (const school of data.schools) {
-    const d = data.bySchool.get(school.uai) ?? { outages: [], measured: [], speedTests: [], pingSlots: [] };
-    const annotations = annotationsFor(all, school);
-    const open = schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
-    const base = { open, outages: d.outages, measured: d.measured, annotations, asOfMs: input.asOfMs };
-    const total = schoolAvailability({ ...base, startMs: period.startMs, endMs: period.endMs });
-    schools.push({
-      ...school,
-      total,
-      months: months.map((m) => ({
+/** Items of a time-sorted list in [startMs, endMs) (binary search: a year of slots, 13 periods). */
+function within<T extends { t: number }>(sorted: readonly T[], startMs: number, endMs: number): T[] {
+  const first = (bound: number) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.t < bound) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return sorted.slice(first(startMs), first(endMs));
+}
+
+/**
+ * One school's figures: over the period and per calendar month. Pure.
+ * @param open the school's open time over the period (schoolOpenTime()); computed when not given
+ */
+export function schoolReport(
+  input: Omit<ReportInput, 'data'>,
+  school: ReportSchool,
+  data: SchoolData | undefined,
+  open?: Interval[],
+): SchoolReport {
+  const { period, calendar } = input;
+  const months = monthsOf(period, calendar.timezone);
+  const d = data ?? { outages: [], measured: [], speedTests: [], pingSlots: [] };
+  const annotations = annotationsFor(input.annotations ?? [], school);
+  const openTime =
+    open ?? schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
+  const base = {
+    open: openTime,
+    outages: d.outages,
+    measured: d.measured,
+    annotations,
+    asOfMs: input.asOfMs,
+  };
+  const tests = [...d.speedTests].sort((a, b) => a.t - b.t);
+  const slots =
+    d.pingSlots instanceof PingColumns
+      ? d.pingSlots
+      : d.pingSlots.every((s, i, all) => i === 0 || all[i - 1]!.t <= s.t)
+        ? d.pingSlots
+        : [...d.pingSlots].sort((a, b) => a.t - b.t);
+  return {
+    ...school,
+    total: schoolAvailability({ ...base, startMs: period.startMs, endMs: period.endMs }),
+    months: months.map((m) => {
+      const monthTests = within(tests, m.startMs, m.endMs);
+      return {
         month: m.label,
         figures: withoutOutages(schoolAvailability({ ...base, startMs: m.startMs, endMs: m.endMs })),
-        speed: speedFigures(
-          d.speedTests.filter((t) => t.t >= m.startMs && t.t < m.endMs),
-          school,
-        ),
+        speed: speedFigures(monthTests, school),
         quality: qualityFigures({
-          open: open.filter(([a, b]) => b > m.startMs && a < m.endMs),
-          tests: d.speedTests.filter((t) => t.t >= m.startMs && t.t < m.endMs),
-          slots: d.pingSlots.filter((t) => t.t >= m.startMs && t.t < m.endMs),
+          open: openTime.filter(([a, b]) => b > m.startMs && a < m.endMs),
+          tests: monthTests,
+          slots:
+            slots instanceof PingColumns
+              ? slots.within(m.startMs, m.endMs)
+              : within(slots, m.startMs, m.endMs),
           contractedDownMbps: school.contractedDownMbps,
           ...(input.quality ? { thresholds: input.quality } : {}),
         }),
-      })),
-      speed: speedFigures(d.speedTests, school),
-      annotations,
-    });
-  }
+      };
+    }),
+    speed: speedFigures(d.speedTests, school),
+    annotations,
+  };
+}
+
+/** All the figures of a report. Pure: the clock and the data come in. */
+export function computeReport(input: ReportInput): Report {
+  const schools = input.data.schools.map((school) =>
+    schoolReport(input, school, input.data.bySchool.get(school.uai)),
+  );
+  return assembleReport(input, schools, input.data.parts);
+}
+
+/**
+ * The report from per-school figures: communes, ISPs and the fleet aggregated from them (weighted by
+ * open time, shared/availability/aggregate.ts). Pure; what a chunked read ends with (report/compute.ts).
+ */
+export function assembleReport(
+  input: Omit<ReportInput, 'data'>,
+  schools: SchoolReport[],
+  sources: ReportData['parts'],
+): Report {
+  const { period, calendar } = input;
+  const tz = calendar.timezone;
+  const months = monthsOf(period, tz);
+  const all = input.annotations ?? [];
   const group = (rows: SchoolReport[], key: string | null): GroupReport => ({
     key,
     total: aggregate(rows.map((s): SchoolRow => ({ school: s, figures: s.total }))),
@@ -180,7 +238,7 @@ export function computeReport(input: ReportInput): Report {
     isps: groupsBy('isp'),
     fleet: group(schools, null),
     annotations: all,
-    sources: data.parts,
+    sources,
     filter: input.filter ?? {},
   };
 }

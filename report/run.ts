@@ -18,10 +18,10 @@ import {
 import { ConfigError } from '../shared/config.ts';
 import { parseInstant } from '../shared/time.ts';
 import { AnnotationsError, loadAnnotations } from './annotations-file.ts';
-import { computeReport, DEFAULT_TARGET_PCT, type Report } from './figures.ts';
+import { computeReportFromInflux } from './compute.ts';
+import { DEFAULT_TARGET_PCT, type Report } from './figures.ts';
 import { ReportQueryError, reportInflux } from './influx.ts';
 import { openDataCsv, openDataJson, openDataRows } from './open-data.ts';
-import { readReportData } from './source.ts';
 
 export interface ReportOptions {
   config: string;
@@ -137,24 +137,24 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
   const annotations: Annotation[] = opts.annotations ? loadAnnotations(opts.annotations, tz) : [];
 
   const progress = progressLine();
-  const data = await readReportData({
-    influx: reportInflux(config.influx, Math.max(config.influx.timeoutMs, 120_000)),
-    retention: config.retention,
-    timeZone: tz,
-    startMs: period.startMs,
-    endMs: asOfMs,
-    nowMs,
-    ...(opts.commune !== undefined ? { commune: opts.commune } : {}),
-    ...(opts.isp !== undefined ? { isp: opts.isp } : {}),
-    onProgress: (step, done, total) =>
-      progress.step(`vigie report ${period.label}: ${step}${total > 1 ? ` ${done}/${total}` : ''}`),
-  });
-  progress.step(`vigie report ${period.label}: figures for ${data.schools.length} schools`);
   const filter = {
     ...(opts.commune !== undefined ? { commune: opts.commune } : {}),
     ...(opts.isp !== undefined ? { isp: opts.isp } : {}),
   };
-  const report = computeReport({ period, calendar, data, annotations, asOfMs, nowMs, targetPct, filter });
+  const { report } = await computeReportFromInflux(
+    {
+      influx: reportInflux(config.influx, Math.max(config.influx.timeoutMs, 120_000)),
+      retention: config.retention,
+      timeZone: tz,
+      startMs: period.startMs,
+      endMs: asOfMs,
+      nowMs,
+      ...filter,
+      onProgress: (step, done, total) =>
+        progress.step(`vigie report ${period.label}: ${step}${total > 1 ? ` ${done}/${total}` : ''}`),
+    },
+    { period, calendar, annotations, asOfMs, nowMs, targetPct, filter },
+  );
   mkdirSync(opts.out, { recursive: true });
   const files: string[] = [];
   const write = (name: string, body: string | Buffer) => {

@@ -1,15 +1,25 @@
 // What the availability engine needs for a period, read from InfluxDB: the registry (`school`
 // points), outages (finished ones, plus the one still open per presence), measured time (5-minute
-// slots holding a batch), speed tests. A period older than the raw policy's retention is read from
-// the long policy (collector/retention.ts rollups); the raw policy is never asked beyond it.
+// slots holding a batch), anchor pings, speed tests. Measured time and pings come from the
+// collector's day rollups (`school_day`, one point per school and local day, collector/day-rollup.ts)
+// wherever a whole day has one; other days (today, days the job has not reached) are read slot by
+// slot. A period older than the raw policy's retention is read from the long policy
+// (collector/retention.ts rollups); the raw policy is never asked beyond it. Schools are read a
+// chunk at a time (readSchoolsData), so memory follows the chunk, not the fleet.
 import type { RetentionConfig } from '../collector/config.ts';
+import { DAY_ROLLUP_FORMAT, daySlots, decodeMeasured, decodePings } from '../collector/day-rollup-codec.ts';
+import { durationMs, rawPolicyStartMs } from '../collector/retention.ts';
+import { COLLECTOR_MEASUREMENTS } from '../collector/schema.ts';
 import type { Interval, OutageCause, OutageRecord } from '../shared/availability/index.ts';
-import { measuredFromBuckets, normalize, OUTAGE_CAUSES } from '../shared/availability/index.ts';
+import { daysOf, measuredFromBuckets, normalize, OUTAGE_CAUSES } from '../shared/availability/index.ts';
 import { localDayStartMs } from '../shared/availability/periods.ts';
 import { DEFAULT_HOURS_PROFILE } from '../shared/school-hours.ts';
 import { isUai } from '../shared/uai.ts';
+
+export { durationMs, rawPolicyStartMs };
+
 import { at, ident, literal, type ReportInflux, rowsOf } from './influx.ts';
-import type { PingSlot } from './quality.ts';
+import { inIntervals, PingColumns, type PingSlot } from './quality.ts';
 
 /** A school as the registry (`school` points) describes it; no personal data. */
 export interface ReportSchool {
@@ -35,8 +45,19 @@ export interface SchoolData {
   /** Time covered by 5-minute slots holding at least one batch. */
   measured: Interval[];
   speedTests: SpeedTest[];
-  /** 5-minute slots of pings to the internet anchors (role ≠ gateway). */
-  pingSlots: PingSlot[];
+  /** 5-minute slots of pings to the internet anchors (role ≠ gateway), sorted by time; readSchoolsData gives columns. */
+  pingSlots: PingSlot[] | PingColumns;
+}
+
+/** What readSchoolsData gives: ping slots as columns. */
+export interface ChunkData extends SchoolData {
+  pingSlots: PingColumns;
+}
+
+/** How the chunk's measured time and pings were read: days from rollups, days slot by slot. */
+export interface ReadStats {
+  rollupDays: number;
+  slotDays: number;
 }
 
 export interface ReportData {
@@ -58,46 +79,11 @@ export interface SourceOptions {
   isp?: string;
   /** Called as each step is done: `step` names it, `done`/`total` count its requests. */
   onProgress?(step: string, done: number, total: number): void;
+  /** false: never read day rollups (the slot-level path alone; tests compare both). Default true. */
+  useDayRollups?: boolean;
 }
 
 const SLOT_MS_DEFAULT = 5 * 60_000;
-const UNITS: Record<string, number> = {
-  ns: 1e-6,
-  u: 1e-3,
-  µ: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-/** An InfluxQL duration (`90d`, `5m`, `1h30m`, `INF`) in ms; INF and 0 are Infinity (kept for ever). */
-export function durationMs(text: string): number {
-  if (text === 'INF' || text === '0' || text === '0s') return Number.POSITIVE_INFINITY;
-  let total = 0;
-  const re = /(\d+)(ns|u|µ|ms|s|m|h|d|w)/gy;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  for (m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (end !== text.length || total === 0) throw new RangeError(`"${text}" is not an InfluxQL duration`);
-  return total;
-}
-
-/**
- * Where the raw policy can be trusted: a day after its retention edge (shards are dropped a shard at
- * a time, so the oldest day may be half gone).
- */
-export function rawPolicyStartMs(retention: RetentionConfig, nowMs: number): number {
-  const keep = durationMs(retention.raw.duration);
-  if (!Number.isFinite(keep)) return Number.NEGATIVE_INFINITY;
-  return nowMs - keep + durationMs(retention.raw.shardDuration);
-}
-
 /** The period split at the raw policy's edge: the older part from the long policy, the rest raw. */
 export function policyParts(opts: Pick<SourceOptions, 'retention' | 'startMs' | 'endMs' | 'nowMs'>) {
   const edge = rawPolicyStartMs(opts.retention, opts.nowMs);
@@ -124,7 +110,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : nul
 const STATEMENTS_PER_REQUEST = 200;
 
 /** The registry's latest `school` point per UAI (written at start and daily: always in the raw policy). */
-async function readSchools(opts: SourceOptions): Promise<ReportSchool[]> {
+export async function readSchools(opts: SourceOptions): Promise<ReportSchool[]> {
   const rp = ident(opts.retention.raw.name);
   const [series] = await opts.influx.queryAll([
     `SELECT last("name") AS "name", last("contracted_down_bps") AS "down", last("contracted_up_bps") AS "up", last("hours") AS "hours" FROM ${rp}."school" GROUP BY *`,
@@ -164,6 +150,9 @@ async function readSchools(opts: SourceOptions): Promise<ReportSchool[]> {
 const cause = (v: unknown): OutageCause =>
   OUTAGE_CAUSES.includes(v as OutageCause) ? (v as OutageCause) : 'unknown';
 
+/** `"uai" =~ /^(A|B)$/`: UAIs are checked (isUai: 7 digits and a letter) before they get here. */
+const uaiMatch = (uais: readonly string[]) => `"uai" =~ /^(${uais.filter(isUai).join('|')})$/`;
+
 /**
  * Outages touching [startMs, endMs): every outage point that began before the end and ended after the
  * start, whatever its length. In the long policy the point's time is its 5-minute bucket, so the
@@ -172,7 +161,7 @@ const cause = (v: unknown): OutageCause =>
 async function readOutages(opts: SourceOptions, out: Map<string, SchoolData>): Promise<void> {
   // By start time: before the raw policy's edge from the long policy, after it from the raw one.
   const edge = rawPolicyStartMs(opts.retention, opts.nowMs);
-  const where = `"end_ms" > ${Math.floor(opts.startMs)} GROUP BY "uai", "cause"`;
+  const where = `"end_ms" > ${Math.floor(opts.startMs)} AND ${uaiMatch([...out.keys()])} GROUP BY "uai", "cause"`;
   const statements: string[] = [];
   if (Number.isFinite(edge))
     statements.push(
@@ -208,7 +197,7 @@ async function readOpenOutages(opts: SourceOptions, out: Map<string, SchoolData>
     .filter((p) => !p.long)
     .map(
       (p) =>
-        `SELECT last("state") AS "state" FROM ${ident(p.policy)}."presence" WHERE "scope" = 'school' AND time < ${at(opts.endMs)} GROUP BY "uai"`,
+        `SELECT last("state") AS "state" FROM ${ident(p.policy)}."presence" WHERE "scope" = 'school' AND ${uaiMatch([...out.keys()])} AND time < ${at(opts.endMs)} GROUP BY "uai"`,
     );
   for (const series of await opts.influx.queryAll(statements))
     for (const row of rowsOf(series)) {
@@ -221,41 +210,116 @@ async function readOpenOutages(opts: SourceOptions, out: Map<string, SchoolData>
     }
 }
 
+/** Some schools' days to read slot by slot: [startMs, endMs) for each of `uais`. */
+interface SlotRange {
+  uais: string[];
+  startMs: number;
+  endMs: number;
+}
+
 /**
- * Measured time: 5-minute slots with at least one batch. First the count of such slots per local day
- * (one row per school and day); a day with all its slots is measured whole, a day with none not at
- * all, and only the days in between are read slot by slot.
+ * The day rollups of the chunk's schools: each whole local day of [startMs, endMs) that has a
+ * `school_day` point gives its measured time and ping slots; the other days come back as ranges to
+ * read slot by slot (consecutive days merged, schools with the same ranges grouped).
+ * @throws DayRollupError (collector/day-rollup-codec.ts) on a point that does not decode
  */
-async function readMeasured(opts: SourceOptions, out: Map<string, SchoolData>): Promise<void> {
+async function readDayRollups(
+  opts: SourceOptions,
+  out: Map<string, ChunkData>,
+  openOf: (uai: string) => Interval[] | undefined,
+  stats: ReadStats,
+): Promise<SlotRange[]> {
+  const days = daysOf(opts.startMs, opts.endMs, opts.timeZone);
+  const covered = new Map<string, Set<number>>([...out.keys()].map((u) => [u, new Set<number>()]));
+  if (opts.useDayRollups !== false && days.length) {
+    const byStart = new Map(days.map((d, i) => [d.startMs, i]));
+    const [series] = await opts.influx.queryAll([
+      `SELECT "measured", "pings", "slots", "format" FROM ${ident(opts.retention.rollup.name)}.${ident(COLLECTOR_MEASUREMENTS.school_day.measurement)} WHERE ${uaiMatch([...out.keys()])} AND time >= ${at(days[0]!.startMs)} AND time < ${at(opts.endMs)} GROUP BY "uai"`,
+    ]);
+    for (const s of series ?? []) {
+      const uai = s.tags?.['uai'] ?? '';
+      const d = out.get(uai);
+      const done = covered.get(uai);
+      if (!d || !done) continue;
+      const keep = openOf(uai);
+      const col = (name: string) => s.columns.indexOf(name);
+      const [ct, cm, cp, cs, cf] = ['time', 'measured', 'pings', 'slots', 'format'].map(col) as number[];
+      for (const v of s.values ?? []) {
+        const i = byStart.get(Number(v[ct!]));
+        if (i === undefined || v[cf!] !== DAY_ROLLUP_FORMAT) continue;
+        const day = days[i]!;
+        const slots = daySlots(day.startMs, day.endMs);
+        // A day clipped by the period's end has fewer slots than the rollup: read slot by slot.
+        if (v[cs!] !== slots.count || typeof v[cm!] !== 'string') continue;
+        d.measured.push(...decodeMeasured(v[cm!] as string, slots, day.startMs, day.endMs));
+        if (typeof v[cp!] === 'string' && v[cp!])
+          decodePings(v[cp!] as string, slots, keep, (t, l, p) => d.pingSlots.push(t, l, p));
+        done.add(i);
+      }
+    }
+  }
+  const groups = new Map<string, SlotRange>();
+  for (const [uai, done] of covered) {
+    let runStart = -1;
+    for (let i = 0; i <= days.length; i++) {
+      const missing = i < days.length && !done.has(i);
+      if (missing && runStart < 0) runStart = i;
+      if (!missing && runStart >= 0) {
+        const key = `${runStart}/${i}`;
+        const g = groups.get(key) ?? {
+          uais: [],
+          startMs: days[runStart]!.startMs,
+          endMs: days[i - 1]!.endMs,
+        };
+        g.uais.push(uai);
+        groups.set(key, g);
+        runStart = -1;
+      }
+    }
+    stats.rollupDays += done.size;
+    stats.slotDays += days.length - done.size;
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Measured time of the ranges not covered by day rollups: 5-minute slots with at least one batch.
+ * First the count of such slots per local day (one row per school and day); a day with all its slots
+ * is measured whole, a day with none not at all, and only the days in between are read slot by slot.
+ */
+async function readMeasured(
+  opts: SourceOptions,
+  ranges: SlotRange[],
+  out: Map<string, SchoolData>,
+): Promise<void> {
   const slotMs = SLOT_MS_DEFAULT;
   const tz = literal(opts.timeZone);
   const partial: { uai: string; policy: string; long: boolean; startMs: number; endMs: number }[] = [];
-  for (const p of policyParts(opts)) {
-    const rp = ident(p.policy);
-    const range = `time >= ${at(p.startMs)} AND time < ${at(p.endMs)}`;
-    // The long policy holds one point per 5-minute slot with batches (its rollup writes none for an
-    // empty slot): a plain count. The raw policy holds batches, counted per slot in a subquery,
-    // 16 times slower (bench/report.ts): it is only read for the last raw-retention days.
-    const statement = p.long
-      ? `SELECT count("batches") AS "slots" FROM ${rp}."batch" WHERE ${range} GROUP BY time(1d), "uai" fill(none) tz(${tz})`
-      : `SELECT count("n") AS "slots" FROM (SELECT count("seq") AS "n" FROM ${rp}."batch" WHERE ${range} GROUP BY time(5m), "uai" fill(none)) WHERE ${range} GROUP BY time(1d), "uai" fill(none) tz(${tz})`;
-    const [series] = await opts.influx.queryAll([statement]);
-    opts.onProgress?.(`measured time, ${p.policy} policy: days`, 1, 1);
-    for (const row of rowsOf(series ?? [])) {
-      const uai = String(row['uai']);
-      const d = out.get(uai);
-      const dayStart = num(row['time']);
-      const slots = num(row['slots']) ?? 0;
-      if (!d || dayStart === null || slots === 0) continue;
-      // InfluxDB's local day: the next local midnight is found from the day after (DST days: 23 h, 25 h).
-      const startMs = Math.max(dayStart, p.startMs);
-      const endMs = Math.min(nextLocalMidnight(dayStart, opts.timeZone), p.endMs);
-      const firstSlot = Math.floor(startMs / slotMs) * slotMs;
-      const expected = Math.ceil((endMs - firstSlot) / slotMs);
-      if (slots >= expected) d.measured.push([startMs, endMs]);
-      else partial.push({ uai, policy: p.policy, long: p.long, startMs, endMs });
+  for (const r of ranges)
+    for (const p of policyParts({ ...opts, startMs: r.startMs, endMs: r.endMs })) {
+      const rp = ident(p.policy);
+      const range = `${uaiMatch(r.uais)} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)}`;
+      // The long policy holds one point per 5-minute slot with batches (its rollup writes none for an
+      // empty slot): a plain count. The raw policy holds batches, counted per slot in a subquery.
+      const statement = p.long
+        ? `SELECT count("batches") AS "slots" FROM ${rp}."batch" WHERE ${range} GROUP BY time(1d), "uai" fill(none) tz(${tz})`
+        : `SELECT count("n") AS "slots" FROM (SELECT count("seq") AS "n" FROM ${rp}."batch" WHERE ${range} GROUP BY time(5m), "uai" fill(none)) WHERE time >= ${at(p.startMs)} AND time < ${at(p.endMs)} GROUP BY time(1d), "uai" fill(none) tz(${tz})`;
+      const [series] = await opts.influx.queryAll([statement]);
+      for (const row of rowsOf(series ?? [])) {
+        const uai = String(row['uai']);
+        const d = out.get(uai);
+        const dayStart = num(row['time']);
+        const slots = num(row['slots']) ?? 0;
+        if (!d || dayStart === null || slots === 0) continue;
+        // InfluxDB's local day: the next local midnight is found from the day after (DST days: 23 h, 25 h).
+        const startMs = Math.max(dayStart, p.startMs);
+        const endMs = Math.min(nextLocalMidnight(dayStart, opts.timeZone), p.endMs);
+        const firstSlot = Math.floor(startMs / slotMs) * slotMs;
+        const expected = Math.ceil((endMs - firstSlot) / slotMs);
+        if (slots >= expected) d.measured.push([startMs, endMs]);
+        else partial.push({ uai, policy: p.policy, long: p.long, startMs, endMs });
+      }
     }
-  }
   for (let i = 0; i < partial.length; i += STATEMENTS_PER_REQUEST) {
     const chunk = partial.slice(i, i + STATEMENTS_PER_REQUEST);
     const results = await opts.influx.queryAll(
@@ -275,13 +339,7 @@ async function readMeasured(opts: SourceOptions, out: Map<string, SchoolData>): 
         if (Math.min(b, c.endMs) > Math.max(a, c.startMs))
           out.get(c.uai)?.measured.push([Math.max(a, c.startMs), Math.min(b, c.endMs)]);
     });
-    opts.onProgress?.(
-      'measured time: partial days',
-      Math.min(i + STATEMENTS_PER_REQUEST, partial.length),
-      partial.length,
-    );
   }
-  for (const d of out.values()) d.measured = normalize(d.measured);
 }
 
 function nextLocalMidnight(dayStartMs: number, timeZone: string): number {
@@ -300,7 +358,7 @@ function nextLocalMidnight(dayStartMs: number, timeZone: string): number {
 async function readSpeedTests(opts: SourceOptions, out: Map<string, SchoolData>): Promise<void> {
   const statements = policyParts(opts).map(
     (p) =>
-      `SELECT "down_bps", "up_bps" FROM ${ident(p.policy)}."speedtest" WHERE time >= ${at(p.startMs)} AND time < ${at(p.endMs)}${p.long ? '' : ' AND "ok" = true'} GROUP BY "uai"`,
+      `SELECT "down_bps", "up_bps" FROM ${ident(p.policy)}."speedtest" WHERE ${uaiMatch([...out.keys()])} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)}${p.long ? '' : ' AND "ok" = true'} GROUP BY "uai"`,
   );
   for (const series of await opts.influx.queryAll(statements))
     for (const row of rowsOf(series)) {
@@ -311,44 +369,85 @@ async function readSpeedTests(opts: SourceOptions, out: Map<string, SchoolData>)
     }
 }
 
-/** Anchor pings per 5-minute slot: mean of the targets' median RTT and loss (the long policy keeps means). */
-async function readPingSlots(opts: SourceOptions, out: Map<string, SchoolData>): Promise<void> {
-  const statements = policyParts(opts).map(
-    (p) =>
-      `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${ident(p.policy)}."ping" WHERE "role" != 'gateway' AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)} GROUP BY time(5m), "uai" fill(none)`,
+/**
+ * Anchor pings per 5-minute slot for the ranges not covered by day rollups: mean of the targets'
+ * median RTT and loss (the long policy keeps means).
+ */
+async function readPingSlots(
+  opts: SourceOptions,
+  ranges: SlotRange[],
+  out: Map<string, ChunkData>,
+  openOf: (uai: string) => Interval[] | undefined,
+): Promise<void> {
+  const statements = ranges.flatMap((r) =>
+    policyParts({ ...opts, startMs: r.startMs, endMs: r.endMs }).map(
+      (p) =>
+        `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${ident(p.policy)}."ping" WHERE "role" != 'gateway' AND ${uaiMatch(r.uais)} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)} GROUP BY time(5m), "uai" fill(none)`,
+    ),
   );
-  for (const series of await opts.influx.queryAll(statements))
-    for (const row of rowsOf(series)) {
-      const d = out.get(String(row['uai']));
-      const t = num(row['time']);
-      if (!d || t === null) continue;
-      d.pingSlots.push({ t, latencyMs: num(row['latency']), lossPct: num(row['loss']) });
-    }
+  for (let i = 0; i < statements.length; i += STATEMENTS_PER_REQUEST)
+    for (const series of await opts.influx.queryAll(statements.slice(i, i + STATEMENTS_PER_REQUEST)))
+      for (const s of series) {
+        const uai = s.tags?.['uai'] ?? '';
+        const d = out.get(uai);
+        if (!d) continue;
+        const keep = openOf(uai);
+        for (const row of rowsOf([s])) {
+          const t = num(row['time']);
+          if (t === null || (keep && !inIntervals(keep, t))) continue;
+          d.pingSlots.push(t, num(row['latency']), num(row['loss']));
+        }
+      }
 }
 
 /**
- * Everything the report needs for [startMs, endMs).
+ * What the engine needs for some schools (a chunk of readSchools()'s list) over [startMs, endMs):
+ * one entry per UAI, measured intervals normalized, ping slots sorted by time.
+ * @param openOf per UAI, the sorted intervals whose ping slots to keep (by slot start): the report
+ *   passes the school's open time, since quality figures look at no other slot (a year holds
+ *   105,000 per school); undefined keeps every slot
+ * @throws ReportQueryError (report/influx.ts) when InfluxDB cannot answer; DayRollupError on a
+ *   `school_day` point that does not decode
+ */
+export async function readSchoolsData(
+  opts: SourceOptions,
+  uais: readonly string[],
+  openOf: (uai: string) => Interval[] | undefined = () => undefined,
+): Promise<{ bySchool: Map<string, ChunkData>; stats: ReadStats }> {
+  const bySchool = new Map<string, ChunkData>(
+    uais.map((u) => [u, { outages: [], measured: [], speedTests: [], pingSlots: new PingColumns() }]),
+  );
+  const stats: ReadStats = { rollupDays: 0, slotDays: 0 };
+  if (!uais.length) return { bySchool, stats };
+  await readOutages(opts, bySchool);
+  await readOpenOutages(opts, bySchool);
+  const ranges = await readDayRollups(opts, bySchool, openOf, stats);
+  await readMeasured(opts, ranges, bySchool);
+  await readSpeedTests(opts, bySchool);
+  await readPingSlots(opts, ranges, bySchool, openOf);
+  for (const d of bySchool.values()) {
+    d.measured = normalize(d.measured);
+    d.pingSlots.sort();
+  }
+  return { bySchool, stats };
+}
+
+/** Which policy each part of the period is read from (the report prints it). */
+export const sourceParts = (opts: SourceOptions): ReportData['parts'] =>
+  policyParts(opts).map(({ policy, startMs, endMs }) => ({ policy, startMs, endMs }));
+
+/**
+ * Everything the report needs for [startMs, endMs), every school at once (small fleets and tests;
+ * `vigie report` and the API go a chunk at a time: report/compute.ts).
  * @throws ReportQueryError (report/influx.ts) when InfluxDB cannot answer; RangeError for a bad
  *   retention duration in the config
  */
 export async function readReportData(opts: SourceOptions): Promise<ReportData> {
-  const progress = opts.onProgress ?? (() => {});
   const schools = await readSchools(opts);
-  progress('schools', 1, 1);
-  const bySchool = new Map<string, SchoolData>(
-    schools.map((s) => [s.uai, { outages: [], measured: [], speedTests: [], pingSlots: [] }]),
+  opts.onProgress?.('schools', 1, 1);
+  const { bySchool } = await readSchoolsData(
+    opts,
+    schools.map((s) => s.uai),
   );
-  await readOutages(opts, bySchool);
-  await readOpenOutages(opts, bySchool);
-  progress('outages', 1, 1);
-  await readMeasured(opts, bySchool);
-  await readSpeedTests(opts, bySchool);
-  progress('speed tests', 1, 1);
-  await readPingSlots(opts, bySchool);
-  progress('pings to the anchors', 1, 1);
-  return {
-    schools,
-    bySchool,
-    parts: policyParts(opts).map(({ policy, startMs, endMs }) => ({ policy, startMs, endMs })),
-  };
+  return { schools, bySchool, parts: sourceParts(opts) };
 }

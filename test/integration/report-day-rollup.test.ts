@@ -1,0 +1,187 @@
+// Day rollups end to end, with a real InfluxDB: batches and pings in the raw policy → the collector's
+// day-rollup job (collector/day-rollup.ts) writes `school_day` points in the long policy → the report
+// built from them gives exactly the figures of the slot-by-slot path. And once the days have left the
+// raw policy (a report asked 120 days later, when only the long policy holds them and no 5-minute
+// `batch` slot was rolled up there), the report still finds them measured: on the code before day
+// rollups it saw nothing measured at all.
+//
+// Times are relative to the real clock (the raw policy refuses points older than its 90 days): the
+// seven local days ending four days ago, Paris time; every expectation compares two computations.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calendarFrom } from '../../collector/alerts/schedule.ts';
+import { resolveCollectorConfig } from '../../collector/config.ts';
+import { startDayRollups } from '../../collector/day-rollup.ts';
+import { SLOT_MS } from '../../collector/day-rollup-codec.ts';
+import { InfluxHttp } from '../../collector/influx-http.ts';
+import { applyRetention, rollupStatement, rollups } from '../../collector/retention.ts';
+import { reportJson, reportService } from '../../report/api.ts';
+import { computeReportFromInflux } from '../../report/compute.ts';
+import { reportInflux } from '../../report/influx.ts';
+import { daysOf, type Period } from '../../shared/availability/index.ts';
+import { createLogger } from '../../shared/log.ts';
+import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
+
+const DB = 'day_rollup';
+const TZ = 'Europe/Paris';
+const SCHOOLS = ['0690001B', '0690002C'];
+let influx: InfluxHandle;
+let http: InfluxHttp;
+const nowMs = Date.now();
+const config = resolveCollectorConfig({
+  influx: { database: DB },
+  alerts: { timezone: TZ },
+});
+let days: Period[];
+let period: Period;
+
+/** A deterministic generator: the same data at each run. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+beforeAll(async () => {
+  influx = await startInfluxdb();
+  const cfg = { ...config, influx: { ...config.influx, url: influx.url } };
+  http = new InfluxHttp({ url: influx.url, database: DB, gzip: false, timeoutMs: 60_000 });
+  await applyRetention(http, DB, cfg.retention);
+  const all = daysOf(nowMs - 12 * 86_400_000, nowMs, TZ);
+  days = all.slice(1, -4).slice(-7);
+  period = { label: 'week', startMs: days[0]!.startMs, endMs: days[days.length - 1]!.endMs };
+  const rand = rng(3);
+  const lines: string[] = [];
+  for (const [n, uai] of SCHOOLS.entries()) {
+    const tags = `uai=${uai},commune=Lyon,isp=Orange`;
+    lines.push(
+      `school,${tags},label=${uai} name="École ${n}",contracted_down_bps=1e8,contracted_up_bps=2e7,hours="school" ${nowMs - 3_600_000}`,
+    );
+    // Batches every minute, with silences; one anchor ping per slot on the 0.1 ms grid, a gateway one
+    // that must not count; an outage on the third day; a speed test a day.
+    for (let t = period.startMs; t < period.endMs; t += 60_000) {
+      if (rand() < 0.001) t += Math.floor(rand() * 300) * 60_000;
+      if (t >= period.endMs) break;
+      lines.push(`batch,${tags},agent=box seq=${t / 60_000}i,samples=3i ${t}`);
+      if (t % SLOT_MS === 0 && rand() < 0.95) {
+        const rtt = Math.round(80 + 700 * rand() ** 4) / 10;
+        const loss = rand() < 0.1 ? [0.5, 0.51, 1, 10][Math.floor(rand() * 4)] : 0;
+        lines.push(
+          `ping,${tags},agent=box,target=anchor1,role=anchor median_ms=${rtt},loss_pct=${loss} ${t + 1000}`,
+          `ping,${tags},agent=box,target=gw,role=gateway median_ms=900,loss_pct=50 ${t + 2000}`,
+        );
+      }
+    }
+    const d3 = days[2]!.startMs;
+    lines.push(
+      `outage,uai=${uai},commune=Lyon,isp=Orange,cause=wan_cut duration_s=${3 * 3600 + n * 600},end_ms=${d3 + 13 * 3_600_000 + n * 600_000}i,school_hours_s=0 ${d3 + 10 * 3_600_000}`,
+    );
+    for (const d of days)
+      lines.push(
+        `speedtest,${tags},agent=box,target=collector ok=true,down_bps=${6e7 + 1e7 * n},up_bps=1.5e7 ${d.startMs + 11 * 3_600_000}`,
+      );
+  }
+  for (let i = 0; i < lines.length; i += 5000)
+    await influx.write(lines.slice(i, i + 5000).join('\n'), DB, 'ms');
+}, 120_000);
+
+afterAll(async () => {
+  await http?.close();
+  await influx?.daemon.dispose();
+});
+
+describe('day rollups (collector job → school_day → report)', () => {
+  it('the job writes one point per school and day; the report from them equals the slot-level one', async () => {
+    const job = startDayRollups({
+      http,
+      database: DB,
+      retention: config.retention,
+      timeZone: TZ,
+      log: createLogger('day-rollup-test', process.env['VIGIE_LOG_LEVEL'] ?? 'silent'),
+      now: () => nowMs,
+    });
+    await job.ready;
+    await job.stop();
+    expect(job.counters().failures).toBe(0);
+    const rows = await influx.rows(
+      `SELECT "slots", "uai" FROM "${config.retention.rollup.name}"."school_day" WHERE time >= ${period.startMs}ms AND time < ${period.endMs}ms`,
+      DB,
+    );
+    expect(rows).toHaveLength(SCHOOLS.length * days.length);
+    expect(rows.map((r) => r['time']).sort()).toEqual(
+      days.flatMap((d) => SCHOOLS.map(() => d.startMs)).sort(),
+    );
+    // Idempotent: a second run rewrites the same points.
+    const again = startDayRollups({
+      http,
+      database: DB,
+      retention: config.retention,
+      timeZone: TZ,
+      log: createLogger('day-rollup-test', 'silent'),
+      now: () => nowMs,
+    });
+    const run = await again.runOnce(false);
+    await again.stop();
+    expect(run.points).toBe(SCHOOLS.length * 3);
+    expect(
+      await influx.rows(`SELECT count("slots") FROM "${config.retention.rollup.name}"."school_day"`, DB),
+    ).toEqual([expect.objectContaining({ count: job.counters().points })]);
+
+    const calendar = calendarFrom(config.alerts);
+    const source = {
+      influx: reportInflux({ url: influx.url, database: DB }),
+      retention: config.retention,
+      timeZone: TZ,
+      startMs: period.startMs,
+      endMs: period.endMs,
+      nowMs,
+    };
+    const input = { period, calendar, asOfMs: period.endMs, nowMs };
+    const rolled = await computeReportFromInflux(source, input, 1);
+    const slots = await computeReportFromInflux({ ...source, useDayRollups: false }, input);
+    expect(rolled.stats).toEqual({ rollupDays: SCHOOLS.length * days.length, slotDays: 0 });
+    expect(slots.stats).toEqual({ rollupDays: 0, slotDays: SCHOOLS.length * days.length });
+    const b = slots.report.schools[0]!;
+    expect(b.total.openMs).toBeGreaterThan(0);
+    expect(b.total.notMeasuredMs).toBeGreaterThan(0);
+    expect(b.total.lostMs + b.total.calendarDownMs).toBeGreaterThan(0);
+    expect(b.months[0]!.quality.pingSlots).toBeGreaterThan(100);
+    expect(b.months[0]!.quality.videoFitPct).toBeLessThan(100);
+    expect(rolled.report).toEqual(slots.report);
+  }, 240_000);
+
+  it('120 days later, with the days only in the long policy, the API still reads them measured', async () => {
+    // What the long policy holds for those days then: the outage and speed-test rollups (the
+    // collector's continuous queries, run here as their backfill statements) and the day rollups;
+    // no 5-minute batch or ping slots, which the report no longer needs.
+    for (const r of rollups().filter((r) => r.measurement === 'outage' || r.measurement === 'speedtest'))
+      await http.query(
+        rollupStatement(DB, config.retention, r, `time >= ${period.startMs}ms AND time < ${period.endMs}ms`),
+      );
+    const later = nowMs + 120 * 86_400_000;
+    const service = reportService({
+      influx: { url: influx.url, database: DB },
+      retention: config.retention,
+      alerts: config.alerts,
+      now: () => later,
+    });
+    const fromLong = await service.figures({ period });
+    const calendar = calendarFrom(config.alerts);
+    const slots = await computeReportFromInflux(
+      {
+        influx: reportInflux({ url: influx.url, database: DB }),
+        retention: config.retention,
+        timeZone: TZ,
+        startMs: period.startMs,
+        endMs: period.endMs,
+        nowMs,
+        useDayRollups: false,
+      },
+      { period, calendar, asOfMs: period.endMs, nowMs: later },
+    );
+    const expected = reportJson(slots.report);
+    expect(fromLong.schools).toEqual(expected.schools);
+    expect(fromLong.fleet).toEqual(expected.fleet);
+  }, 240_000);
+});
