@@ -9,8 +9,8 @@ import { startFileProblems } from '../shared/start-files.ts';
 import { type CollectorConfig, resolveCollectorConfig } from './config.ts';
 import { collectorStartFiles, loadCollectorConfig } from './config-file.ts';
 import { HttpFrontend, type HttpHandle } from './http/frontend.ts';
-import { InfluxHttp } from './influx-http.ts';
 import { startPresenceAndAlerts } from './presence-and-alerts.ts';
+import { startReportJobs } from './report-jobs.ts';
 import { type CollectorCounters, createIngest } from './service.ts';
 
 interface RunningCollector {
@@ -39,44 +39,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
   ingest.addObserver(watch.observer);
   ingest.addObserver(front.observer);
   await ingest.connect();
-  // The Continuity dashboard's monthly figures, from the report engine (none without InfluxDB).
-  // Loaded after ingest is connected: the report's code is not needed to be ready.
-  // The same for the day rollups: per school and local day, what a yearly report reads (docs/report.md).
-  let availability: { stop(): void } | null = null;
-  let days: { stop(): Promise<void> } | null = null;
-  let stopped = false;
-  const rollupHttp = config.pointsFile ? null : new InfluxHttp({ ...config.influx, gzip: true });
-  if (rollupHttp)
-    void Promise.all([
-      import('./day-rollup.ts'),
-      import('./availability-points.ts'),
-      import('../report/api.ts'),
-      import('../report/influx.ts'),
-    ]).then(
-      ([{ startDayRollups }, { startAvailabilityPoints }, { reportService }, { reportInflux }]) => {
-        if (stopped) return;
-        days = startDayRollups({
-          http: rollupHttp,
-          database: config.influx.database,
-          retention: config.retention,
-          timeZone: config.alerts.timezone,
-          log: log.child({ component: 'day-rollup' }),
-        });
-        availability = startAvailabilityPoints({
-          source: reportService({
-            influx: config.influx,
-            retention: config.retention,
-            alerts: config.alerts,
-          }),
-          points: ingest.points,
-          stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
-          log: log.child({ component: 'availability' }),
-          now: Date.now,
-        });
-      },
-      (err: unknown) =>
-        log.error({ err }, 'the day rollups and monthly availability jobs could not be loaded'),
-    );
+  const reportJobs = startReportJobs(config, ingest.points, log);
 
   let http: HttpHandle | undefined;
   if (config.http.enabled) {
@@ -104,14 +67,10 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
     brokerUrl: ingest.brokerUrl,
     counters: () => ingest.counters(),
     async stop() {
-      stopped = true;
-      availability?.stop();
       await http?.close();
       await ingest.stop();
       await watch.stop();
-      await days?.stop();
-      // Not awaited: a query still in flight ends with its own timeout, it holds nothing up.
-      void rollupHttp?.close();
+      await reportJobs.stop();
     },
   };
 }
