@@ -3,8 +3,9 @@
 // agent's reconnect — anchors answering again — must not turn a power cut or a WAN cut into `unknown`,
 // and a flapping link must not lose one of its outages. Hand-built timelines, agent times in seconds.
 import { describe, expect, it } from 'vitest';
-import { type FleetRules, PresenceFleet } from '../../collector/presence/fleet.ts';
+import { type FleetRules, type PresenceEffect, PresenceFleet } from '../../collector/presence/fleet.ts';
 import { addBatch, classify, openPending } from '../../collector/presence/outage.ts';
+import { PresenceStamps, type StampCause } from '../../collector/presence/stamps.ts';
 import type { MetricsBatch, Sample, StatusMessage } from '../../shared/schemas.ts';
 
 const S = 1000;
@@ -179,5 +180,38 @@ describe('a flapping link: each outage classified on its own rounds, none lost',
       { kind: 'outage_finished', uai: UAI, start: T0 + 60 * S, end: T0 + 200 * S, cause: 'wan_cut' },
       { kind: 'outage_finished', uai: UAI, start: T0 + 200 * S, end: T0 + 400 * S, cause: 'wan_cut' },
     ]);
+  });
+});
+
+describe('a flapping link with several collectors: each outage keeps its own stamps', () => {
+  it('the first outage, classified after the second ended, is stamped with its own start and end', () => {
+    // (Ends here are presence's own: the agent change that stamps them comes in the same list in life.)
+    const stamps = new PresenceStamps(10);
+    const agents = () => ['box'];
+    const lost = () => ({ kind: 'lost' }) as const;
+    const message = (t: number) => () => ({ kind: 'message', t }) as const;
+    stamps.signOfLife(UAI, 'box', T0 + 60 * S);
+    const run = (e: PresenceEffect, cause: () => StampCause) => stamps.stampEffects([e], cause, agents)[0];
+    run({ kind: 'outage_started', uai: UAI, start: T0 + 60 * S + 7, at: T0 + 100 * S }, lost);
+    run(
+      { kind: 'outage_ended', uai: UAI, start: T0 + 60 * S + 7, end: T0 + 200 * S + 7 },
+      message(T0 + 200 * S),
+    );
+    stamps.signOfLife(UAI, 'box', T0 + 200 * S);
+    run({ kind: 'outage_started', uai: UAI, start: T0 + 200 * S + 9, at: T0 + 210 * S }, lost);
+    run(
+      { kind: 'outage_ended', uai: UAI, start: T0 + 200 * S + 9, end: T0 + 400 * S + 9 },
+      message(T0 + 400 * S),
+    );
+    const finished = (start: number, end: number) =>
+      run({ kind: 'outage_finished', uai: UAI, start, end, cause: 'wan_cut' }, lost);
+    expect(finished(T0 + 60 * S + 7, T0 + 200 * S + 7)).toMatchObject({
+      start: T0 + 60 * S + 1,
+      end: T0 + 200 * S + 7,
+    });
+    expect(finished(T0 + 200 * S + 9, T0 + 400 * S + 9)).toMatchObject({
+      start: T0 + 200 * S + 1,
+      end: T0 + 400 * S + 9,
+    });
   });
 });
