@@ -102,12 +102,30 @@ export function addBatch(
   a.maxSeq = Math.max(a.maxSeq, batch.seq);
   if (toCollectorClock(batch.t) > p.end) a.liveAfter = true;
   if (!inside.length) return p;
-  // Group the inside samples by round (same timestamp) so "gateway answered" and "anchor did not" pair up.
-  const rounds = new Map<number, Sample[]>();
-  for (const s of inside) rounds.set(s.t, [...(rounds.get(s.t) ?? []), s]);
+  const rounds = roundsOf(inside);
   let ev: OutageEvidence = { ...p.evidence, samples: p.evidence.samples + inside.length };
   for (const [t, round] of rounds) ev = addRound(ev, t, healthOfSamples(round));
   return { ...p, evidence: ev };
+}
+
+/**
+ * Samples of one ping round start within this (ms) of each other: the agent pings its targets together,
+ * each sample stamped when its own ping started (a few ms apart), and rounds are seconds apart.
+ */
+export const ROUND_SPREAD_MS = 1000;
+
+/**
+ * Groups samples into rounds, so that "gateway answered" and "no anchor did" pair up: sorted by time, a
+ * round is the samples within ROUND_SPREAD_MS of its first, keyed by that first time.
+ */
+export function roundsOf(samples: readonly Sample[]): Map<number, Sample[]> {
+  const rounds = new Map<number, Sample[]>();
+  let start: number | null = null;
+  for (const s of [...samples].sort((a, b) => a.t - b.t)) {
+    if (start === null || s.t - start > ROUND_SPREAD_MS) start = s.t;
+    rounds.set(start, [...(rounds.get(start) ?? []), s]);
+  }
+  return rounds;
 }
 
 /** Every agent has replayed everything it built during the outage and sent a live batch after it. */

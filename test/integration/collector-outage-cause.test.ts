@@ -35,8 +35,14 @@ const ping = (t: number, role: 'gateway' | 'anchor', ok: boolean): Sample =>
   ok
     ? { probe: 'ping', t, target: role, role, sent: 4, received: 4, lossPct: 0, medianMs: 12 }
     : { probe: 'ping', t, target: role, role, sent: 4, received: 0, lossPct: 100 };
-/** A round: the router off (nothing answers) or on (gateway and anchor answer). */
-const round = (t: number, routerOn: boolean) => [ping(t, 'gateway', routerOn), ping(t, 'anchor', routerOn)];
+/**
+ * A round: the router off (nothing answers) or on (gateway and anchor answer). As the real agent stamps
+ * it: each target's sample at its own ping's start, a few ms apart.
+ */
+const round = (t: number, routerOn: boolean) => [
+  ping(t, 'gateway', routerOn),
+  ping(t + 4, 'anchor', routerOn),
+];
 
 const startedAt = Date.now() - 3600 * S;
 let seq = 0;

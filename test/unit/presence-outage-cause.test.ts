@@ -12,10 +12,10 @@ const S = 1000;
 const T0 = 1_780_000_000_000;
 const UAI = '0693001X';
 
-const ping = (t: number, role: 'gateway' | 'anchor', ok: boolean): Sample =>
+const ping = (t: number, role: 'gateway' | 'anchor', ok: boolean, target: string = role): Sample =>
   ok
-    ? { probe: 'ping', t, target: role, role, sent: 10, received: 10, lossPct: 0, medianMs: 12 }
-    : { probe: 'ping', t, target: role, role, sent: 10, received: 0, lossPct: 100 };
+    ? { probe: 'ping', t, target, role, sent: 10, received: 10, lossPct: 0, medianMs: 12 }
+    : { probe: 'ping', t, target, role, sent: 10, received: 0, lossPct: 100 };
 
 /** What one round looked like: `down` nothing answered (router off), `cut` only the gateway, `up` both. */
 type Round = 'down' | 'cut' | 'up' | 'anchor-down' | 'anchor-up';
@@ -131,6 +131,55 @@ describe('outage cause, up to the moment the link came back', () => {
       ]),
     ).toEqual(['unknown', 'unknown']);
     expect(both([[10, 'up']])).toEqual(['unknown', 'unknown']);
+  });
+});
+
+describe('rounds as the real agent stamps them: each target at its own start, ms apart', () => {
+  /** The gateway's sample at t, the anchors' 3 and 7 ms later. */
+  const split = (t: number, r: 'cut' | 'down' | 'up'): Sample[] => [
+    ping(t, 'gateway', r !== 'down'),
+    ping(t + 3, 'anchor', r === 'up', 'anchor-1'),
+    ping(t + 7, 'anchor', r === 'up', 'anchor-2'),
+  ];
+  function cause(rounds: [number, 'cut' | 'down' | 'up'][]) {
+    let p = openPending(UAI, T0, T0 + 120 * S, [{ agent: 'box', seqBefore: 0, lagMs: 0 }], 60 * S);
+    rounds.forEach(([at, r], i) => {
+      p = addBatch(p, 'box', { seq: i + 1, t: T0 + at * S + 10, samples: split(T0 + at * S, r) });
+    });
+    return classify(p.evidence);
+  }
+
+  it('a WAN cut, the link back before the reconnect → wan_cut', () => {
+    expect(
+      cause([
+        [10, 'cut'],
+        [30, 'cut'],
+        [50, 'up'],
+        [70, 'up'],
+      ]),
+    ).toBe('wan_cut');
+  });
+
+  it('a router power cut, back before the reconnect → power_or_box', () => {
+    expect(
+      cause([
+        [10, 'down'],
+        [30, 'down'],
+        [50, 'up'],
+        [70, 'up'],
+      ]),
+    ).toBe('power_or_box');
+  });
+
+  it('one anchor answering and another not, in one round: the round is up', () => {
+    const mixed = [
+      ping(T0 + 10 * S, 'gateway', true),
+      ping(T0 + 10 * S + 2, 'anchor', true),
+      ping(T0 + 10 * S + 5, 'anchor', false),
+    ];
+    let p = openPending(UAI, T0, T0 + 120 * S, [{ agent: 'box', seqBefore: 0, lagMs: 0 }], 60 * S);
+    p = addBatch(p, 'box', { seq: 1, t: T0 + 11 * S, samples: [...split(T0 + 5 * S, 'cut'), ...mixed] });
+    expect(classify(p.evidence)).toBe('wan_cut');
   });
 });
 
