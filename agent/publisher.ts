@@ -322,7 +322,7 @@ export class Publisher {
         how: verdict.certain ? 'session taken over (MQTT 5 reason 0x8E)' : 'closed by the broker repeatedly',
         retryInS: Math.round(this.takeoverWaitMs / 1000),
       },
-      `another box connects with this same identity (UAI ${this.opts.uai}, agent ${this.opts.agent}): the broker keeps only one connection per identity, so each box keeps throwing the other off. Cloned SD card or copied config? Give each box its own agent id (and broker account). Reconnecting less often meanwhile / une autre machine se connecte avec la même identité (UAI ${this.opts.uai}, agent ${this.opts.agent}) : carte SD clonée ou configuration copiée ? Donnez à chaque boîtier son propre id d'agent.`,
+      `another box connects with this same identity (UAI ${this.opts.uai}, agent ${this.opts.agent}) or broker account: the broker keeps only one connection per identity (per account on the stack's broker), so each box keeps throwing the other off. Cloned SD card or copied config? Give each box its own agent id and broker account. Reconnecting less often meanwhile / une autre machine se connecte avec la même identité (UAI ${this.opts.uai}, agent ${this.opts.agent}) ou le même compte broker : carte SD clonée ou configuration copiée ? Donnez à chaque boîtier son propre id d'agent et son compte broker.`,
     );
   }
 

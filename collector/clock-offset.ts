@@ -61,6 +61,10 @@ export function observeClock(prev: AgentClock | undefined, o: ClockObservation):
   return { seen, aheadMs, correctMs: trusted(seen, aheadMs) ? aheadMs : 0 };
 }
 
+/** `t`, stamped by the agent and received at `receivedAt`, proves its clock further ahead than `clock` says. */
+export const provesMoreAhead = (clock: AgentClock, t: number, receivedAt: number): boolean =>
+  t - receivedAt > CLOCK_CORRECTION_MS && t - receivedAt > clock.correctMs;
+
 function trusted(seen: AgentClock['seen'], aheadMs: number): boolean {
   if (Math.abs(aheadMs) <= CLOCK_CORRECTION_MS) return false;
   // Ahead is proven by any message: it arrived before the agent says it was sent (or built).
@@ -87,6 +91,21 @@ export class ClockBook {
       this.forgotten++;
     }
     return next;
+  }
+
+  /**
+   * A time `t` (agent clock, ms) the agent stamped on a status or an event received at `receivedAt`
+   * (collector clock, ms). Such a time comes before the message's arrival (a will is stamped when its
+   * agent connected, a retained birth is replayed long after it was sent), so all it proves is a clock
+   * at least t − receivedAt ahead. Recorded only when that proof is beyond CLOCK_CORRECTION_MS and beyond
+   * what the book knows (a box booting an hour ahead whose retained birth or will comes before any
+   * batch: refused as `clock_future` before), as a build time, which never makes a clock behind trusted.
+   * Returns the agent's clock to correct the message by.
+   */
+  stamped(uai: string, agent: string, t: number, receivedAt: number): AgentClock {
+    const known = this.get(uai, agent);
+    if (!provesMoreAhead(known, t, receivedAt)) return known;
+    return this.observe(uai, agent, { receivedAt, sentAt: t, sendTime: false });
   }
 
   get(uai: string, agent: string): AgentClock {

@@ -102,17 +102,22 @@ export function intake(topic: string, payload: Buffer, ctx: IntakeContext): Inta
 
 /**
  * A status's `t` may be far in the past and still right: an agent's will is stamped when it connected,
- * and a retained birth is as old as the connection. Only a future `t` or `startedAt` is wrong: a status
- * dated years ahead made a reporting school show offline (presence's lag) and froze its agent version.
+ * and a retained birth is as old as the connection. A future `t` is a clock running ahead: with the
+ * collector's clock book (`ctx.clocks`), it is measured and corrected like a batch's, never refused —
+ * a retained birth or a will from a box an hour ahead, arriving before any batch, was refused as
+ * `clock_future` and the school paged offline while connected. A `startedAt` later than `t` is a clock
+ * stepped back since the process started: kept. Without a book (a one-off check, nothing to carry the
+ * correction to the agent's next messages), a time past `maxFutureMs` is refused as before.
  */
 function statusClock(msg: StatusMessage, ctx: IntakeContext, uai: Uai): IntakeResult | null {
   // A fresh birth is stamped as it is sent: it measures the clock like a batch's sentAt (a box that
-  // boots an hour ahead says so before its first batch). Then the clock its messages measured applies.
+  // boots an hour ahead says so before its first batch). Any other status proves only a clock ahead.
   if (ctx.clocks && !ctx.retained && msg.state === 'online' && msg.reason === 'birth')
     ctx.clocks.observe(uai, msg.agent, { receivedAt: ctx.now, sentAt: msg.t, sendTime: true });
-  const shift = ctx.clocks?.get(uai, msg.agent).correctMs ?? 0;
+  else if (ctx.clocks) ctx.clocks.stamped(uai, msg.agent, msg.t, ctx.now);
+  if (ctx.clocks) return null;
   const future = (t: number, where: string) =>
-    t - shift > ctx.now + ctx.config.maxFutureMs ? clockProblem(t - shift, where, ctx, uai, shift) : null;
+    t > ctx.now + ctx.config.maxFutureMs ? clockProblem(t, where, ctx, uai) : null;
   return future(msg.t, '/t') ?? (msg.startedAt === undefined ? null : future(msg.startedAt, '/startedAt'));
 }
 
@@ -144,7 +149,8 @@ function decide(topic: string, payload: Buffer, ctx: IntakeContext, seen: { uai?
     return { kind: 'status', msg: status, knownSchool };
   }
   if (kind === 'events') {
-    const shift = ctx.clocks?.get(uai, agent).correctMs ?? 0;
+    // Like a status: an event's time proves a clock ahead, measured and corrected with the book.
+    const shift = ctx.clocks?.stamped(uai, agent, msg.t, ctx.now).correctMs ?? 0;
     const clock = clockProblem(msg.t - shift, '/t', ctx, uai, shift);
     if (clock) return clock;
     const event = msg as EventMessage;

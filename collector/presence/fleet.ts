@@ -43,7 +43,8 @@ export interface RebuiltAgent {
 export class PresenceFleet {
   readonly agents = new Map<string, AgentPresence>();
   readonly schools = new Map<string, SchoolPresence>();
-  private readonly pending = new Map<string, PendingOutage>();
+  /** Per school, its finished outages waiting for their replay, oldest first (a flapping link makes several). */
+  private readonly pending = new Map<string, PendingOutage[]>();
   private brokerUpSince: number | null = null;
   /** Agents refused because maxAgents was reached. */
   refusedAgents = 0;
@@ -59,7 +60,7 @@ export class PresenceFleet {
   }
 
   pendingOutages(): PendingOutage[] {
-    return [...this.pending.values()];
+    return [...this.pending.values()].flat();
   }
 
   /** clockShiftMs: how far ahead the agent's clock runs, as corrected in its batches (status times are not). */
@@ -96,8 +97,12 @@ export class PresenceFleet {
       now,
     );
     // After apply: the batch that ends an outage belongs to its replay accounting too.
-    const p = this.pending.get(batch.uai);
-    if (p) this.pending.set(batch.uai, addBatch(p, batch.agent, batch, clockCorrectedMs));
+    const waiting = this.pending.get(batch.uai);
+    if (waiting)
+      this.pending.set(
+        batch.uai,
+        waiting.map((p) => addBatch(p, batch.agent, batch, clockCorrectedMs)),
+      );
     effects.push(...this.settle(now, batch.uai));
     return effects;
   }
@@ -171,7 +176,15 @@ export class PresenceFleet {
           lagMs: x.lagMs ?? 0,
           restartedAt: restartedDuring(x, this.startedAtOutageStart.get(`${uai}/${x.agent}`), e.start, ev),
         }));
-        this.pending.set(uai, openPending(uai, e.start, e.end, agents, this.rules.classifyWithinMs));
+        // A flapping link ends a second outage before the first one's replay is in: both wait, each for
+        // its own rounds (the second replaced the first, which was never recorded).
+        const waiting = [
+          ...(this.pending.get(uai) ?? []),
+          openPending(uai, e.start, e.end, agents, this.rules.classifyWithinMs),
+        ];
+        const over = waiting.splice(0, Math.max(0, waiting.length - MAX_PENDING_PER_SCHOOL));
+        for (const p of over) effects.push(finished(p));
+        this.pending.set(uai, waiting);
       }
       if (e.kind === 'outage_started')
         for (const x of this.agentsOf(uai)) {
@@ -189,15 +202,27 @@ export class PresenceFleet {
 
   private settle(now: number, only?: string): PresenceEffect[] {
     const done: PresenceEffect[] = [];
-    for (const [uai, p] of this.pending) {
+    for (const [uai, waiting] of this.pending) {
       if (only !== undefined && uai !== only) continue;
-      if (!isSettled(p, now)) continue;
-      this.pending.delete(uai);
-      done.push({ kind: 'outage_finished', uai, start: p.start, end: p.end, cause: classify(p.evidence) });
+      const left = waiting.filter((p) => !isSettled(p, now));
+      for (const p of waiting) if (!left.includes(p)) done.push(finished(p));
+      if (left.length) this.pending.set(uai, left);
+      else this.pending.delete(uai);
     }
     return done;
   }
 }
+
+/** Outages of one school waiting for their replay, at most; past it the oldest is classified with what came. */
+export const MAX_PENDING_PER_SCHOOL = 8;
+
+const finished = (p: PendingOutage): PresenceEffect => ({
+  kind: 'outage_finished',
+  uai: p.uai,
+  start: p.start,
+  end: p.end,
+  cause: classify(p.evidence),
+});
 
 /**
  * When the agent started again during the outage (its own clock), or null: its start changed since the

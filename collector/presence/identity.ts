@@ -16,6 +16,16 @@
 //   only mean both processes are alive: that alternation is a duplicate identity, told once.
 // - the duplicate is over when no takeover was seen for `quietMs`, which must exceed the agents' longest
 //   takeover backoff (agent mqtt.takeoverBackoffMaxS, 15 min by default): they keep swapping that often.
+// - two agent ids on ONE broker account (a copied config with the agent id edited, two agents given one
+//   school's credential): the stack's Mosquitto makes the account name the client id
+//   (use_username_as_clientid), so they take the connection from each other the same way, under two
+//   identities. A school may run several agents, each with its own client id: they never do that. What
+//   only a shared client id produces is the takeover itself — one agent's will, then within
+//   CROSS_TAKEOVER_MS another agent's birth, that agent's own connection not just lost (a router reboot
+//   drops both: each has its own will before its birth) — and, since one such pair may be a coincidence,
+//   the conflict is told once the replaced agent came back the same way, after
+//   ACCOUNT_TAKEOVERS takeovers. Such a will is dropped like a takeover's: the school, online through the
+//   newcomer, shows no outage and no flapping; an agent that is really gone is caught by silence.
 // Messages without an instance id (older agents, the simulator) pass through untouched.
 import type { StatusMessage } from '../../shared/schemas.ts';
 
@@ -44,6 +54,8 @@ export type IdentityEffect =
       duplicated: boolean;
       /** The instance ids seen fighting (newest last), at most MAX_REPLACED + 1. */
       instances: string[];
+      /** Two agent ids on one broker account: the agent ids fighting (`agent` then joins them with +). */
+      agents?: string[];
       /** Takeovers counted in this episode. */
       takeovers: number;
       /** Detected: the first takeover of the episode; over: now. */
@@ -71,6 +83,31 @@ interface Identity {
 /** Replaced instances remembered per identity: two boxes need one; a handful covers three or four. */
 const MAX_REPLACED = 8;
 
+/**
+ * A will, then another agent's birth of the same school within this (ms), is one connection taken over
+ * by the other: the broker publishes the will just before it accepts the newcomer (milliseconds apart on
+ * Mosquitto 2.0.11); 2 s leaves room for a loaded collector.
+ */
+export const CROSS_TAKEOVER_MS = 2000;
+/**
+ * Takeovers between agent ids of one school before the shared account is told: two real agents make at
+ * least five before both back off (agent/takeover.ts: three clean closes each); a coincidence, one.
+ */
+export const ACCOUNT_TAKEOVERS = 3;
+
+/** One school's broker account, when two of its agent ids were seen taking the connection from each other. */
+interface Account {
+  uai: string;
+  /** Agent ids replaced by another agent id's takeover → when. Bounded (MAX_REPLACED). */
+  replaced: Map<string, number>;
+  firstTakeoverAt: number | null;
+  lastTakeoverAt: number | null;
+  takeovers: number;
+  duplicateSince: number | null;
+  /** The agents told in the alert, so that its end names the same ones. */
+  told: string[];
+}
+
 export interface IdentityStep {
   apply: StatusToApply[];
   effects: IdentityEffect[];
@@ -78,16 +115,24 @@ export interface IdentityStep {
 
 export class IdentityGuard {
   private readonly ids = new Map<string, Identity>();
+  /** Per school: takeovers between its agent ids (one broker account shared). */
+  private readonly accounts = new Map<string, Account>();
   /** Identities not tracked because maxAgents was reached: their messages pass untouched. */
   untracked = 0;
 
   constructor(private readonly rules: IdentityRules) {}
 
-  /** Identities currently judged duplicated. */
+  /** Identities currently judged duplicated; an account shared by agent ids as those ids joined with +. */
   duplicates(): { uai: string; agent: string; since: number }[] {
-    return [...this.ids.values()]
-      .filter((i) => i.duplicateSince !== null)
-      .map((i) => ({ uai: i.uai, agent: i.agent, since: i.duplicateSince! }));
+    const accounts = [...this.accounts.values()]
+      .filter((a) => a.duplicateSince !== null)
+      .map((a) => ({ uai: a.uai, agent: a.told.join('+'), since: a.duplicateSince! }));
+    return [
+      ...[...this.ids.values()]
+        .filter((i) => i.duplicateSince !== null)
+        .map((i) => ({ uai: i.uai, agent: i.agent, since: i.duplicateSince! })),
+      ...accounts,
+    ];
   }
 
   /**
@@ -134,6 +179,8 @@ export class IdentityGuard {
     const effects: IdentityEffect[] = [];
     const previous = id.current;
     const heldFromPrevious = id.held !== null && id.held.msg.instance === previous;
+    // Its own connection was just lost too (a will of its own pending): a reconnect, not a takeover.
+    const justLostItsOwn = id.held !== null;
     const tookOver = previous !== null && previous !== instance && (id.live || heldFromPrevious);
     if (id.held && !(tookOver && heldFromPrevious)) apply.push(id.held);
     id.held = null;
@@ -163,7 +210,78 @@ export class IdentityGuard {
     id.current = instance;
     id.live = true;
     apply.push({ msg, retained: false, at: now });
+    if (!justLostItsOwn) effects.push(...this.accountTakeover(id, now));
     return { apply, effects };
+  }
+
+  /**
+   * A birth of `id` (whose own connection was not just lost) just after another agent id of its school
+   * lost its connection: that one was taken over through a shared broker account. When both lost theirs
+   * (a router reboot), each has its own will before its birth: no takeover. Its will is dropped (presence keeps it as it was); the account
+   * is told once the agents alternated (see the header).
+   */
+  private accountTakeover(id: Identity, now: number): IdentityEffect[] {
+    let replaced: Identity | undefined;
+    for (const other of this.ids.values())
+      if (
+        other.uai === id.uai &&
+        other.agent !== id.agent &&
+        other.held !== null &&
+        other.held.msg.instance === other.current &&
+        now - other.held.at <= CROSS_TAKEOVER_MS
+      )
+        replaced = other;
+    if (!replaced) return [];
+    replaced.held = null;
+    replaced.live = false;
+    const account = this.account(id.uai);
+    if (!account) return [];
+    account.takeovers++;
+    account.firstTakeoverAt ??= now;
+    account.lastTakeoverAt = now;
+    const cameBack = account.replaced.has(id.agent);
+    account.replaced.delete(id.agent);
+    account.replaced.set(replaced.agent, now);
+    if (account.replaced.size > MAX_REPLACED) account.replaced.delete(account.replaced.keys().next().value!);
+    if (!cameBack || account.takeovers < ACCOUNT_TAKEOVERS || account.duplicateSince !== null) return [];
+    account.duplicateSince = account.firstTakeoverAt;
+    account.told = [...new Set([...account.replaced.keys(), id.agent])].sort();
+    return [this.accountEffect(account, true, now)];
+  }
+
+  private accountEffect(a: Account, duplicated: boolean, now: number): IdentityEffect {
+    return {
+      kind: 'duplicate_identity',
+      uai: a.uai,
+      agent: a.told.join('+'),
+      duplicated,
+      instances: [],
+      agents: a.told,
+      takeovers: a.takeovers,
+      since: duplicated ? a.duplicateSince! : now,
+      at: now,
+    };
+  }
+
+  private account(uai: string): Account | undefined {
+    let a = this.accounts.get(uai);
+    if (!a) {
+      if (this.accounts.size >= this.rules.maxAgents) {
+        this.untracked++;
+        return undefined;
+      }
+      a = {
+        uai,
+        replaced: new Map(),
+        firstTakeoverAt: null,
+        lastTakeoverAt: null,
+        takeovers: 0,
+        duplicateSince: null,
+        told: [],
+      };
+      this.accounts.set(uai, a);
+    }
+    return a;
   }
 
   /** Time passes: wills held past holdMs go to presence; duplicates quiet for quietMs are over. */
@@ -193,6 +311,11 @@ export class IdentityGuard {
       id.lastTakeoverAt = null;
       id.takeovers = 0;
       id.duplicateSince = null;
+    }
+    for (const [uai, a] of this.accounts) {
+      if (a.lastTakeoverAt === null || now - a.lastTakeoverAt < this.rules.quietMs) continue;
+      if (a.duplicateSince !== null) effects.push(this.accountEffect(a, false, now));
+      this.accounts.delete(uai);
     }
     return { apply, effects };
   }

@@ -154,6 +154,11 @@ export class PresenceMonitor implements CollectorObserver {
           { uai: e.uai, agent: e.agent, from: e.from, to: e.to },
           'agent connection taken over',
         );
+      else if (e.duplicated && e.agents)
+        this.opts.log.warn(
+          { uai: e.uai, agents: e.agents, takeovers: e.takeovers },
+          'two agent ids of one school share one broker account (one client id): they keep taking the broker connection from each other; not counted as outages',
+        );
       else if (e.duplicated)
         this.opts.log.warn(
           { uai: e.uai, agent: e.agent, instances: e.instances, takeovers: e.takeovers },

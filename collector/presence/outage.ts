@@ -1,22 +1,26 @@
 // Classifying a finished outage from the samples the agent spooled during it and replays on return.
 import type { Sample } from '../../shared/schemas.ts';
-import { healthOfSamples } from './health.ts';
+import { healthOfSamples, type RoundHealth } from './health.ts';
 
 export type OutageCause = 'wan_cut' | 'power_or_box' | 'unknown';
 
 export interface OutageEvidence {
-  /** Rounds, inside the outage, where the gateway answered / an anchor answered / nothing answered. */
+  /** Rounds, inside the outage, where the gateway answered / an anchor answered; samples inside it. */
   gatewayOk: number;
   anchorsOk: number;
   samples: number;
-  /** Agent time of the last round in which the gateway answered and no anchor did: the link was still cut. */
-  lastCutAt?: number;
-  /** Agent times of the rounds in which an anchor answered, earliest first (at most MAX_ANCHOR_ROUNDS). */
-  anchorsOkAt?: number[];
+  /**
+   * Agent time (corrected) of the last round, inside the outage, in which no anchor answered: the link
+   * (or the router) was still down then. Rounds in which anchors answered after it are the link come
+   * back while the agent was still reconnecting, not evidence. Absent: no such round.
+   */
+  lastDownAt?: number;
+  /** Agent time of the earliest round in which an anchor answered. */
+  firstUpAt?: number;
+  /** Rounds in which no anchor answered: with the gateway answering (the WAN cut) / without (router down). */
+  cutRounds?: number;
+  downRounds?: number;
 }
-
-/** Anchor rounds remembered per outage: the earliest ones, those that can precede the last cut round. */
-export const MAX_ANCHOR_ROUNDS = 1000;
 
 export interface PendingOutage {
   uai: string;
@@ -98,20 +102,30 @@ export function addBatch(
   a.maxSeq = Math.max(a.maxSeq, batch.seq);
   if (toCollectorClock(batch.t) > p.end) a.liveAfter = true;
   if (!inside.length) return p;
-  // Group the inside samples by round (same timestamp) so "gateway answered" and "anchor did not" pair up.
-  const rounds = new Map<number, Sample[]>();
-  for (const s of inside) rounds.set(s.t, [...(rounds.get(s.t) ?? []), s]);
-  const ev = { ...p.evidence, samples: p.evidence.samples + inside.length };
-  for (const [t, round] of rounds) {
-    const h = healthOfSamples(round);
-    if (h.gatewayReached) ev.gatewayOk++;
-    if (h.anchorsReached) {
-      ev.anchorsOk++;
-      const times = [...(ev.anchorsOkAt ?? []), t].sort((x, y) => x - y);
-      ev.anchorsOkAt = times.slice(0, MAX_ANCHOR_ROUNDS);
-    } else if (h.gatewayReached) ev.lastCutAt = Math.max(ev.lastCutAt ?? t, t);
-  }
+  const rounds = roundsOf(inside);
+  let ev: OutageEvidence = { ...p.evidence, samples: p.evidence.samples + inside.length };
+  for (const [t, round] of rounds) ev = addRound(ev, t, healthOfSamples(round));
   return { ...p, evidence: ev };
+}
+
+/**
+ * Samples of one ping round start within this (ms) of each other: the agent pings its targets together,
+ * each sample stamped when its own ping started (a few ms apart), and rounds are seconds apart.
+ */
+export const ROUND_SPREAD_MS = 1000;
+
+/**
+ * Groups samples into rounds, so that "gateway answered" and "no anchor did" pair up: sorted by time, a
+ * round is the samples within ROUND_SPREAD_MS of its first, keyed by that first time.
+ */
+export function roundsOf(samples: readonly Sample[]): Map<number, Sample[]> {
+  const rounds = new Map<number, Sample[]>();
+  let start: number | null = null;
+  for (const s of [...samples].sort((a, b) => a.t - b.t)) {
+    if (start === null || s.t - start > ROUND_SPREAD_MS) start = s.t;
+    rounds.set(start, [...(rounds.get(start) ?? []), s]);
+  }
+  return rounds;
 }
 
 /** Every agent has replayed everything it built during the outage and sent a live batch after it. */
@@ -124,19 +138,47 @@ export function replayComplete(p: PendingOutage): boolean {
 }
 
 /**
- * The cause of a finished outage from the rounds the agent measured inside it. Anchors that answered
- * after the last round that saw the link cut are the link come back while the agent was still
- * reconnecting (issue 16: a 48 s reconnect backoff flipped a WAN cut to `unknown`): not evidence.
+ * One round (its samples' common time `t`, ms) into the evidence. Pure. Only the earliest anchor round
+ * and the latest round without one are kept: whatever order the replay comes in, that is enough to tell
+ * the link's return from internet during the outage, in constant memory.
+ */
+export function addRound(e: OutageEvidence, t: number, h: RoundHealth): OutageEvidence {
+  const ev = { ...e };
+  if (h.gatewayReached) ev.gatewayOk++;
+  if (h.anchorsReached) {
+    ev.anchorsOk++;
+    ev.firstUpAt = Math.min(ev.firstUpAt ?? t, t);
+  } else if (h.anchorsReached === false) {
+    ev.lastDownAt = Math.max(ev.lastDownAt ?? t, t);
+    if (h.gatewayReached) ev.cutRounds = (ev.cutRounds ?? 0) + 1;
+    else ev.downRounds = (ev.downRounds ?? 0) + 1;
+  }
+  return ev;
+}
+
+/**
+ * The cause of a finished outage from the rounds the agent measured inside it, up to the moment the link
+ * (or the router) came back: the last round in which no anchor answered. Rounds after it, anchors
+ * answering, are the gap between the link's return and the agent's reconnect (a 48 s reconnect backoff
+ * flipped a WAN cut to `unknown`, issue 16; a router back from a power cut, its gateway and anchors
+ * answering, flipped a power cut to `wan_cut` or `unknown`, issue 14): not evidence. An anchor that
+ * answered BEFORE that round means the school had internet during the outage: `unknown`. Then: the
+ * gateway answered and no anchor did in some round → `wan_cut`; else (nothing measured, or not even the
+ * gateway answered: router or box down) → `power_or_box`. Evidence built by hand with counts only (no
+ * round times) is read as every round inside the outage.
  */
 export function classify(e: OutageEvidence): OutageCause {
   if (e.samples === 0) return 'power_or_box';
-  const anchorsBeforeLinkBack =
-    e.anchorsOkAt && e.lastCutAt !== undefined
-      ? e.anchorsOkAt.filter((t) => t < e.lastCutAt!).length
-      : e.anchorsOk;
-  if (anchorsBeforeLinkBack > 0) return 'unknown';
+  const timed = e.lastDownAt !== undefined || e.firstUpAt !== undefined;
+  if (!timed) {
+    if (e.anchorsOk > 0) return 'unknown';
+    return e.gatewayOk > 0 ? 'wan_cut' : 'power_or_box';
+  }
+  // Anchors answered and no round ever saw them silent: the internet was there all along.
+  if (e.lastDownAt === undefined) return 'unknown';
+  if (e.firstUpAt !== undefined && e.firstUpAt < e.lastDownAt) return 'unknown';
   // The box kept measuring: the gateway answered and the internet did not.
-  if (e.gatewayOk > 0) return 'wan_cut';
+  if ((e.cutRounds ?? 0) > 0) return 'wan_cut';
   // It measured but not even the gateway answered: the router (the ISP's box) was down.
   return 'power_or_box';
 }

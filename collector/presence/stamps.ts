@@ -20,8 +20,14 @@ export type StampCause =
 export class PresenceStamps {
   /** Per `uai/agent`: the newest agent-clock time of a sign of life (batch, birth, event). */
   private readonly lastSignT = new Map<string, number>();
-  /** Per school: the stamped start of its open outage, then its stamped end once it is over. */
-  private readonly outages = new Map<string, { start: number; end: number | null }>();
+  /** Per school: the stamped start of its open outage. */
+  private readonly outages = new Map<string, { start: number }>();
+  /**
+   * Outages over and waiting for their cause, by `uai/start/end` as presence knows them: their stamps.
+   * A flapping link ends a second outage of a school before the first is classified. Bounded like
+   * presence's waiting outages (fleet.ts MAX_PENDING_PER_SCHOOL) per school.
+   */
+  private readonly ended = new Map<string, { start: number; end: number }>();
 
   constructor(private readonly maxAgents: number) {}
 
@@ -73,25 +79,33 @@ export class PresenceStamps {
         }
         case 'outage_started': {
           const start = this.schoolOutageStart(e.uai, agentsOf(e.uai), current ?? e.start);
-          this.outages.set(e.uai, { start, end: null });
+          this.outages.set(e.uai, { start });
           return { ...e, start };
         }
         case 'outage_ended': {
           const o = this.outages.get(e.uai);
           const end = current ?? e.end;
           if (!o) return e;
-          this.outages.set(e.uai, { start: o.start, end });
+          this.outages.delete(e.uai);
+          this.remember(`${e.uai}/${e.start}/${e.end}`, { start: o.start, end });
           return { ...e, start: o.start, end };
         }
         case 'outage_finished': {
-          const o = this.outages.get(e.uai);
-          if (!o || o.end === null) return e;
-          this.outages.delete(e.uai);
+          const key = `${e.uai}/${e.start}/${e.end}`;
+          const o = this.ended.get(key);
+          if (!o) return e;
+          this.ended.delete(key);
           return { ...e, start: o.start, end: o.end };
         }
       }
       return e;
     });
+  }
+
+  private remember(key: string, stamped: { start: number; end: number }): void {
+    this.ended.set(key, stamped);
+    // An outage presence never classifies (it should not happen) must not stay forever.
+    if (this.ended.size > this.maxAgents) this.ended.delete(this.ended.keys().next().value!);
   }
 
   private schoolOutageStart(uai: string, agents: readonly string[], fallback: number): number {
@@ -112,7 +126,6 @@ export class PresenceStamps {
     open: readonly { uai: string; since: number }[],
   ): void {
     for (const a of agents) if (a.lastSeenAt > 0) this.signOfLife(a.uai, a.agent, a.lastSeenAt);
-    for (const o of open)
-      if (!this.outages.has(o.uai)) this.outages.set(o.uai, { start: o.since, end: null });
+    for (const o of open) if (!this.outages.has(o.uai)) this.outages.set(o.uai, { start: o.since });
   }
 }

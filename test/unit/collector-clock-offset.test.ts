@@ -175,12 +175,16 @@ describe('intake of a batch from a box whose clock is wrong', () => {
     const r = intake(`vigie/v1/${UAI}/box/status`, Buffer.from(JSON.stringify(birth)), ctx(NOW, book));
     expect(r.kind).toBe('status');
     expect(book.get(UAI, 'box').correctMs).toBe(H);
-    // A retained birth is as old as its connection: not a measure of the clock.
+    // A retained birth is as old as its connection: not a measure of the send time, only proof of a
+    // clock at least that far ahead. Issue 14: it was refused (clock_future) and the school paged
+    // offline while connected; now it is accepted and corrected by what it proves.
+    const alone = new ClockBook();
     const retained = intake(`vigie/v1/${UAI}/box/status`, Buffer.from(JSON.stringify(birth)), {
-      ...ctx(NOW, new ClockBook()),
+      ...ctx(NOW, alone),
       retained: true,
     });
-    expect(retained.kind).toBe('rejected');
+    expect(retained.kind).toBe('status');
+    expect(alone.get(UAI, 'box').correctMs).toBe(H);
   });
 
   it('does not refuse the events and status of a box whose batches measured it ahead', () => {
