@@ -113,7 +113,9 @@ const STATEMENTS_PER_REQUEST = 200;
 export async function readSchools(opts: SourceOptions): Promise<ReportSchool[]> {
   const rp = ident(opts.retention.raw.name);
   const [series] = await opts.influx.queryAll([
-    `SELECT last("name") AS "name", last("contracted_down_bps") AS "down", last("contracted_up_bps") AS "up", last("hours") AS "hours" FROM ${rp}."school" GROUP BY *`,
+    // The newest point of each series, whole and with its own time (last() with several selectors
+    // answers with time 0 and mixes points: a school whose ISP changed kept its old series).
+    `SELECT "name", "contracted_down_bps" AS "down", "contracted_up_bps" AS "up", "hours" FROM ${rp}."school" GROUP BY * ORDER BY time DESC LIMIT 1`,
   ]);
   const latest = new Map<string, { t: number; school: ReportSchool }>();
   for (const row of rowsOf(series ?? [])) {
