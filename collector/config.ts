@@ -1,6 +1,8 @@
 // The collector's section of the config file (`collector:`).
+
 import { join } from 'node:path';
 import Type from 'typebox';
+import { DEFAULT_QUALITY_THRESHOLDS } from '../report/quality.ts';
 import { validatorFor } from '../shared/compiled-schemas.ts';
 import { ConfigError } from '../shared/config.ts';
 import { MAX_PAYLOAD_BYTES } from '../shared/schemas.ts';
@@ -149,6 +151,42 @@ export const IngestConfig = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * The yearly figures' thresholds (docs/report.md). Defaults: a 99 % availability target; video class
+ * per M-Lab's Internet Quality Barometer (IQB) "video conferencing" use case, RTT ≤ 50 ms and loss
+ * ≤ 0.5 %; a speed test meets the contract at ≥ 80 % of the contracted rate.
+ */
+export const ReportConfig = Type.Object(
+  {
+    /** Availability in school hours the report compares each school with, %. */
+    targetPct: Type.Number({ minimum: 0, maximum: 100, default: 99 }), // = report/figures.ts DEFAULT_TARGET_PCT
+    quality: Type.Object(
+      {
+        /** A 5-minute slot fits a video class at a median RTT to the anchors at most this, ms. */
+        videoLatencyMs: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 10_000,
+          default: DEFAULT_QUALITY_THRESHOLDS.videoLatencyMs,
+        }),
+        /** …and a loss at most this, %. */
+        videoLossPct: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          default: DEFAULT_QUALITY_THRESHOLDS.videoLossPct,
+        }),
+        /** A speed test meets the contract at this share of the contracted download rate, %. */
+        contractSharePct: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 100,
+          default: DEFAULT_QUALITY_THRESHOLDS.contractSharePct,
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const CollectorConfig = Type.Object(
   {
     /** School registry, CSV or YAML. */
@@ -166,6 +204,8 @@ export const CollectorConfig = Type.Object(
     alerts: AlertsConfig,
     /** The HTTP API, status board, /metrics and speed-test endpoints. */
     http: HttpConfig,
+    /** The yearly report's thresholds (vigie report, GET /api/report, the Continuity dashboard). */
+    report: ReportConfig,
   },
   { additionalProperties: false },
 );
@@ -174,6 +214,7 @@ export type CollectorMqttConfig = Type.Static<typeof CollectorMqttConfig>;
 export type InfluxConfig = Type.Static<typeof InfluxConfig>;
 export type RetentionConfig = Type.Static<typeof RetentionConfig>;
 export type WalConfig = Type.Static<typeof WalConfig>;
+export type ReportConfig = Type.Static<typeof ReportConfig>;
 export type IngestConfig = Type.Static<typeof IngestConfig>;
 export type CardinalityConfig = Type.Static<typeof CardinalityConfig>;
 

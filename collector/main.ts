@@ -52,7 +52,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
         schools: schools ?? undefined,
         presence: watch,
         grafanaSchoolUrl: config.alerts.dashboard.schoolUrl,
-        report: { retention: config.retention, alerts: config.alerts },
+        report: { retention: config.retention, alerts: config.alerts, report: config.report },
         log: log.child({ component: 'http' }),
       })
       .catch((err: Error) => {

@@ -38,7 +38,12 @@ export function startReportJobs(config: CollectorConfig, points: PointSink, log:
         log: log.child({ component: 'day-rollup' }),
       });
       availability = startAvailabilityPoints({
-        source: reportService({ influx: config.influx, retention: config.retention, alerts: config.alerts }),
+        source: reportService({
+          influx: config.influx,
+          retention: config.retention,
+          alerts: config.alerts,
+          report: config.report,
+        }),
         points,
         stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
         log: log.child({ component: 'availability' }),

@@ -3,7 +3,7 @@
 
 import type { AlertsConfig } from '../collector/alerts/config.ts';
 import { calendarFrom } from '../collector/alerts/schedule.ts';
-import type { InfluxConfig, RetentionConfig } from '../collector/config.ts';
+import type { InfluxConfig, ReportConfig, RetentionConfig } from '../collector/config.ts';
 import { type Period, schoolYearOf, schoolYearPeriod } from '../shared/availability/index.ts';
 import { computeReportFromInflux } from './compute.ts';
 import type { Report } from './figures.ts';
@@ -14,6 +14,8 @@ export interface ReportJson {
   asOf: string;
   timeZone: string;
   targetPct: number;
+  /** Thresholds of the quality figures: videoLatencyMs (ms), videoLossPct and contractSharePct (%). */
+  quality: { videoLatencyMs: number; videoLossPct: number; contractSharePct: number };
   fleet: unknown;
   communes: unknown[];
   isps: unknown[];
@@ -32,6 +34,7 @@ export function reportJson(r: Report): ReportJson {
     asOf: new Date(r.asOfMs).toISOString(),
     timeZone: r.timeZone,
     targetPct: r.targetPct,
+    quality: r.quality,
     fleet: group(r.fleet),
     communes: r.communes.map((g) => ({ commune: g.key, ...group(g) })),
     isps: r.isps.map((g) => ({ isp: g.key, ...group(g) })),
@@ -57,6 +60,8 @@ export function reportService(cfg: {
   influx: Pick<InfluxConfig, 'url' | 'database' | 'username' | 'password'>;
   retention: RetentionConfig;
   alerts: Pick<AlertsConfig, 'timezone' | 'hours' | 'calendars'>;
+  /** Target and quality thresholds (collector.report); absent: the defaults. */
+  report?: ReportConfig;
   now?: () => number;
 }) {
   const calendar = calendarFrom(cfg.alerts);
@@ -86,7 +91,14 @@ export function reportService(cfg: {
           nowMs,
           ...filter,
         },
-        { period, calendar, asOfMs, nowMs, filter },
+        {
+          period,
+          calendar,
+          asOfMs,
+          nowMs,
+          filter,
+          ...(cfg.report ? { targetPct: cfg.report.targetPct, quality: cfg.report.quality } : {}),
+        },
       );
       return reportJson(report);
     },

@@ -17,7 +17,13 @@ import {
   schoolOpenTime,
 } from '../shared/availability/index.ts';
 import type { SchoolCalendar } from '../shared/school-hours.ts';
-import { PingColumns, type QualityFigures, type QualityThresholds, qualityFigures } from './quality.ts';
+import {
+  DEFAULT_QUALITY_THRESHOLDS,
+  PingColumns,
+  type QualityFigures,
+  type QualityThresholds,
+  qualityFigures,
+} from './quality.ts';
 import type { ReportData, ReportSchool, SchoolData, SpeedTest } from './source.ts';
 
 /** Below this availability in school hours a school is listed as "below target" (percent). */
@@ -64,6 +70,8 @@ export interface Report {
   asOfMs: number;
   generatedAtMs: number;
   targetPct: number;
+  /** The thresholds the quality figures were judged by (collector.report.quality). */
+  quality: QualityThresholds;
   months: Period[];
   schools: SchoolReport[];
   communes: GroupReport[];
@@ -232,6 +240,7 @@ export function assembleReport(
     asOfMs: input.asOfMs,
     generatedAtMs: input.nowMs,
     targetPct: input.targetPct ?? DEFAULT_TARGET_PCT,
+    quality: input.quality ?? DEFAULT_QUALITY_THRESHOLDS,
     months,
     schools,
     communes: groupsBy('commune'),

@@ -4,6 +4,11 @@
 import type { AggregateAvailability, Annotation } from '../shared/availability/index.ts';
 import { CAUSE_COLORS, causesChart, monthlyAvailabilityChart, speedChart } from './charts.ts';
 import { type GroupReport, median, type Report, type SchoolReport } from './figures.ts';
+import type { QualityThresholds } from './quality.ts';
+
+/** A threshold as written in each language (0,5 / 0.5). */
+const num = (lang: 'fr' | 'en', v: number): string =>
+  lang === 'fr' ? String(v).replace('.', ',') : String(v);
 
 export type Lang = 'fr' | 'en';
 
@@ -50,6 +55,10 @@ const TEXT = {
       'le temps sans aucune donnée n’est jamais compté comme disponible. Les regroupements additionnent les heures ' +
       'des écoles (chaque école pèse son temps d’ouverture) ; on ne fait jamais la moyenne des pourcentages. ' +
       'Chaque chiffre et sa formule : docs/report.md.',
+    qualityText: (q: QualityThresholds) =>
+      `Qualité, en heures d’ouverture : un créneau de 5 minutes convient à une classe en visio si le RTT médian vers ` +
+      `les points de référence est d’au plus ${num('fr', q.videoLatencyMs)} ms et la perte d’au plus ${num('fr', q.videoLossPct)} % ; ` +
+      `un test de débit respecte le contrat à ${num('fr', q.contractSharePct)} % du débit descendant contracté au moins.`,
     notMeasured: 'non mesuré',
     h: 'h',
     na: '—',
@@ -95,6 +104,10 @@ const TEXT = {
       'Availability is the share of the measured open time during which the access worked; time with no data ' +
       'is never counted as up. Groups add up the schools’ hours (each school weighs its open time); percentages ' +
       'are never averaged. Every figure and its formula: docs/report.md.',
+    qualityText: (q: QualityThresholds) =>
+      `Quality, in school hours: a 5-minute slot fits a video class when the median RTT to the anchors is at most ` +
+      `${num('en', q.videoLatencyMs)} ms and the loss at most ${num('en', q.videoLossPct)} %; a speed test meets the ` +
+      `contract at ${num('en', q.contractSharePct)} % of the contracted download rate or more.`,
     notMeasured: 'not measured',
     h: 'h',
     na: '—',
@@ -277,6 +290,7 @@ ${schoolTable(members, r, lang, f)}
 ${annotationsSection(r.annotations, lang, f)}
 <h2>${t.method}</h2>
 <p>${esc(t.methodText)}</p>
+<p>${esc(t.qualityText(r.quality))}</p>
 <p class="small">${t.generated} ${esc(f.dateTime(r.generatedAtMs))} — ${esc(r.timeZone)} — ${r.sources.map((s) => `${esc(s.policy)}: ${esc(f.date(s.startMs))} → ${esc(f.date(s.endMs - 1))}`).join(' ; ')}</p>
 </section>`;
   return `<!doctype html>

@@ -50,6 +50,16 @@ export const OPEN_DATA_COLUMNS: Record<string, string> = {
     'share of school-hour 5-minute slots fit for a video class (RTT ≤ 50 ms, loss ≤ 0.5 %, M-Lab IQB)',
 };
 
+/** The columns' documentation with the thresholds this report was judged by. */
+export function openDataColumns(report: Pick<Report, 'quality'>): Record<string, string> {
+  const q = report.quality;
+  return {
+    ...OPEN_DATA_COLUMNS,
+    sh_tests_meeting_contract_pct: `share of school-hour tests with download ≥ ${q.contractSharePct} % of the contract`,
+    sh_video_fit_pct: `share of school-hour 5-minute slots fit for a video class (RTT ≤ ${q.videoLatencyMs} ms, loss ≤ ${q.videoLossPct} %; defaults from M-Lab IQB)`,
+  };
+}
+
 export type OpenDataRow = Record<keyof typeof OPEN_DATA_COLUMNS, string | number | null>;
 
 export function openDataRows(report: Report): OpenDataRow[] {
@@ -119,7 +129,7 @@ export function openDataJson(report: Report, rows: OpenDataRow[]): string {
       },
       timeZone: report.timeZone,
       asOf: new Date(report.asOfMs).toISOString(),
-      columns: OPEN_DATA_COLUMNS,
+      columns: openDataColumns(report),
       schools,
     },
     null,

@@ -19,7 +19,7 @@ import { ConfigError } from '../shared/config.ts';
 import { parseInstant } from '../shared/time.ts';
 import { AnnotationsError, loadAnnotations } from './annotations-file.ts';
 import { computeReportFromInflux } from './compute.ts';
-import { DEFAULT_TARGET_PCT, type Report } from './figures.ts';
+import type { Report } from './figures.ts';
 import { ReportQueryError, reportInflux } from './influx.ts';
 import { openDataCsv, openDataJson, openDataRows } from './open-data.ts';
 
@@ -129,7 +129,7 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     if (!r.ok) throw new UsageError(`--as-of: ${r.problem}`);
     asOfMs = Math.min(r.ms, period.endMs);
   }
-  const targetPct = opts.target === undefined ? DEFAULT_TARGET_PCT : Number(opts.target);
+  const targetPct = opts.target === undefined ? config.report.targetPct : Number(opts.target);
   if (!(targetPct >= 0 && targetPct <= 100))
     throw new UsageError(`--target ${opts.target}: a percentage 0–100`);
   const problem = outDirProblem(opts.out);
@@ -153,7 +153,7 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
       onProgress: (step, done, total) =>
         progress.step(`vigie report ${period.label}: ${step}${total > 1 ? ` ${done}/${total}` : ''}`),
     },
-    { period, calendar, annotations, asOfMs, nowMs, targetPct, filter },
+    { period, calendar, annotations, asOfMs, nowMs, targetPct, filter, quality: config.report.quality },
   );
   mkdirSync(opts.out, { recursive: true });
   const files: string[] = [];

@@ -7,7 +7,7 @@ import type { School } from '../../shared/registry.ts';
 import type { MetricsBatch, StatusMessage } from '../../shared/schemas.ts';
 import type { Alerting } from '../alerts/alerting.ts';
 import type { AlertsConfig } from '../alerts/config.ts';
-import type { RetentionConfig } from '../config.ts';
+import type { ReportConfig, RetentionConfig } from '../config.ts';
 import type { CollectorObserver } from '../observer.ts';
 import type { PresenceMonitor } from '../presence/monitor.ts';
 import type { CollectorCounters } from '../service.ts';
@@ -30,8 +30,8 @@ export interface FrontendStart {
   /** Dashboard link pattern when http.board has none (the alerts' dashboard.schoolUrl). */
   grafanaSchoolUrl?: string | undefined;
   log?: Logger | undefined;
-  /** For GET /api/report: the retention policies and the school calendar (collector.alerts). */
-  report?: { retention: RetentionConfig; alerts: AlertsConfig } | undefined;
+  /** For GET /api/report: the retention policies, the school calendar (collector.alerts), the thresholds. */
+  report?: { retention: RetentionConfig; alerts: AlertsConfig; report?: ReportConfig } | undefined;
 }
 
 export interface HttpHandle {

@@ -184,4 +184,38 @@ describe('day rollups (collector job → school_day → report)', () => {
     expect(fromLong.schools).toEqual(expected.schools);
     expect(fromLong.fleet).toEqual(expected.fleet);
   }, 240_000);
+
+  it('judges quality by the thresholds of collector.report (config), and says which', async () => {
+    const strict = resolveCollectorConfig({
+      influx: { database: DB },
+      alerts: { timezone: TZ },
+      report: { targetPct: 95, quality: { videoLatencyMs: 1 } },
+    });
+    expect(strict.report.quality).toEqual({ videoLatencyMs: 1, videoLossPct: 0.5, contractSharePct: 80 });
+    const figures = (report?: typeof strict.report) =>
+      reportService({
+        influx: { url: influx.url, database: DB },
+        retention: config.retention,
+        alerts: config.alerts,
+        ...(report ? { report } : {}),
+      }).figures({ period });
+    const [byDefault, byConfig] = await Promise.all([figures(), figures(strict.report)]);
+    expect(byDefault.quality.videoLatencyMs).toBe(50);
+    expect(byConfig.quality.videoLatencyMs).toBe(1);
+    expect(byConfig.targetPct).toBe(95);
+    // Quality is per school and month (SchoolMonth.quality).
+    const schoolFit = (r: typeof byDefault) =>
+      (r.schools as { months: { quality: { videoFitPct: number | null } }[] }[]).flatMap((s) =>
+        s.months.map((m) => m.quality.videoFitPct),
+      );
+    expect(schoolFit(byDefault).some((v) => v !== null && v > 0)).toBe(true);
+    // No anchor answers within 1 ms: no slot fits a video class.
+    expect(schoolFit(byConfig).every((v) => v === null || v === 0)).toBe(true);
+  }, 240_000);
+
+  it('refuses a threshold out of range, naming the key', () => {
+    expect(() =>
+      resolveCollectorConfig({ influx: { database: DB }, report: { quality: { videoLossPct: 150 } } }),
+    ).toThrow(/report\/quality\/videoLossPct|report\.quality\.videoLossPct/);
+  });
 });
