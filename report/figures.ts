@@ -9,12 +9,14 @@ import {
   annotationsFor,
   type Interval,
   monthsOf,
+  normalize,
   type Period,
   type PublicHolidayOptions,
   type SchoolAvailability,
   type SchoolRow,
   schoolAvailability,
   schoolOpenTime,
+  subtract,
 } from '../shared/availability/index.ts';
 import type { SchoolCalendar } from '../shared/school-hours.ts';
 import {
@@ -160,6 +162,12 @@ export function schoolReport(
     annotations,
     asOfMs: input.asOfMs,
   };
+  // Quality is judged over the same open time as availability: windows an annotation excludes
+  // (planned works, a strike day) count in neither.
+  const excluded = normalize(
+    annotations.flatMap((a): Interval[] => (a.kind === 'exclude' ? [[a.fromMs, a.toMs]] : [])),
+  );
+  const qualityOpen = excluded.length ? subtract(openTime, excluded) : openTime;
   const tests = [...d.speedTests].sort((a, b) => a.t - b.t);
   const slots =
     d.pingSlots instanceof PingColumns
@@ -177,7 +185,7 @@ export function schoolReport(
         figures: withoutOutages(schoolAvailability({ ...base, startMs: m.startMs, endMs: m.endMs })),
         speed: speedFigures(monthTests, school),
         quality: qualityFigures({
-          open: openTime.filter(([a, b]) => b > m.startMs && a < m.endMs),
+          open: qualityOpen.filter(([a, b]) => b > m.startMs && a < m.endMs),
           tests: monthTests,
           slots:
             slots instanceof PingColumns

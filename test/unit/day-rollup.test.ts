@@ -15,6 +15,7 @@ import { computeReport } from '../../report/figures.ts';
 import { PingColumns, type PingSlot } from '../../report/quality.ts';
 import type { ReportSchool, SchoolData } from '../../report/source.ts';
 import {
+  type Annotation,
   daysOf,
   type Interval,
   localDayStartMs,
@@ -213,5 +214,58 @@ describe('figures from day rollups = figures from 5-minute slots', () => {
     expect(a.schools[0]!.months[0]!.quality.pingSlots).toBeGreaterThan(1000);
     expect(a.schools[0]!.total.notMeasuredMs).toBeGreaterThan(0);
     expect(b).toEqual(a);
+  });
+});
+
+describe('quality and exclusion annotations', () => {
+  it('leaves the pings and speed tests of an excluded window out of the quality figures, as from availability', () => {
+    const month = monthPeriod(2026, 11, TZ);
+    const calendar = schoolCalendar({ timezone: TZ });
+    const school: ReportSchool = {
+      uai: '0690001B',
+      name: 'École',
+      commune: 'Lyon',
+      isp: 'Orange',
+      contractedDownMbps: 100,
+      contractedUpMbps: 20,
+      hours: 'school',
+    };
+    const pingSlots: PingSlot[] = [];
+    for (let t = month.startMs; t < month.endMs; t += SLOT_MS)
+      pingSlots.push({ t, latencyMs: 20, lossPct: 0 });
+    // Monday 9 November 2026, 08:00–17:00 Paris (UTC+1): planned works, every slot a bad one.
+    const worksFrom = Date.UTC(2026, 10, 9, 7);
+    const worksTo = Date.UTC(2026, 10, 9, 16);
+    for (const p of pingSlots) if (p.t >= worksFrom && p.t < worksTo) p.latencyMs = 900;
+    const data: SchoolData = {
+      outages: [],
+      measured: [[month.startMs, month.endMs]],
+      speedTests: [{ t: Date.UTC(2026, 10, 9, 9), downBps: 1e6, upBps: 1e6 }],
+      pingSlots,
+    };
+    const input = { period: month, calendar, asOfMs: month.endMs, nowMs: month.endMs };
+    const parts = [{ policy: 'autogen', startMs: month.startMs, endMs: month.endMs }];
+    const report = (annotations: Annotation[]) =>
+      computeReport({
+        ...input,
+        annotations,
+        data: { schools: [school], bySchool: new Map([[school.uai, data]]), parts },
+      }).schools[0]!.months[0]!.quality;
+    const plain = report([]);
+    const excluded = report([
+      {
+        kind: 'exclude',
+        fromMs: worksFrom,
+        toMs: worksTo,
+        uai: [school.uai],
+        author: 'DSI',
+        reason: 'travaux',
+      },
+    ]);
+    expect(plain.videoFitPct).toBeLessThan(100);
+    expect(plain.speedTests).toBe(1);
+    expect(excluded.videoFitPct).toBe(100);
+    expect(excluded.speedTests).toBe(0);
+    expect(excluded.pingSlots).toBe(plain.pingSlots - (worksTo - worksFrom) / SLOT_MS);
   });
 });
