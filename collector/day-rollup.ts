@@ -4,7 +4,8 @@
 // retention that have none, and the last few) and each night after local midnight (the last few
 // days again: agents flush spooled batches late). Idempotent: same uai + time overwrites.
 import type { Period } from '../shared/availability/index.ts';
-import { daysOf } from '../shared/availability/index.ts';
+import { daysOf, localDayStartMs } from '../shared/availability/index.ts';
+import { localTime } from '../shared/local-time.ts';
 import type { Logger } from '../shared/log.ts';
 import { isUai } from '../shared/uai.ts';
 import type { RetentionConfig } from './config.ts';
@@ -38,6 +39,13 @@ export interface DayRollupOptions {
   nightlyDelayMs?: number;
   /** After a run that failed or lost a write (InfluxDB down, database not created yet), the backfill is tried again this soon. Default 10 min. */
   retryMs?: number;
+  /**
+   * True while the collector's write-ahead log still holds batches InfluxDB has not taken (after an
+   * InfluxDB outage): a run then would roll up days half refilled, so it waits (retryMs).
+   */
+  backlog?: () => boolean;
+  /** Days that got late batches are redone once none has come for this long. Default 5 min. */
+  lateQuietMs?: number;
 }
 
 export interface DayRollupRun {
@@ -175,6 +183,11 @@ export async function rollUpDays(
   return { days: days.length, schools: schools.length, points, failedWrites, ms: Date.now() - started };
 }
 
+/** The start of the local day holding `t` (midnight, 23 h and 25 h days included). */
+export function localDayStart(t: number, timeZone: string): number {
+  return localDayStartMs(localTime(t, timeZone).date, timeZone);
+}
+
 /** The whole local days before today's: the last `redo`, plus those in `from` on with no point yet. */
 export async function daysToRollUp(
   opts: DayRollupOptions,
@@ -182,7 +195,8 @@ export async function daysToRollUp(
   backfill: boolean,
 ): Promise<Period[]> {
   const now = (opts.now ?? Date.now)();
-  const today = daysOf(now, now + 1, opts.timeZone)[0]!;
+  // Today's midnight, not daysOf(now, …)[0], which starts at `now`: today is never rolled up half done.
+  const today = { startMs: localDayStart(now, opts.timeZone) };
   const redo = opts.redoDays ?? 3;
   const edge = rawPolicyStartMs(opts.retention, now);
   // The raw policy kept for ever: backfill a year at most (a report reads older days slot by slot).
@@ -202,8 +216,15 @@ export async function daysToRollUp(
 export interface DayRollupJob {
   /** Resolves when the start-up run (backfill) is over, failed or not. */
   ready: Promise<void>;
+  /**
+   * A batch measured at `t` (ms) was just taken: a day older than the nightly redo window (a box's
+   * spool flushed after days offline, a collector back after days down) is redone once late batches
+   * stop coming (lateQuietMs). At most one entry per day of the raw retention.
+   */
+  late(t: number): void;
   /** Runs now: the last few days, or the backfill too. */
   runOnce(backfill?: boolean): Promise<DayRollupRun>;
+  lateDays(): number[];
   counters(): DayRollupCounters;
   stop(): Promise<void>;
 }
@@ -220,9 +241,22 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
 
-  const runOnce = async (backfill = false): Promise<DayRollupRun> => {
+  const lateDays = new Set<number>();
+  let lastLateAt = 0;
+  let lateTimer: NodeJS.Timeout | undefined;
+  const runOnce = async (backfill = false, only?: readonly number[]): Promise<DayRollupRun> => {
     const schools = await rollupSchools(opts);
-    const days = await daysToRollUp(opts, schools.length, backfill);
+    let days = await daysToRollUp(opts, schools.length, backfill);
+    if (only) {
+      const wanted = new Set(only);
+      const t = now();
+      const edge = rawPolicyStartMs(opts.retention, t);
+      days = daysOf(
+        Math.max(Math.min(...only), Number.isFinite(edge) ? edge : 0),
+        localDayStart(t, opts.timeZone),
+        opts.timeZone,
+      ).filter((d) => wanted.has(d.startMs));
+    }
     const run = await rollUpDays(opts, days, schools, () => stopped);
     counters.runs++;
     counters.points += run.points;
@@ -230,19 +264,22 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
     return run;
   };
   /** One run at a time; true when it went through without a failed read or write. */
-  const guarded = (backfill: boolean): Promise<boolean> => {
-    const p = running.then(() =>
-      stopped
-        ? true
-        : runOnce(backfill).then(
-            (run) => run.failedWrites === 0,
-            (err: Error) => {
-              counters.failures++;
-              opts.log.warn({ err: err.message }, 'day rollup: run failed; tried again later');
-              return false;
-            },
-          ),
-    );
+  const guarded = (backfill: boolean, only?: readonly number[]): Promise<boolean> => {
+    const attempt = async (): Promise<boolean> => {
+      if (stopped) return true;
+      if (opts.backlog?.()) {
+        opts.log.info({ backfill }, 'day rollup: postponed while the write-ahead log refills InfluxDB');
+        return false;
+      }
+      try {
+        return (await runOnce(backfill, only)).failedWrites === 0;
+      } catch (err) {
+        counters.failures++;
+        opts.log.warn({ err: (err as Error).message }, 'day rollup: run failed; tried again later');
+        return false;
+      }
+    };
+    const p = running.then(attempt);
     running = p;
     return p;
   };
@@ -256,15 +293,52 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
     }, wait);
     timer.unref();
   };
+  const lateQuietMs = opts.lateQuietMs ?? 5 * 60_000;
+  const redoLate = () => {
+    lateTimer = undefined;
+    if (stopped || lateDays.size === 0) return;
+    const quietFor = performance.now() - lastLateAt;
+    if (quietFor < lateQuietMs) {
+      lateTimer = setTimeout(redoLate, lateQuietMs - quietFor);
+      lateTimer.unref();
+      return;
+    }
+    const only = [...lateDays].sort((a, b) => a - b);
+    lateDays.clear();
+    void guarded(false, only).then((ok) => {
+      if (ok) return;
+      // Not done (InfluxDB down, backlog): the days wait for the next try.
+      for (const d of only) lateDays.add(d);
+      lateTimer ??= setTimeout(redoLate, opts.retryMs ?? 10 * 60_000);
+      lateTimer.unref();
+    });
+  };
   const ready = guarded(true).then(schedule);
   return {
     ready,
+    late(t: number) {
+      const t0 = now();
+      const redo = opts.redoDays ?? 3;
+      // The nightly run redoes the last `redo` days itself: only older ones (24 h a day is a safe
+      // lower bound, a 25 h day just counts one more time) are noted.
+      if (stopped || t >= t0 - (redo + 1) * 86_400_000) return;
+      const edge = rawPolicyStartMs(opts.retention, t0);
+      if (Number.isFinite(edge) && t < edge) return;
+      lateDays.add(localDayStart(t, opts.timeZone));
+      // Quiet time on the process's monotonic clock (the injected `now` is the calendar's).
+      lastLateAt = performance.now();
+      lateTimer ??= setTimeout(redoLate, lateQuietMs);
+      lateTimer.unref();
+    },
     runOnce: (backfill = false) => runOnce(backfill),
+    /** Days waiting to be redone for late batches, local midnights (ms). */
+    lateDays: () => [...lateDays].sort((a, b) => a - b),
     counters: () => ({ ...counters }),
     /** Stops scheduling; waits for a run in progress up to 2 s (it stops at its next chunk). */
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (lateTimer) clearTimeout(lateTimer);
       await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };

@@ -39,7 +39,7 @@ async function composeCollector(config: CollectorConfig, log: Logger): Promise<R
   ingest.addObserver(watch.observer);
   ingest.addObserver(front.observer);
   await ingest.connect();
-  const reportJobs = startReportJobs(config, ingest.points, log);
+  const reportJobs = startReportJobs(config, ingest, log);
 
   let http: HttpHandle | undefined;
   if (config.http.enabled) {

@@ -8,7 +8,18 @@
 import type { Logger } from '../shared/log.ts';
 import type { CollectorConfig } from './config.ts';
 import { InfluxHttp } from './influx-http.ts';
+import type { CollectorObserver } from './observer.ts';
 import type { PointSink } from './point.ts';
+
+/** What the jobs need of ingest: where points go, a look at its batches, its log's backlog. */
+export interface ReportJobsIngest {
+  points: PointSink;
+  addObserver(o: CollectorObserver): void;
+  counters(): { walBytes: number };
+}
+
+/** Unshipped bytes in the write-ahead log above which InfluxDB is taken to be refilling (an outage). */
+const BACKLOG_BYTES = 4 * 1024 * 1024;
 
 export interface ReportJobs {
   /** Stops both jobs; a query still in flight ends with its own timeout. */
@@ -16,10 +27,18 @@ export interface ReportJobs {
 }
 
 /** Starts both jobs in the background; a failure to load them is logged, ingest goes on. */
-export function startReportJobs(config: CollectorConfig, points: PointSink, log: Logger): ReportJobs {
+export function startReportJobs(config: CollectorConfig, ingest: ReportJobsIngest, log: Logger): ReportJobs {
   if (config.pointsFile) return { stop: async () => {} };
   let availability: { stop(): void } | null = null;
-  let days: { stop(): Promise<void> } | null = null;
+  let days: { stop(): Promise<void>; late(t: number): void } | null = null;
+  // Batches measured days ago (a spool flushed after a long cut): their days are rolled up again.
+  ingest.addObserver({
+    onMetrics(batch) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const s of batch.samples) if (s.t < oldest) oldest = s.t;
+      if (Number.isFinite(oldest)) days?.late(oldest);
+    },
+  });
   let stopped = false;
   const http = new InfluxHttp({ ...config.influx, gzip: true });
   void Promise.all([
@@ -36,6 +55,7 @@ export function startReportJobs(config: CollectorConfig, points: PointSink, log:
         retention: config.retention,
         timeZone: config.alerts.timezone,
         log: log.child({ component: 'day-rollup' }),
+        backlog: () => ingest.counters().walBytes > BACKLOG_BYTES,
       });
       availability = startAvailabilityPoints({
         source: reportService({
@@ -44,7 +64,7 @@ export function startReportJobs(config: CollectorConfig, points: PointSink, log:
           alerts: config.alerts,
           report: config.report,
         }),
-        points,
+        points: ingest.points,
         stored: { influx: reportInflux(config.influx), policy: config.retention.rollup.name },
         log: log.child({ component: 'availability' }),
         now: Date.now,
