@@ -11,6 +11,13 @@ export interface Series {
 
 export class ReportQueryError extends Error {
   override name = 'ReportQueryError';
+  /** InfluxDB did not answer at all (down, unreachable): worth trying again later. */
+  constructor(
+    message: string,
+    readonly unreachable = false,
+  ) {
+    super(message);
+  }
 }
 
 /** `"name"`, InfluxQL identifier quoting. */
@@ -57,7 +64,7 @@ export function reportInflux(
         status = res.status;
         text = await res.text();
       } catch (err) {
-        throw new ReportQueryError(`InfluxDB ${base} unreachable: ${(err as Error).message}`);
+        throw new ReportQueryError(`InfluxDB ${base} unreachable: ${(err as Error).message}`, true);
       }
       let json: { error?: string; results?: { statement_id: number; error?: string; series?: Series[] }[] };
       try {

@@ -3,6 +3,7 @@
 // text, a statement, a stack, a secret) reaches a client.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifySchemaValidationError } from 'fastify';
+import { ReportQueryError } from '../../report/influx.ts';
 import { instantProblem } from '../../shared/time.ts';
 import { uaiProblem } from '../../shared/uai.ts';
 import { InfluxQueryError } from './influxql.ts';
@@ -44,7 +45,7 @@ export function formatValidation(errors: FastifySchemaValidationError[], dataVar
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof InfluxQueryError) {
+    if (err instanceof InfluxQueryError || err instanceof ReportQueryError) {
       request.log.warn({ err: err.message, reqId: request.id }, 'InfluxDB query failed');
       if (err.unreachable) {
         reply.header('retry-after', '30');

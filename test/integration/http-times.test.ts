@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { TSchema } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertsConfig } from '../../collector/alerts/config.ts';
+import { resolveCollectorConfig } from '../../collector/config.ts';
 import { HttpConfig } from '../../collector/http/config.ts';
 import { type FrontendStart, HttpFrontend, type HttpHandle } from '../../collector/http/frontend.ts';
 import { PresenceConfig } from '../../collector/presence/config.ts';
@@ -238,6 +239,9 @@ describe('times at the HTTP boundary of the real collector', () => {
       http: { ...startOpts.http, windowsFile: undefined },
       influx: { url: lockedInflux.url, database: DB },
       log: logTo(lines),
+      report: (({ retention, alerts }) => ({ retention, alerts }))(
+        resolveCollectorConfig({ influx: { database: DB }, alerts: { timezone: 'Europe/Paris' } }),
+      ),
     });
     try {
       for (const path of ['/api/outages', `/api/schools/${A}`]) {
@@ -258,6 +262,13 @@ describe('times at the HTTP boundary of the real collector', () => {
       expect(gone.headers.get('retry-after')).toBe('30');
       expect(text).toMatch(/^InfluxDB does not answer \(request req-\w+\): try again later$/);
       expect(text).not.toMatch(INTERNALS);
+      // The yearly report too: 503 and a time to retry, not a 500 (it has its own InfluxDB reader).
+      const report = await call(locked.url, '/api/report?from=2026-10-01&to=2026-10-31', READ);
+      expect(report.status).toBe(503);
+      expect(report.headers.get('retry-after')).toBe('30');
+      expect(await message(report)).toMatch(
+        /^InfluxDB does not answer \(request req-\w+\): try again later$/,
+      );
     } finally {
       await locked.close();
     }
