@@ -17,6 +17,7 @@ import {
   SLOT_MS,
   type SlotPing,
 } from './day-rollup-codec.ts';
+import { lateDays } from './day-rollup-late.ts';
 import type { InfluxHttp, QueryResult } from './influx-http.ts';
 import { rawPolicyStartMs } from './retention.ts';
 import { COLLECTOR_MEASUREMENTS } from './schema.ts';
@@ -241,9 +242,6 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
 
-  const lateDays = new Set<number>();
-  let lastLateAt = 0;
-  let lateTimer: NodeJS.Timeout | undefined;
   const runOnce = async (backfill = false, only?: readonly number[]): Promise<DayRollupRun> => {
     const schools = await rollupSchools(opts);
     let days = await daysToRollUp(opts, schools.length, backfill);
@@ -293,52 +291,28 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
     }, wait);
     timer.unref();
   };
-  const lateQuietMs = opts.lateQuietMs ?? 5 * 60_000;
-  const redoLate = () => {
-    lateTimer = undefined;
-    if (stopped || lateDays.size === 0) return;
-    const quietFor = performance.now() - lastLateAt;
-    if (quietFor < lateQuietMs) {
-      lateTimer = setTimeout(redoLate, lateQuietMs - quietFor);
-      lateTimer.unref();
-      return;
-    }
-    const only = [...lateDays].sort((a, b) => a - b);
-    lateDays.clear();
-    void guarded(false, only).then((ok) => {
-      if (ok) return;
-      // Not done (InfluxDB down, backlog): the days wait for the next try.
-      for (const d of only) lateDays.add(d);
-      lateTimer ??= setTimeout(redoLate, opts.retryMs ?? 10 * 60_000);
-      lateTimer.unref();
-    });
-  };
+  const late = lateDays({
+    retention: opts.retention,
+    now,
+    dayStart: (t) => localDayStart(t, opts.timeZone),
+    redoDays: opts.redoDays ?? 3,
+    quietMs: opts.lateQuietMs ?? 5 * 60_000,
+    retryMs: opts.retryMs ?? 10 * 60_000,
+    redo: (days) => guarded(false, days),
+  });
   const ready = guarded(true).then(schedule);
   return {
     ready,
-    late(t: number) {
-      const t0 = now();
-      const redo = opts.redoDays ?? 3;
-      // The nightly run redoes the last `redo` days itself: only older ones (24 h a day is a safe
-      // lower bound, a 25 h day just counts one more time) are noted.
-      if (stopped || t >= t0 - (redo + 1) * 86_400_000) return;
-      const edge = rawPolicyStartMs(opts.retention, t0);
-      if (Number.isFinite(edge) && t < edge) return;
-      lateDays.add(localDayStart(t, opts.timeZone));
-      // Quiet time on the process's monotonic clock (the injected `now` is the calendar's).
-      lastLateAt = performance.now();
-      lateTimer ??= setTimeout(redoLate, lateQuietMs);
-      lateTimer.unref();
-    },
+    late: (t: number) => late.note(t),
     runOnce: (backfill = false) => runOnce(backfill),
     /** Days waiting to be redone for late batches, local midnights (ms). */
-    lateDays: () => [...lateDays].sort((a, b) => a - b),
+    lateDays: () => late.pending(),
     counters: () => ({ ...counters }),
     /** Stops scheduling; waits for a run in progress up to 2 s (it stops at its next chunk). */
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      if (lateTimer) clearTimeout(lateTimer);
+      late.stop();
       await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };

@@ -76,15 +76,17 @@ export function periodFromOptions(
   if (o.from !== undefined || o.to !== undefined) {
     if (!o.from || !o.to || !DATE.test(o.from) || !DATE.test(o.to))
       throw new UsageError('--from and --to: both, as YYYY-MM-DD (first and last day, inclusive)');
-    let startMs: number;
-    let endMs: number;
-    try {
-      startMs = localDayStartMs(o.from, timeZone);
-      const next = new Date(Date.parse(`${o.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-      endMs = localDayStartMs(next, timeZone);
-    } catch (err) {
-      throw new UsageError(`--from/--to: ${(err as Error).message}`);
-    }
+    const day = (flag: string, date: string): number => {
+      try {
+        return localDayStartMs(date, timeZone);
+      } catch (err) {
+        throw new UsageError(`${flag} ${date}: ${(err as Error).message}`);
+      }
+    };
+    const startMs = day('--from', o.from);
+    day('--to', o.to);
+    const next = new Date(Date.parse(`${o.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const endMs = day('--to', next);
     if (endMs <= startMs) throw new UsageError(`--to ${o.to} comes before --from ${o.from}`);
     return { label: `${o.from}_${o.to}`, startMs, endMs };
   }

@@ -26,11 +26,16 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /**
  * The instant local `date` (YYYY-MM-DD) begins in `timeZone`: its midnight, or the end of the DST gap
  * when the zone skips midnight that day (America/Santiago in September).
+ * @throws RangeError when `date` is not YYYY-MM-DD or not a day of the calendar (2026-02-29, 2026-13-01)
  */
 export function localDayStartMs(date: string, timeZone: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) throw new RangeError(`"${date}" is not a date YYYY-MM-DD`);
   const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  // Date.UTC rolls 2026-02-29 over to 1 March: a day the calendar does not have is refused.
+  const back = new Date(wall);
+  if (back.getUTCMonth() !== Number(m[2]) - 1 || back.getUTCDate() !== Number(m[3]))
+    throw new RangeError(`"${date}" is not a day of the calendar`);
   // The earliest instant that reads as midnight (a zone going back at midnight shows it twice).
   const found = instantsAtWall(wall, timeZone);
   if (found.length) return found[0]!;
