@@ -78,6 +78,11 @@ export function reportInflux(
         if (r.error) {
           // No database yet: nothing stored is an empty answer, not a failure.
           if (r.error.startsWith('database not found')) continue;
+          if (r.error.startsWith('retention policy not found'))
+            throw new ReportQueryError(
+              `database "${cfg.database}" has no ${r.error.replace('retention policy not found: ', 'retention policy "')}": has a collector ever run on it (collector.influx.database)? / ` +
+                `la base « ${cfg.database} » n'a pas cette politique de rétention : un collecteur a-t-il déjà tourné dessus ?`,
+            );
           throw new ReportQueryError(
             `InfluxDB refused "${statements[r.statement_id]?.slice(0, 200)}": ${r.error}`,
           );

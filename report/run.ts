@@ -157,6 +157,19 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     },
     { period, calendar, annotations, asOfMs, nowMs, targetPct, filter, quality: config.report.quality },
   );
+  if (report.schools.length === 0) {
+    // A mistyped database or filter would otherwise give an empty report and exit 0.
+    const which = [
+      opts.commune !== undefined ? `commune "${opts.commune}"` : '',
+      opts.isp !== undefined ? `ISP "${opts.isp}"` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    throw new ReportQueryError(
+      `no school${which ? ` of ${which}` : ''} in database "${config.influx.database}" (no registry point in the raw policy): check collector.influx.database${which ? ' and the filter' : ''} / ` +
+        `aucune école${which ? ` (${which})` : ''} dans la base « ${config.influx.database} » : vérifiez collector.influx.database${which ? ' et le filtre' : ''}`,
+    );
+  }
   mkdirSync(opts.out, { recursive: true });
   const files: string[] = [];
   const write = (name: string, body: string | Buffer) => {
