@@ -109,7 +109,8 @@ export function openDataRows(report: Report): OpenDataRow[] {
 }
 
 export function openDataCsv(rows: OpenDataRow[]): string {
-  return stringify(rows, { header: true, columns: Object.keys(OPEN_DATA_COLUMNS) });
+  // escape_formulas: a school name starting with = + - @ is not run as a formula by a spreadsheet (OWASP CSV injection).
+  return stringify(rows, { header: true, columns: Object.keys(OPEN_DATA_COLUMNS), escape_formulas: true });
 }
 
 /** The JSON face: rows keyed by UAI then month, with the column documentation alongside. */

@@ -13,6 +13,8 @@ export interface ReportCacheOptions<T> {
   ttlMs?: number;
   /** Different reports computed at the same time. */
   maxConcurrent?: number;
+  /** What a caller refused for `maxConcurrent` is told to wait, s. Default 30. */
+  retryAfterS?: number;
 }
 
 export type CacheAnswer<T> =
@@ -45,7 +47,8 @@ export function reportCache<T extends object>(opts: ReportCacheOptions<T>) {
       }
     },
   });
-  const retryAfterS = Math.max(1, Math.round((opts.ttlMs ?? REPORT_CACHE_DEFAULTS.ttlMs) / 60_000) * 10);
+  // A school year of 1,000 schools takes about 20 s to compute (bench/report): ask again after 30 s.
+  const retryAfterS = opts.retryAfterS ?? 30;
   return {
     async get(key: string): Promise<CacheAnswer<T>> {
       const kept = cache.get(key);
