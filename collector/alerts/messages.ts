@@ -105,7 +105,9 @@ const WORDS = {
     broker:
       'le collecteur ne joint plus son broker MQTT : il ne reçoit plus rien des écoles, et n’en déclare aucune hors ligne tant que cela dure',
     duplicate: (uai: string, agent: string) =>
-      `deux boîtiers (ou plus) se connectent avec la même identité (UAI ${uai}, agent ${agent}) : le broker ne garde qu’une connexion par identité, chacun déconnecte donc l’autre. Cause probable : carte SD clonée ou configuration copiée. À faire : donner à chaque boîtier son propre id d’agent (et son compte broker). En attendant, les boîtiers espacent leurs reconnexions de plusieurs minutes ; ces coupures ne sont comptées ni comme pannes ni dans la disponibilité, mais les mesures des deux boîtiers se mélangent`,
+      agent.includes('+')
+        ? `des boîtiers d’ids d’agent différents (${agent.split('+').join(', ')}) utilisent le même compte broker pour l’UAI ${uai} : le broker ne garde qu’une connexion par compte, chacun déconnecte donc l’autre. Cause probable : configuration copiée puis id d’agent modifié. À faire : donner à chaque boîtier son propre compte broker (vigie enroll). En attendant, ces coupures ne sont comptées ni comme pannes ni dans la disponibilité`
+        : `deux boîtiers (ou plus) se connectent avec la même identité (UAI ${uai}, agent ${agent}) : le broker ne garde qu’une connexion par identité, chacun déconnecte donc l’autre. Cause probable : carte SD clonée ou configuration copiée. À faire : donner à chaque boîtier son propre id d’agent (et son compte broker). En attendant, les boîtiers espacent leurs reconnexions de plusieurs minutes ; ces coupures ne sont comptées ni comme pannes ni dans la disponibilité, mais les mesures des deux boîtiers se mélangent`,
     duplicateOver: (uai: string, agent: string) =>
       `les boîtiers de l’identité UAI ${uai}, agent ${agent} ne se prennent plus la connexion (un seul se connecte désormais)`,
     held: {
@@ -187,7 +189,9 @@ const WORDS = {
     broker:
       'the collector cannot reach its MQTT broker: it receives nothing from the schools, and declares none offline while this lasts',
     duplicate: (uai: string, agent: string) =>
-      `two boxes (or more) connect with the same identity (UAI ${uai}, agent ${agent}): the broker keeps one connection per identity, so each box throws the other off. Likely cause: a cloned SD card or a copied config. To do: give each box its own agent id (and broker account). Meanwhile the boxes reconnect only every few minutes; these drops count neither as outages nor against availability, but the two boxes' measurements are mixed`,
+      agent.includes('+')
+        ? `boxes with different agent ids (${agent.split('+').join(', ')}) use the same broker account for UAI ${uai}: the broker keeps one connection per account, so each box throws the other off. Likely cause: a copied config whose agent id was edited. To do: give each box its own broker account (vigie enroll). Meanwhile these drops count neither as outages nor against availability`
+        : `two boxes (or more) connect with the same identity (UAI ${uai}, agent ${agent}): the broker keeps one connection per identity, so each box throws the other off. Likely cause: a cloned SD card or a copied config. To do: give each box its own agent id (and broker account). Meanwhile the boxes reconnect only every few minutes; these drops count neither as outages nor against availability, but the two boxes' measurements are mixed`,
     duplicateOver: (uai: string, agent: string) =>
       `the boxes of identity UAI ${uai}, agent ${agent} no longer take the connection from each other (only one connects now)`,
     held: {
@@ -255,7 +259,9 @@ function what(a: Alert, n: Notification | null, w: Words): string {
       : `${kind}${w.colon}${w.schools(a.members?.length ?? 0)}${group}`;
   }
   if (!a.subject) return kind;
-  if (a.kind === 'duplicate_identity') return `${kind}${w.colon}agent ${a.subject}`;
+  // Two agent ids on one broker account come as `a+b` ('+' cannot be in an id: it is an MQTT wildcard).
+  if (a.kind === 'duplicate_identity')
+    return `${kind}${w.colon}${a.subject.includes('+') ? `agents ${a.subject.split('+').join(', ')}` : `agent ${a.subject}`}`;
   return a.kind === 'loss' || a.kind === 'latency'
     ? `${kind} ${w.to} ${a.subject}`
     : `${kind}${w.colon}${a.subject}`;

@@ -114,6 +114,23 @@ describe('alert messages', () => {
   });
   const offline = (reason: string): Notification => ({ ...firing, alert: { ...firing.alert, reason } });
 
+  it('a duplicated identity: one agent id on two boxes, or two agent ids on one broker account, each with its own remedy', () => {
+    const dup = (subject: string): Notification => ({
+      ...firing,
+      alert: { ...firing.alert, kind: 'duplicate_identity', severity: 'warning', subject },
+    });
+    const sameId = render(dup('box'), one, en);
+    expect(sameId.title).toMatch(/duplicated identity \(two boxes\): agent box$/);
+    expect(sameId.text).toMatch(/give each box its own agent id/);
+    const sharedAccount = render(dup('box+box-copie'), one, en);
+    expect(sharedAccount.title).toMatch(/duplicated identity \(two boxes\): agents box, box-copie$/);
+    expect(sharedAccount.text).toMatch(/different agent ids \(box, box-copie\) use the same broker account/);
+    expect(sharedAccount.text).toMatch(/its own broker account \(vigie enroll\)/);
+    expect(render(dup('box+box-copie'), one, fr).text).toMatch(
+      /même compte broker.*son propre compte broker/,
+    );
+  });
+
   it('names the school, commune, UAI, since when, why, and links to its dashboard, in French', () => {
     const r = render(offline('will'), one, fr);
     expect(r.title).toBe('[ALERTE] École Jean Macé (Villeurbanne, UAI 0690001B) : hors ligne');
