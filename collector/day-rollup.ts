@@ -272,8 +272,15 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
       try {
         return (await runOnce(backfill, only)).failedWrites === 0;
       } catch (err) {
+        const message = (err as Error).message;
+        // A fresh install: the collector creates the database and its policies as it starts, maybe
+        // after this first run. Nothing to roll up yet is not a problem to warn about.
+        if (/database not found|retention policy not found/.test(message)) {
+          opts.log.info({ err: message }, 'day rollup: the database is not set up yet; tried again later');
+          return false;
+        }
         counters.failures++;
-        opts.log.warn({ err: (err as Error).message }, 'day rollup: run failed; tried again later');
+        opts.log.warn({ err: message }, 'day rollup: run failed; tried again later');
         return false;
       }
     };
