@@ -231,6 +231,17 @@ export interface DayRollupJob {
 }
 
 /**
+ * A fresh install: the collector creates its database and policies as it starts, maybe after the
+ * job's first run. Nothing to roll up yet is said at info level, not warned about.
+ */
+function notSetUpYet(err: unknown, log: Logger): boolean {
+  const message = (err as Error).message;
+  if (!/database not found|retention policy not found/.test(message)) return false;
+  log.info({ err: message }, 'day rollup: the database is not set up yet; tried again later');
+  return true;
+}
+
+/**
  * Starts the job: a backfill run now, then one run each night `nightlyDelayMs` after local midnight.
  * A run that fails (InfluxDB down) is logged and counted; the next night's run redoes its days, and
  * a restart backfills what is missing.
@@ -272,15 +283,10 @@ export function startDayRollups(opts: DayRollupOptions): DayRollupJob {
       try {
         return (await runOnce(backfill, only)).failedWrites === 0;
       } catch (err) {
-        const message = (err as Error).message;
-        // A fresh install: the collector creates the database and its policies as it starts, maybe
-        // after this first run. Nothing to roll up yet is not a problem to warn about.
-        if (/database not found|retention policy not found/.test(message)) {
-          opts.log.info({ err: message }, 'day rollup: the database is not set up yet; tried again later');
-          return false;
+        if (!notSetUpYet(err, opts.log)) {
+          counters.failures++;
+          opts.log.warn({ err: (err as Error).message }, 'day rollup: run failed; tried again later');
         }
-        counters.failures++;
-        opts.log.warn({ err: message }, 'day rollup: run failed; tried again later');
         return false;
       }
     };

@@ -142,7 +142,8 @@ describe('two agent ids on one broker account', () => {
       const sent = messages().filter((m) => m.uai === UAI);
       expect(sent.map((m) => [m.type, m.kind])).toEqual([['firing', 'duplicate_identity']]);
       expect(sent[0]!.subject).toBe('box+box-copie');
-      expect(sent[0]!.text).toContain(`UAI ${UAI}, agent box+box-copie`);
+      expect(sent[0]!.text).toContain(`UAI ${UAI}): duplicated identity (two boxes): agents box, box-copie`);
+      expect(sent[0]!.text).toContain('its own broker account');
 
       expect(await influx.rows('SELECT * FROM outage', DB).catch(() => [])).toEqual([]);
       const after = (await presenceRows()).slice(before);
