@@ -3,6 +3,8 @@
 // instead of 105,000 five-minute slots (issue 15's bench). Runs at start (the days of the raw
 // retention that have none, and the last few) and each night after local midnight (the last few
 // days again: agents flush spooled batches late). Idempotent: same uai + time overwrites.
+
+import { at, ident, literal, rowsOf } from '../report/influx.ts';
 import type { Period } from '../shared/availability/index.ts';
 import { daysOf, localDayStartMs } from '../shared/availability/index.ts';
 import { localTime } from '../shared/local-time.ts';
@@ -63,30 +65,17 @@ export interface DayRollupCounters {
   failures: number;
 }
 
-const q = (name: string) => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-const at = (ms: number) => `${Math.round(ms)}000000`;
 const MEASUREMENT = COLLECTOR_MEASUREMENTS.school_day.measurement;
-
-function rowsOf(result: QueryResult, statement: number): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const s of result.results[statement]?.series ?? [])
-    for (const v of s.values ?? []) {
-      const row: Record<string, unknown> = { ...s.tags };
-      s.columns.forEach((c, i) => {
-        row[c] = v[i];
-      });
-      out.push(row);
-    }
-  return out;
-}
+/** One statement's rows (report/influx.ts rowsOf: columns → values, tags merged). */
+const rowsAt = (result: QueryResult, statement: number) => rowsOf(result.results[statement]?.series ?? []);
 
 /** The schools the registry wrote (`school` points, raw policy), sorted: the report's list. */
 export async function rollupSchools(opts: DayRollupOptions): Promise<string[]> {
   const res = await opts.http.query(
-    `SELECT last("name") FROM ${q(opts.retention.raw.name)}.${q(COLLECTOR_MEASUREMENTS.school.measurement)} GROUP BY "uai"`,
+    `SELECT last("name") FROM ${ident(opts.retention.raw.name)}.${ident(COLLECTOR_MEASUREMENTS.school.measurement)} GROUP BY "uai"`,
   );
   const uais = new Set<string>();
-  for (const row of rowsOf(res, 0))
+  for (const row of rowsAt(res, 0))
     if (typeof row['uai'] === 'string' && isUai(row['uai'])) uais.add(row['uai']);
   return [...uais].sort();
 }
@@ -118,7 +107,7 @@ export async function rollUpDays(
   stopped: () => boolean = () => false,
 ): Promise<DayRollupRun> {
   const started = Date.now();
-  const raw = q(opts.retention.raw.name);
+  const raw = ident(opts.retention.raw.name);
   const perQuery = opts.schoolsPerQuery ?? 50;
   const daysPer = opts.daysPerQuery ?? 3;
   let points = 0;
@@ -143,13 +132,13 @@ export async function rollUpDays(
         const day = daySlots(span[k]!.startMs, span[k]!.endMs);
         return { key: `${row['uai']}/${k}`, slot: Math.round((t - day.baseMs) / SLOT_MS) };
       };
-      for (const row of rowsOf(res, 0)) {
+      for (const row of rowsAt(res, 0)) {
         const at = slotOf(row);
         if (!at || !(Number(row['n']) > 0)) continue;
         (measured.get(at.key) ?? measured.set(at.key, []).get(at.key)!).push(at.slot);
       }
       const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-      for (const row of rowsOf(res, 1)) {
+      for (const row of rowsAt(res, 1)) {
         const at = slotOf(row);
         if (!at) continue;
         (pings.get(at.key) ?? pings.set(at.key, []).get(at.key)!).push({
@@ -207,10 +196,10 @@ export async function daysToRollUp(
   const recent = new Set(whole.slice(-redo).map((d) => d.startMs));
   if (!backfill) return whole.filter((d) => recent.has(d.startMs));
   const res = await opts.http.query(
-    `SELECT count("slots") AS "n" FROM ${q(opts.retention.rollup.name)}.${q(MEASUREMENT)} WHERE time >= ${at(from)} GROUP BY time(1d) fill(none) tz('${opts.timeZone.replace(/'/g, '')}')`,
+    `SELECT count("slots") AS "n" FROM ${ident(opts.retention.rollup.name)}.${ident(MEASUREMENT)} WHERE time >= ${at(from)} GROUP BY time(1d) fill(none) tz(${literal(opts.timeZone)})`,
   );
   const done = new Map<number, number>();
-  for (const row of rowsOf(res, 0)) done.set(Number(row['time']), Number(row['n']));
+  for (const row of rowsAt(res, 0)) done.set(Number(row['time']), Number(row['n']));
   return whole.filter((d) => recent.has(d.startMs) || (done.get(d.startMs) ?? 0) < schools);
 }
 
