@@ -7,16 +7,8 @@
 // first() of each), stamped at the rollup interval's bucket of its start.
 import type { RetentionConfig } from './config.ts';
 import type { Point } from './point.ts';
+import { durationMs, rawPolicyStartMs } from './retention.ts';
 import { COLLECTOR_MEASUREMENTS } from './schema.ts';
-
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
 
 /**
  * A retention duration as the config writes it (`90d`, `5m`, `INF`; collector/config.ts's pattern)
@@ -24,10 +16,11 @@ const UNIT_MS: Record<string, number> = {
  * @throws RangeError for any other text
  */
 export function policyDurationMs(text: string): number {
-  if (text === 'INF') return Number.POSITIVE_INFINITY;
-  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(text);
-  if (!m) throw new RangeError(`retention: "${text}" is not a duration such as 90d, 5m or INF`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  try {
+    return durationMs(text);
+  } catch {
+    throw new RangeError(`retention: "${text}" is not a duration such as 90d, 5m or INF`);
+  }
 }
 
 /** Margin over a shard: the outage rollup runs every 30 minutes (collector/retention.ts). */
@@ -39,9 +32,7 @@ const ROLLUP_MARGIN_MS = 3_600_000;
  * when the raw policy keeps points for ever.
  */
 export function rawOutageEdgeMs(retention: RetentionConfig, nowMs: number): number {
-  const keep = policyDurationMs(retention.raw.duration);
-  if (!Number.isFinite(keep)) return Number.NEGATIVE_INFINITY;
-  return nowMs - keep + policyDurationMs(retention.raw.shardDuration) + ROLLUP_MARGIN_MS;
+  return rawPolicyStartMs(retention, nowMs) + ROLLUP_MARGIN_MS;
 }
 
 /**
