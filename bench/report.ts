@@ -20,7 +20,9 @@ import {
   daySlots,
   encodeMeasured,
   encodePings,
+  encodeWifi,
   type SlotPing,
+  type SlotWifi,
 } from '../collector/day-rollup-codec.ts';
 import { InfluxHttp } from '../collector/influx-http.ts';
 import { applyRetention } from '../collector/retention.ts';
@@ -121,6 +123,7 @@ try {
       const slots = daySlots(day.startMs, day.endMs);
       const measured: number[] = [];
       const pings: SlotPing[] = [];
+      const wifi: SlotWifi[] = [];
       for (let k = 0; k < slots.count; k++) {
         const t = slots.baseMs + k * SLOT;
         while (o < outages.length && outages[o]![1] <= t) o++;
@@ -130,14 +133,20 @@ try {
         const latencyMs = baseRtt + 0.8 * rand() + (rand() < 0.03 ? 20 + 60 * rand() : 0);
         const lossPct = rand() < 0.03 ? 10 * rand() : 0;
         pings.push({ slot: k, latencyMs, lossPct });
+        // Three access points polled each minute; now and then one is off for the slot.
+        const apUp = rand() < 0.02 ? 10 : 15;
+        wifi.push({ slot: k, polls: 15, up: apUp });
         if (SLOTS)
           lines.push(
             `batch,${tags},agent=box batches=5i,samples=40i ${t}`,
             `ping,${tags},agent=box,target=anchor,role=anchor median_ms=${latencyMs},loss_pct=${lossPct} ${t}`,
+            `wifi,${tags},agent=box,ap=ap1 up_n=5i,up_true=${apUp === 15 ? 5 : 0}i ${t}`,
+            `wifi,${tags},agent=box,ap=ap2 up_n=5i,up_true=5i ${t}`,
+            `wifi,${tags},agent=box,ap=ap3 up_n=5i,up_true=5i ${t}`,
           );
       }
       lines.push(
-        `school_day,uai=${uai} measured="${encodeMeasured(measured, slots.count)}",pings="${encodePings(pings, slots.count)}",slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
+        `school_day,uai=${uai} measured="${encodeMeasured(measured, slots.count)}",pings="${encodePings(pings, slots.count)}",wifi="${encodeWifi(wifi, slots.count)}",slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
       );
     }
     points += lines.length;

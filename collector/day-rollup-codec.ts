@@ -2,14 +2,18 @@
 // `measured` says which slots held at least one batch (a bitmap: exact). `pings` holds, for the slots
 // with anchor pings, the mean median RTT and mean loss quantized UP to 0.1 ms and 0.01 % (so a slot
 // is judged against a threshold that is a multiple of the quantum — 50 ms, 0.5 % — exactly as the
-// unquantized value would be; a percentile is at most 0.1 ms high). Pure; used by the collector's
-// day-rollup job to write and by the report to read (report/source.ts).
+// unquantized value would be; a percentile is at most 0.1 ms high). `wifi` holds, for the slots where
+// access points were polled, how many polls and how many found the AP up (exact counts). Pure; used
+// by the collector's day-rollup job to write and by the report to read (report/source.ts).
 import type { Interval } from '../shared/availability/index.ts';
 
 /** The slot length of everything the report reads (the long policy's interval, presence's round). */
 export const SLOT_MS = 5 * 60_000;
-/** Bumped when the encoding changes; a reader refuses a format it does not know. */
-export const DAY_ROLLUP_FORMAT = 1;
+/**
+ * Bumped when the encoding changes; a reader refuses a format it does not know (it reads that day
+ * slot by slot) and the collector's backfill rewrites the days it still keeps raw. 2: `wifi` added.
+ */
+export const DAY_ROLLUP_FORMAT = 2;
 
 /** The slots of a local day: slot i starts at `baseMs + i × SLOT_MS` (baseMs = dayStart floored to 5 min). */
 export interface DaySlots {
@@ -29,6 +33,22 @@ export interface SlotPing {
   slot: number;
   latencyMs: number | null;
   lossPct: number | null;
+}
+
+/**
+ * The access points whose polls count in the Wi-Fi figures: the agent's own wireless interfaces
+ * (`box:wlan0`, agent/probes/box-wifi.ts) are not access points (a wired box with an unused radio
+ * would read as a Wi-Fi down all year).
+ */
+export const WIFI_APS = `"ap" !~ /^box:/`;
+
+/** One slot's Wi-Fi access-point polls (the agent's wifi probe, `box:` interfaces left out): counts. */
+export interface SlotWifi {
+  slot: number;
+  /** AP polls in the slot (APs × rounds). */
+  polls: number;
+  /** Of them, polls that found the AP up (agent/probes/wifi.ts apUp()). */
+  up: number;
 }
 
 export class DayRollupError extends Error {
@@ -117,8 +137,72 @@ export function encodePings(slots: readonly SlotPing[], count: number): string {
 
 // Scratch space for decoding (a day has at most 300 slots; a 25-hour day of a zone off by 5 min: 301).
 const SCRATCH_SLOTS = new Int32Array(320);
-const SCRATCH_LATENCY = new Float64Array(320);
-const SCRATCH_LOSS = new Float64Array(320);
+const SCRATCH_A = new Float64Array(320);
+const SCRATCH_B = new Float64Array(320);
+
+/** The index of the first kept interval ending after the day's first slot; -1 when none overlaps the day. */
+function firstKept(keep: readonly Interval[], day: DaySlots): number {
+  let k = 0;
+  let hi = keep.length;
+  while (k < hi) {
+    const mid = (k + hi) >> 1;
+    if (keep[mid]![1] <= day.baseMs) k = mid + 1;
+    else hi = mid;
+  }
+  return k >= keep.length || keep[k]![0] >= day.baseMs + day.count * SLOT_MS ? -1 : k;
+}
+
+/**
+ * A field's presence bitmap read into SCRATCH_SLOTS and a varint reader over the rest.
+ * @throws DayRollupError when the text is shorter than the bitmap
+ */
+function openSlots(
+  text: string,
+  day: DaySlots,
+  field: string,
+): { n: number; varint: () => number; done: () => boolean } {
+  if (day.count > SCRATCH_SLOTS.length) throw new DayRollupError(`${field}: ${day.count} slots in a day`);
+  // A plain Uint8Array view: indexing a Buffer is several times slower (measured: 40 ns a byte).
+  const buf = Buffer.from(text, 'base64');
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  const head = (day.count + 7) >> 3;
+  if (bytes.length < head) throw new DayRollupError(`${field}: ${bytes.length} bytes for ${day.count} slots`);
+  let n = 0;
+  for (let i = 0; i < day.count; i++) if (bytes[i >> 3]! & (1 << (i & 7))) SCRATCH_SLOTS[n++] = i;
+  let pos = head;
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= bytes.length) throw new DayRollupError(`${field}: truncated`);
+      const b = bytes[pos++]!;
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) return v;
+      scale *= 128;
+    }
+  };
+  return { n, varint, done: () => pos === bytes.length };
+}
+
+/** Calls `visit(t, j)` for the decoded slots j in [0, n) starting inside `keep` (all when undefined). */
+function eachKept(
+  n: number,
+  day: DaySlots,
+  keep: readonly Interval[] | undefined,
+  k0: number,
+  visit: (t: number, j: number) => void,
+): void {
+  let k = k0;
+  for (let j = 0; j < n; j++) {
+    const t = day.baseMs + SCRATCH_SLOTS[j]! * SLOT_MS;
+    if (keep) {
+      while (k < keep.length && keep[k]![1] <= t) k++;
+      if (k >= keep.length) break;
+      if (t < keep[k]![0]) continue;
+    }
+    visit(t, j);
+  }
+}
 
 /**
  * The slots encodePings() wrote, in slot order, values quantized (latency to 0.1 ms, loss to 0.01 %).
@@ -136,62 +220,86 @@ export function decodePings(
   sink?: (tMs: number, latencyMs: number | null, lossPct: number | null) => void,
 ): { t: number; latencyMs: number | null; lossPct: number | null }[] {
   const out: { t: number; latencyMs: number | null; lossPct: number | null }[] = [];
-  // The first kept interval ending after the day's first slot (binary search).
-  let k = 0;
-  if (keep) {
-    let hi = keep.length;
-    while (k < hi) {
-      const mid = (k + hi) >> 1;
-      if (keep[mid]![1] <= day.baseMs) k = mid + 1;
-      else hi = mid;
-    }
-    if (k >= keep.length || keep[k]![0] >= day.baseMs + day.count * SLOT_MS) return out;
-  }
-  if (day.count > SCRATCH_SLOTS.length) throw new DayRollupError(`pings: ${day.count} slots in a day`);
-  // A plain Uint8Array view: indexing a Buffer is several times slower (measured: 40 ns a byte).
-  const buf = Buffer.from(text, 'base64');
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-  const head = (day.count + 7) >> 3;
-  if (bytes.length < head) throw new DayRollupError(`pings: ${bytes.length} bytes for ${day.count} slots`);
-  let n = 0;
-  for (let i = 0; i < day.count; i++) if (bytes[i >> 3]! & (1 << (i & 7))) SCRATCH_SLOTS[n++] = i;
-  let pos = head;
-  const varint = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      if (pos >= bytes.length) throw new DayRollupError('pings: truncated');
-      const b = bytes[pos++]!;
-      v += (b & 0x7f) * scale;
-      if (b < 0x80) return v;
-      scale *= 128;
-    }
-  };
+  const k = keep ? firstKept(keep, day) : 0;
+  if (k < 0) return out;
+  const { n, varint } = openSlots(text, day, 'pings');
   let prev = 0;
   for (let j = 0; j < n; j++) {
     prev += unzigzag(varint());
-    SCRATCH_LATENCY[j] = prev;
+    SCRATCH_A[j] = prev;
   }
   for (let j = 0; j < n; ) {
     const run = varint();
     const q = varint();
     if (run < 1 || j + run > n) throw new DayRollupError('pings: bad loss run');
-    SCRATCH_LOSS.fill(q, j, j + run);
+    SCRATCH_B.fill(q, j, j + run);
     j += run;
   }
-  for (let j = 0; j < n; j++) {
-    const t = day.baseMs + SCRATCH_SLOTS[j]! * SLOT_MS;
-    if (keep) {
-      while (k < keep.length && keep[k]![1] <= t) k++;
-      if (k >= keep.length) break;
-      if (t < keep[k]![0]) continue;
-    }
-    const l = SCRATCH_LATENCY[j]!;
-    const p = SCRATCH_LOSS[j]!;
+  eachKept(n, day, keep, k, (t, j) => {
+    const l = SCRATCH_A[j]!;
+    const p = SCRATCH_B[j]!;
     const latencyMs = l === 0 ? null : (l - 1) / LATENCY_PER_MS;
     const lossPct = p === 0 ? null : (p - 1) / LOSS_PER_PCT;
     if (sink) sink(t, latencyMs, lossPct);
     else out.push({ t, latencyMs, lossPct });
-  }
+  });
   return out;
+}
+
+/**
+ * Wi-Fi slots as base64: a presence bitmap, then (polls, up) pairs as runs (varint length, varint
+ * polls, varint up): a school's APs are polled the same number of times each slot and are mostly up,
+ * so a day is a few bytes past its bitmap. Slots with no poll, or outside [0, count), are left out;
+ * up is clamped to [0, polls].
+ */
+export function encodeWifi(slots: readonly SlotWifi[], count: number): string {
+  const sorted = slots
+    .filter((s) => s.slot >= 0 && s.slot < count && s.polls > 0)
+    .sort((a, b) => a.slot - b.slot);
+  const unique = sorted.filter((s, i) => i === 0 || sorted[i - 1]!.slot !== s.slot);
+  const bitmap = new Uint8Array((count + 7) >> 3);
+  for (const s of unique) bitmap[s.slot >> 3]! |= 1 << (s.slot & 7);
+  const pair = (s: SlotWifi) => {
+    const polls = Math.round(s.polls);
+    return [polls, Math.min(polls, Math.max(0, Math.round(s.up)))] as const;
+  };
+  const body: number[] = [];
+  for (let i = 0; i < unique.length; ) {
+    const [polls, up] = pair(unique[i]!);
+    let j = i + 1;
+    while (j < unique.length && pair(unique[j]!)[0] === polls && pair(unique[j]!)[1] === up) j++;
+    pushVarint(body, j - i);
+    pushVarint(body, polls);
+    pushVarint(body, up);
+    i = j;
+  }
+  return Buffer.concat([bitmap, Uint8Array.from(body)]).toString('base64');
+}
+
+/**
+ * The slots encodeWifi() wrote, in slot order: `sink(t, polls, up)` for each slot starting inside
+ * `keep` (every slot when undefined; a day with none of it is not decoded).
+ * @throws DayRollupError on a truncated or inconsistent encoding (a run past the slots, up > polls)
+ */
+export function decodeWifi(
+  text: string,
+  day: DaySlots,
+  keep: readonly Interval[] | undefined,
+  sink: (tMs: number, polls: number, up: number) => void,
+): void {
+  const k = keep ? firstKept(keep, day) : 0;
+  if (k < 0) return;
+  const { n, varint, done } = openSlots(text, day, 'wifi');
+  for (let j = 0; j < n; ) {
+    const run = varint();
+    const polls = varint();
+    const up = varint();
+    if (run < 1 || j + run > n) throw new DayRollupError('wifi: bad run');
+    if (up > polls) throw new DayRollupError(`wifi: ${up} up of ${polls} polls`);
+    SCRATCH_A.fill(polls, j, j + run);
+    SCRATCH_B.fill(up, j, j + run);
+    j += run;
+  }
+  if (!done()) throw new DayRollupError('wifi: trailing bytes');
+  eachKept(n, day, keep, k, (t, j) => sink(t, SCRATCH_A[j]!, SCRATCH_B[j]!));
 }

@@ -16,8 +16,11 @@ import {
   daySlots,
   encodeMeasured,
   encodePings,
+  encodeWifi,
   SLOT_MS,
   type SlotPing,
+  type SlotWifi,
+  WIFI_APS,
 } from './day-rollup-codec.ts';
 import { lateDays } from './day-rollup-late.ts';
 import type { InfluxHttp, QueryResult } from './influx-http.ts';
@@ -68,6 +71,30 @@ export interface DayRollupCounters {
 const MEASUREMENT = COLLECTOR_MEASUREMENTS.school_day.measurement;
 /** One statement's rows (report/influx.ts rowsOf: columns → values, tags merged). */
 const rowsAt = (result: QueryResult, statement: number) => rowsOf(result.results[statement]?.series ?? []);
+
+/** Per school/day key, the Wi-Fi slots from the polls' and the up polls' per-slot counts. */
+function wifiSlots(
+  polls: Record<string, unknown>[],
+  ups: Record<string, unknown>[],
+  slotOf: (row: Record<string, unknown>) => { key: string; slot: number } | null,
+): Map<string, SlotWifi[]> {
+  const out = new Map<string, Map<number, SlotWifi>>();
+  const entry = (row: Record<string, unknown>) => {
+    const at = slotOf(row);
+    if (!at) return null;
+    const day = out.get(at.key) ?? out.set(at.key, new Map()).get(at.key)!;
+    return day.get(at.slot) ?? day.set(at.slot, { slot: at.slot, polls: 0, up: 0 }).get(at.slot)!;
+  };
+  for (const row of polls) {
+    const e = entry(row);
+    if (e) e.polls = Number(row['polls']) || 0;
+  }
+  for (const row of ups) {
+    const e = entry(row);
+    if (e) e.up = Number(row['up']) || 0;
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v.values()]]));
+}
 
 /** The schools the registry wrote (`school` points, raw policy), sorted: the report's list. */
 export async function rollupSchools(opts: DayRollupOptions): Promise<string[]> {
@@ -120,7 +147,9 @@ export async function rollUpDays(
       const range = `time >= ${at(span[0]!.startMs)} AND time < ${at(span[span.length - 1]!.endMs)}`;
       const res = await opts.http.query(
         `SELECT count("seq") AS "n" FROM ${raw}."batch" WHERE ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none); ` +
-          `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${raw}."ping" WHERE "role" != 'gateway' AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none)`,
+          `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${raw}."ping" WHERE "role" != 'gateway' AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none); ` +
+          `SELECT count("up") AS "polls" FROM ${raw}."wifi" WHERE ${WIFI_APS} AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none); ` +
+          `SELECT count("up") AS "up" FROM ${raw}."wifi" WHERE "up" = true AND ${WIFI_APS} AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none)`,
       );
       // Per school and day: measured slots and ping slots.
       const measured = new Map<string, number[]>();
@@ -147,13 +176,14 @@ export async function rollUpDays(
           lossPct: num(row['loss']),
         });
       }
+      const wifi = wifiSlots(rowsAt(res, 2), rowsAt(res, 3), slotOf);
       const lines: string[] = [];
       for (const uai of chunk)
         span.forEach((day, k) => {
           const slots = daySlots(day.startMs, day.endMs);
           const key = `${uai}/${k}`;
           lines.push(
-            `${MEASUREMENT},uai=${uai} measured="${encodeMeasured(measured.get(key) ?? [], slots.count)}",pings="${encodePings(pings.get(key) ?? [], slots.count)}",slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
+            `${MEASUREMENT},uai=${uai} measured="${encodeMeasured(measured.get(key) ?? [], slots.count)}",pings="${encodePings(pings.get(key) ?? [], slots.count)}",wifi="${encodeWifi(wifi.get(key) ?? [], slots.count)}",slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
           );
         });
       const out = await opts.http.write(
@@ -178,7 +208,10 @@ export function localDayStart(t: number, timeZone: string): number {
   return localDayStartMs(localTime(t, timeZone).date, timeZone);
 }
 
-/** The whole local days before today's: the last `redo`, plus those in `from` on with no point yet. */
+/**
+ * The whole local days before today's: the last `redo`, plus those in `from` on with no point of the
+ * current format yet (after an upgrade, the days still kept raw are rolled up again).
+ */
 export async function daysToRollUp(
   opts: DayRollupOptions,
   schools: number,
@@ -196,7 +229,7 @@ export async function daysToRollUp(
   const recent = new Set(whole.slice(-redo).map((d) => d.startMs));
   if (!backfill) return whole.filter((d) => recent.has(d.startMs));
   const res = await opts.http.query(
-    `SELECT count("slots") AS "n" FROM ${ident(opts.retention.rollup.name)}.${ident(MEASUREMENT)} WHERE time >= ${at(from)} GROUP BY time(1d) fill(none) tz(${literal(opts.timeZone)})`,
+    `SELECT count("slots") AS "n" FROM ${ident(opts.retention.rollup.name)}.${ident(MEASUREMENT)} WHERE "format" = ${DAY_ROLLUP_FORMAT} AND time >= ${at(from)} GROUP BY time(1d) fill(none) tz(${literal(opts.timeZone)})`,
   );
   const done = new Map<number, number>();
   for (const row of rowsAt(res, 0)) done.set(Number(row['time']), Number(row['n']));

@@ -212,12 +212,16 @@ export const COLLECTOR_MEASUREMENTS = {
       "one per school and local day (collector.alerts.timezone), written to the long policy by the collector's day-rollup job; time = local midnight",
     // Only uai: the point is rewritten in place when the job redoes a day (docs/report.md).
     // measured: base64 bitmap of the day's 5-minute slots holding a batch; pings: the slots' anchor
-    // RTT and loss (collector/day-rollup-codec.ts); slots: the day's slot count (276/288/300 with DST).
+    // RTT and loss; wifi: the slots' access-point polls and up polls (collector/day-rollup-codec.ts);
+    // slots: the day's slot count (276/288/300 with DST).
     tags: ['uai'],
-    fields: { measured: 'string', pings: 'string', slots: 'integer', format: 'integer' } as Record<
-      string,
-      FieldType
-    >,
+    fields: {
+      measured: 'string',
+      pings: 'string',
+      wifi: 'string',
+      slots: 'integer',
+      format: 'integer',
+    } as Record<string, FieldType>,
   },
 } as const;
 

@@ -24,7 +24,7 @@ export interface ReportJson {
 }
 
 export function reportJson(r: Report): ReportJson {
-  const group = (g: Report['fleet']) => ({ total: g.total, months: g.months });
+  const group = (g: Report['fleet']) => ({ total: g.total, wifi: g.wifi, months: g.months });
   return {
     period: {
       label: r.period.label,

@@ -25,6 +25,10 @@ import {
   type QualityFigures,
   type QualityThresholds,
   qualityFigures,
+  WifiColumns,
+  type WifiFigures,
+  type WifiSlot,
+  wifiFigures,
 } from './quality.ts';
 import type { ReportData, ReportSchool, SchoolData, SpeedTest } from './source.ts';
 
@@ -55,6 +59,8 @@ export interface SchoolReport extends ReportSchool {
   total: SchoolAvailability;
   months: SchoolMonth[];
   speed: SpeedFigures;
+  /** Wi-Fi access points over the period's open time, excluded windows left out. */
+  wifi: WifiFigures;
   annotations: Annotation[];
 }
 
@@ -62,7 +68,16 @@ export interface GroupReport {
   /** Commune or ISP name; null for schools the registry gives none. */
   key: string | null;
   total: AggregateAvailability;
+  /** The member schools' AP polls summed (each school weighs its polls, not 1). */
+  wifi: WifiFigures;
   months: { month: string; figures: AggregateAvailability }[];
+}
+
+/** Wi-Fi figures of several schools or months: polls summed, the share recomputed. */
+export function sumWifi(list: readonly WifiFigures[]): WifiFigures {
+  const polls = list.reduce((a, w) => a + w.polls, 0);
+  const upPolls = list.reduce((a, w) => a + w.upPolls, 0);
+  return { polls, upPolls, apAvailabilityPct: polls > 0 ? (100 * upPolls) / polls : null };
 }
 
 export interface Report {
@@ -139,6 +154,12 @@ function within<T extends { t: number }>(sorted: readonly T[], startMs: number, 
   return sorted.slice(first(startMs), first(endMs));
 }
 
+/** Wi-Fi slots sorted by time (columns from readSchoolsData already are). */
+const sortedWifi = (slots: readonly WifiSlot[] | WifiColumns): readonly WifiSlot[] | WifiColumns =>
+  slots instanceof WifiColumns || slots.every((s, i, all) => i === 0 || all[i - 1]!.t <= s.t)
+    ? slots
+    : [...slots].sort((a, b) => a.t - b.t);
+
 /**
  * One school's figures: over the period and per calendar month. Pure.
  * @param open the school's open time over the period (schoolOpenTime()); computed when not given
@@ -152,6 +173,7 @@ export function schoolReport(
   const { period, calendar } = input;
   const months = monthsOf(period, calendar.timezone);
   const d = data ?? { outages: [], measured: [], speedTests: [], pingSlots: [] };
+  const wifi = sortedWifi(d.wifiSlots ?? []);
   const annotations = annotationsFor(input.annotations ?? [], school);
   const openTime =
     open ?? schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
@@ -191,12 +213,15 @@ export function schoolReport(
             slots instanceof PingColumns
               ? slots.within(m.startMs, m.endMs)
               : within(slots, m.startMs, m.endMs),
+          wifi:
+            wifi instanceof WifiColumns ? wifi.within(m.startMs, m.endMs) : within(wifi, m.startMs, m.endMs),
           contractedDownMbps: school.contractedDownMbps,
           ...(input.quality ? { thresholds: input.quality } : {}),
         }),
       };
     }),
     speed: speedFigures(d.speedTests, school),
+    wifi: wifiFigures(qualityOpen, wifi),
     annotations,
   };
 }
@@ -225,6 +250,7 @@ export function assembleReport(
   const group = (rows: SchoolReport[], key: string | null): GroupReport => ({
     key,
     total: aggregate(rows.map((s): SchoolRow => ({ school: s, figures: s.total }))),
+    wifi: sumWifi(rows.map((s) => s.wifi)),
     months: months.map((m, i) => ({
       month: m.label,
       figures: aggregate(

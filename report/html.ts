@@ -36,6 +36,8 @@ const TEXT = {
     school: 'École',
     open: 'Heures d’ouverture',
     downMedian: 'Débit descendant médian',
+    wifi: 'Wi-Fi (bornes)',
+    wifiKpi: 'Disponibilité des bornes Wi-Fi en heures d’ouverture',
     contract: 'Contrat',
     ofContract: 'du contrat',
     monthly: 'Disponibilité par mois (heures d’ouverture)',
@@ -58,7 +60,9 @@ const TEXT = {
     qualityText: (q: QualityThresholds) =>
       `Qualité, en heures d’ouverture : un créneau de 5 minutes convient à une classe en visio si le RTT médian vers ` +
       `les points de référence est d’au plus ${num('fr', q.videoLatencyMs)} ms et la perte d’au plus ${num('fr', q.videoLossPct)} % ; ` +
-      `un test de débit respecte le contrat à ${num('fr', q.contractSharePct)} % du débit descendant contracté au moins.`,
+      `un test de débit respecte le contrat à ${num('fr', q.contractSharePct)} % du débit descendant contracté au moins. ` +
+      `Wi-Fi : part des interrogations de bornes, en heures d’ouverture, qui trouvaient la borne en service ` +
+      `(joignable, et au moins une radio active quand les radios sont visibles) ; sans interrogation : « — ».`,
     notMeasured: 'non mesuré',
     h: 'h',
     na: '—',
@@ -86,6 +90,8 @@ const TEXT = {
     school: 'School',
     open: 'Open hours',
     downMedian: 'Median download',
+    wifi: 'Wi-Fi (access points)',
+    wifiKpi: 'Wi-Fi access points’ availability in school hours',
     contract: 'Contract',
     ofContract: 'of contract',
     monthly: 'Availability per month (school hours)',
@@ -107,7 +113,9 @@ const TEXT = {
     qualityText: (q: QualityThresholds) =>
       `Quality, in school hours: a 5-minute slot fits a video class when the median RTT to the anchors is at most ` +
       `${num('en', q.videoLatencyMs)} ms and the loss at most ${num('en', q.videoLossPct)} %; a speed test meets the ` +
-      `contract at ${num('en', q.contractSharePct)} % of the contracted download rate or more.`,
+      `contract at ${num('en', q.contractSharePct)} % of the contracted download rate or more. ` +
+      `Wi-Fi: the share of access-point polls in school hours that found the access point up (reachable, and at ` +
+      `least one radio up where radios are seen); no poll: “—”.`,
     notMeasured: 'not measured',
     h: 'h',
     na: '—',
@@ -157,7 +165,8 @@ svg { display: block; margin: 4pt auto; max-width: 100%; height: auto; }
 .small { font-size: 8pt; color: #555; }
 `;
 
-function kpis(g: AggregateAvailability, f: ReturnType<typeof formats>, t: (typeof TEXT)[Lang]): string {
+function kpis(group: GroupReport, f: ReturnType<typeof formats>, t: (typeof TEXT)[Lang]): string {
+  const g: AggregateAvailability = group.total;
   const items: [string, string][] = [
     [f.pct(g.availabilityPct), t.availability],
     [f.hours(g.lostMs), t.lost],
@@ -165,6 +174,10 @@ function kpis(g: AggregateAvailability, f: ReturnType<typeof formats>, t: (typeo
     [f.pct(g.calendarUptimePct), t.calendarUptime],
     [String(g.outageCount), t.outages],
     [f.hours(g.longestOutageMs), t.longest],
+    // Shown only where access points are polled: a fleet without the Wi-Fi probe has nothing to say.
+    ...(group.wifi.apAvailabilityPct === null
+      ? []
+      : ([[f.pct(group.wifi.apAvailabilityPct), t.wifiKpi]] as [string, string][])),
   ];
   return `<div class="kpis">${items.map(([v, l]) => `<div class="kpi"><b>${esc(v)}</b><span>${esc(l)}</span></div>`).join('')}</div>`;
 }
@@ -205,6 +218,7 @@ function schoolTable(schools: SchoolReport[], r: Report, lang: Lang, f: ReturnTy
     t.longest,
     t.coverage,
     t.downMedian,
+    t.wifi,
   ];
   const rows = schools.map((s) => {
     const a = s.total;
@@ -214,7 +228,7 @@ function schoolTable(schools: SchoolReport[], r: Report, lang: Lang, f: ReturnTy
       sp.downMedianMbps === null
         ? t.na
         : `${f.num(sp.downMedianMbps)} / ${f.num(s.contractedDownMbps)} Mbit/s`;
-    return `<tr><td class="l">${esc(s.uai)} ${esc(s.name)}</td><td class="l">${esc(s.isp)}</td><td>${f.hours(a.openMs)}</td><td class="${bad ? 'bad' : ''}">${f.pct(a.availabilityPct)}</td><td>${f.hours(a.lostMs)}</td><td>${a.outageCount}</td><td>${f.hours(a.longestOutageMs)}</td><td>${f.pct(a.coveragePct)}</td><td>${speed}</td></tr>`;
+    return `<tr><td class="l">${esc(s.uai)} ${esc(s.name)}</td><td class="l">${esc(s.isp)}</td><td>${f.hours(a.openMs)}</td><td class="${bad ? 'bad' : ''}">${f.pct(a.availabilityPct)}</td><td>${f.hours(a.lostMs)}</td><td>${a.outageCount}</td><td>${f.hours(a.longestOutageMs)}</td><td>${f.pct(a.coveragePct)}</td><td>${speed}</td><td>${f.pct(s.wifi.apAvailabilityPct)}</td></tr>`;
   });
   return `<table><thead><tr>${head.map((h, i) => `<th${i < 2 ? ' class="l"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -263,7 +277,7 @@ export function reportHtml(r: Report, lang: Lang = 'fr'): string {
 <h1>${esc(t.title)}</h1>
 <div class="meta">${t.period} : ${esc(periodText)}${filter ? ` — ${esc(filter)}` : ''} · ${t.asOf} ${esc(f.dateTime(r.asOfMs))} · ${fleet.schoolCount} ${t.schools}</div>
 <h2>${t.summary} — ${t.fleet}</h2>
-${kpis(fleet, f, t)}
+${kpis(r.fleet, f, t)}
 ${groupCharts(r, r.fleet, lang, 340)}
 <h3>${t.belowTarget} (${t.target} ${r.targetPct} %) : ${below.length || t.none}</h3>
 ${shownBelow.length ? `<table><tbody>${shownBelow.map((s) => `<tr><td class="l">${esc(s.uai)} ${esc(s.name)} — ${esc(s.commune)}</td><td class="bad">${f.pct(s.total.availabilityPct)}</td><td>${f.hours(s.total.lostMs)}</td></tr>`).join('')}</tbody></table>${below.length > shownBelow.length ? `<p class="small">… +${below.length - shownBelow.length}</p>` : ''}` : ''}
@@ -280,7 +294,7 @@ ${speedChart(
     const members = r.schools.filter((s) => s.commune === g.key);
     return `<section class="page">
 <h2>${t.commune} : ${esc(g.key ?? t.na)}</h2>
-${kpis(g.total, f, t)}
+${kpis(g, f, t)}
 ${groupCharts(r, g, lang, 340)}
 ${schoolTable(members, r, lang, f)}
 </section>`;

@@ -48,6 +48,9 @@ export const OPEN_DATA_COLUMNS: Record<string, string> = {
   sh_loss_mean_pct: 'mean packet loss to the anchors, percent',
   sh_video_fit_pct:
     'share of school-hour 5-minute slots fit for a video class (RTT ≤ 50 ms, loss ≤ 0.5 %, M-Lab IQB)',
+  sh_wifi_ap_polls: 'Wi-Fi access-point polls in school hours (access points × probe rounds)',
+  sh_wifi_ap_availability_pct:
+    'Wi-Fi access points’ availability in school hours: 100 × polls finding the access point up / sh_wifi_ap_polls; empty without polls',
 };
 
 /** The columns' documentation with the thresholds this report was judged by. */
@@ -103,6 +106,8 @@ export function openDataRows(report: Report): OpenDataRow[] {
         sh_latency_p95_ms: round2(m.quality.latencyP95Ms),
         sh_loss_mean_pct: round2(m.quality.lossMeanPct),
         sh_video_fit_pct: pct(m.quality.videoFitPct),
+        sh_wifi_ap_polls: m.quality.wifi.polls,
+        sh_wifi_ap_availability_pct: pct(m.quality.wifi.apAvailabilityPct),
       });
     }
   return rows;

@@ -2,6 +2,9 @@
 // contract, latency and loss to the internet anchors, and the share of 5-minute slots fit for a
 // video class. Pure: the open time, the tests and the slots come in.
 import type { Interval } from '../shared/availability/index.ts';
+import { PingColumns, WifiColumns } from './slot-columns.ts';
+
+export { PingColumns, WifiColumns };
 
 /**
  * Thresholds. Video class: M-Lab's Internet Quality Barometer (IQB) use case "video conferencing"
@@ -27,74 +30,11 @@ export interface PingSlot {
   lossPct: number | null;
 }
 
-/**
- * Ping slots as columns, sorted by time: a year of a school's open-time slots (~16,000) without an
- * object each (allocating them was most of a 1,000-school report's time). Unknown values are NaN.
- */
-export class PingColumns {
-  t: Float64Array;
-  latencyMs: Float64Array;
-  lossPct: Float64Array;
-  length = 0;
-  constructor(capacity = 256) {
-    this.t = new Float64Array(capacity);
-    this.latencyMs = new Float64Array(capacity);
-    this.lossPct = new Float64Array(capacity);
-  }
-  /** Appends one slot (t in ms; null = unknown). */
-  push(t: number, latencyMs: number | null, lossPct: number | null): void {
-    if (this.length === this.t.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.t = grow(this.t);
-      this.latencyMs = grow(this.latencyMs);
-      this.lossPct = grow(this.lossPct);
-    }
-    this.t[this.length] = t;
-    this.latencyMs[this.length] = latencyMs ?? Number.NaN;
-    this.lossPct[this.length] = lossPct ?? Number.NaN;
-    this.length++;
-  }
-  forEach(f: (t: number, latencyMs: number | null, lossPct: number | null) => void): void {
-    for (let i = 0; i < this.length; i++) {
-      const l = this.latencyMs[i]!;
-      const p = this.lossPct[i]!;
-      f(this.t[i]!, Number.isNaN(l) ? null : l, Number.isNaN(p) ? null : p);
-    }
-  }
-  /** Sorts by time in place (slots appended out of order, e.g. slot-level days after rollup days). */
-  sort(): void {
-    let sorted = true;
-    for (let i = 1; i < this.length && sorted; i++) sorted = this.t[i - 1]! <= this.t[i]!;
-    if (sorted) return;
-    const order = Array.from({ length: this.length }, (_, i) => i).sort((a, b) => this.t[a]! - this.t[b]!);
-    const pick = (a: Float64Array) => Float64Array.from(order, (i) => a[i]!);
-    [this.t, this.latencyMs, this.lossPct] = [pick(this.t), pick(this.latencyMs), pick(this.lossPct)];
-  }
-  /** The slots with t in [startMs, endMs), sharing this one's memory (binary search; sorted first). */
-  within(startMs: number, endMs: number): PingColumns {
-    const first = (bound: number) => {
-      let lo = 0;
-      let hi = this.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.t[mid]! < bound) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    const a = first(startMs);
-    const b = Math.max(a, first(endMs));
-    const out = new PingColumns(0);
-    out.t = this.t.subarray(a, b);
-    out.latencyMs = this.latencyMs.subarray(a, b);
-    out.lossPct = this.lossPct.subarray(a, b);
-    out.length = b - a;
-    return out;
-  }
+/** One 5-minute slot of Wi-Fi access-point polls (`box:` interfaces left out): counts. */
+export interface WifiSlot {
+  t: number;
+  polls: number;
+  up: number;
 }
 
 export interface QualityFigures {
@@ -114,6 +54,41 @@ export interface QualityFigures {
   pingSlots: number;
   /** 100 × slots with latency ≤ videoLatencyMs and loss ≤ videoLossPct / slots with both known. */
   videoFitPct: number | null;
+  /** Wi-Fi access points in school hours (wifiFigures()). */
+  wifi: WifiFigures;
+}
+
+/** Wi-Fi access points' availability over open time, from the agent's polls. */
+export interface WifiFigures {
+  /** AP polls in open time (APs × rounds; a poll is one AP checked once). */
+  polls: number;
+  /** Of them, polls that found the AP up (reachable, and a radio up where radios are seen). */
+  upPolls: number;
+  /** 100 × upPolls / polls: the share of AP-time the APs served Wi-Fi; null without polls ("not measured"). */
+  apAvailabilityPct: number | null;
+}
+
+/**
+ * Wi-Fi access points' availability: of the polls in slots starting in open time, the share that
+ * found the AP up (agent/probes/wifi.ts apUp()). Each AP is polled once a round, so this is the
+ * AP-time-weighted availability; slots with no poll (no data: box off, probe not configured) count
+ * neither up nor down. Adds across schools and months by summing polls, never by averaging percents.
+ * @param open sorted, disjoint intervals (ms)
+ */
+export function wifiFigures(
+  open: readonly Interval[],
+  slots: readonly WifiSlot[] | WifiColumns,
+): WifiFigures {
+  let polls = 0;
+  let upPolls = 0;
+  const visit = (t: number, p: number | null, u: number | null) => {
+    if (!inIntervals(open, t)) return;
+    polls += p ?? 0;
+    upPolls += u ?? 0;
+  };
+  if (slots instanceof WifiColumns) slots.forEach(visit);
+  else for (const s of slots) visit(s.t, s.polls, s.up);
+  return { polls, upPolls, apAvailabilityPct: pct(upPolls, polls) };
 }
 
 /** Nearest-rank percentile (p in 0–100) of an unsorted list; null when empty. */
@@ -152,11 +127,14 @@ const defined = (xs: (number | null)[]) => xs.filter((v): v is number => v !== n
  * @param open the school's open time, sorted and disjoint (schoolOpenTime())
  * @param tests speed tests (bit/s); those outside open time are left out
  * @param slots anchor ping slots; those starting outside open time are left out
+ * @param wifi access-point polls per slot (wifiFigures())
  */
 export function qualityFigures(opts: {
   open: readonly Interval[];
   tests: readonly { t: number; downBps: number | null; upBps: number | null }[];
   slots: readonly PingSlot[] | PingColumns;
+  /** Wi-Fi access-point polls per slot; those starting outside open time are left out. */
+  wifi?: readonly WifiSlot[] | WifiColumns;
   contractedDownMbps: number | null;
   thresholds?: QualityThresholds;
 }): QualityFigures {
@@ -198,5 +176,6 @@ export function qualityFigures(opts: {
     lossMeanPct: loss.length ? loss.reduce((a, b) => a + b, 0) / loss.length : null,
     pingSlots: slots,
     videoFitPct: pct(fit, judged),
+    wifi: wifiFigures(opts.open, opts.wifi ?? []),
   };
 }

@@ -7,7 +7,14 @@
 // (collector/retention.ts rollups); the raw policy is never asked beyond it. Schools are read a
 // chunk at a time (readSchoolsData), so memory follows the chunk, not the fleet.
 import type { RetentionConfig } from '../collector/config.ts';
-import { DAY_ROLLUP_FORMAT, daySlots, decodeMeasured, decodePings } from '../collector/day-rollup-codec.ts';
+import {
+  DAY_ROLLUP_FORMAT,
+  daySlots,
+  decodeMeasured,
+  decodePings,
+  decodeWifi,
+  WIFI_APS,
+} from '../collector/day-rollup-codec.ts';
 import { durationMs, rawPolicyStartMs } from '../collector/retention.ts';
 import { COLLECTOR_MEASUREMENTS } from '../collector/schema.ts';
 import type { Interval, OutageCause, OutageRecord } from '../shared/availability/index.ts';
@@ -19,7 +26,7 @@ import { isUai } from '../shared/uai.ts';
 export { durationMs, rawPolicyStartMs };
 
 import { at, ident, literal, type ReportInflux, rowsOf } from './influx.ts';
-import { inIntervals, PingColumns, type PingSlot } from './quality.ts';
+import { inIntervals, PingColumns, type PingSlot, WifiColumns, type WifiSlot } from './quality.ts';
 
 /** A school as the registry (`school` points) describes it; no personal data. */
 export interface ReportSchool {
@@ -47,11 +54,14 @@ export interface SchoolData {
   speedTests: SpeedTest[];
   /** 5-minute slots of pings to the internet anchors (role ≠ gateway), sorted by time; readSchoolsData gives columns. */
   pingSlots: PingSlot[] | PingColumns;
+  /** 5-minute slots of Wi-Fi access-point polls, sorted by time (absent: none). */
+  wifiSlots?: WifiSlot[] | WifiColumns;
 }
 
-/** What readSchoolsData gives: ping slots as columns. */
+/** What readSchoolsData gives: slots as columns. */
 export interface ChunkData extends SchoolData {
   pingSlots: PingColumns;
+  wifiSlots: WifiColumns;
 }
 
 /** How the chunk's measured time and pings were read: days from rollups, days slot by slot. */
@@ -236,7 +246,7 @@ async function readDayRollups(
   if (opts.useDayRollups !== false && days.length) {
     const byStart = new Map(days.map((d, i) => [d.startMs, i]));
     const [series] = await opts.influx.queryAll([
-      `SELECT "measured", "pings", "slots", "format" FROM ${ident(opts.retention.rollup.name)}.${ident(COLLECTOR_MEASUREMENTS.school_day.measurement)} WHERE ${uaiMatch([...out.keys()])} AND time >= ${at(days[0]!.startMs)} AND time < ${at(opts.endMs)} GROUP BY "uai"`,
+      `SELECT "measured", "pings", "wifi", "slots", "format" FROM ${ident(opts.retention.rollup.name)}.${ident(COLLECTOR_MEASUREMENTS.school_day.measurement)} WHERE ${uaiMatch([...out.keys()])} AND time >= ${at(days[0]!.startMs)} AND time < ${at(opts.endMs)} GROUP BY "uai"`,
     ]);
     for (const s of series ?? []) {
       const uai = s.tags?.['uai'] ?? '';
@@ -245,7 +255,9 @@ async function readDayRollups(
       if (!d || !done) continue;
       const keep = openOf(uai);
       const col = (name: string) => s.columns.indexOf(name);
-      const [ct, cm, cp, cs, cf] = ['time', 'measured', 'pings', 'slots', 'format'].map(col) as number[];
+      const [ct, cm, cp, cw, cs, cf] = ['time', 'measured', 'pings', 'wifi', 'slots', 'format'].map(
+        col,
+      ) as number[];
       for (const v of s.values ?? []) {
         const i = byStart.get(Number(v[ct!]));
         if (i === undefined || v[cf!] !== DAY_ROLLUP_FORMAT) continue;
@@ -256,6 +268,8 @@ async function readDayRollups(
         d.measured.push(...decodeMeasured(v[cm!] as string, slots, day.startMs, day.endMs));
         if (typeof v[cp!] === 'string' && v[cp!])
           decodePings(v[cp!] as string, slots, keep, (t, l, p) => d.pingSlots.push(t, l, p));
+        if (typeof v[cw!] === 'string' && v[cw!])
+          decodeWifi(v[cw!] as string, slots, keep, (t, polls, up) => d.wifiSlots.push(t, polls, up));
         done.add(i);
       }
     }
@@ -403,8 +417,49 @@ async function readPingSlots(
 }
 
 /**
+ * Wi-Fi access-point polls per 5-minute slot for the ranges not covered by day rollups: how many, and
+ * how many found the AP up. The raw policy counts the `up` field; the long policy holds its counts
+ * (`up_n`, `up_true`, collector/retention.ts) per AP and slot, summed here.
+ */
+async function readWifiSlots(
+  opts: SourceOptions,
+  ranges: SlotRange[],
+  out: Map<string, ChunkData>,
+  openOf: (uai: string) => Interval[] | undefined,
+): Promise<void> {
+  const statements = ranges.flatMap((r) =>
+    policyParts({ ...opts, startMs: r.startMs, endMs: r.endMs }).flatMap((p) => {
+      const from = `FROM ${ident(p.policy)}."wifi" WHERE ${WIFI_APS} AND ${uaiMatch(r.uais)} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)}`;
+      const by = 'GROUP BY time(5m), "uai" fill(none)';
+      return p.long
+        ? [`SELECT sum("up_n") AS "polls", sum("up_true") AS "up" ${from} ${by}`]
+        : [
+            `SELECT count("up") AS "polls" ${from} ${by}`,
+            `SELECT count("up") AS "up" ${from} AND "up" = true ${by}`,
+          ];
+    }),
+  );
+  const slots = new Map<string, Map<number, { polls: number; up: number }>>();
+  for (let i = 0; i < statements.length; i += STATEMENTS_PER_REQUEST)
+    for (const series of await opts.influx.queryAll(statements.slice(i, i + STATEMENTS_PER_REQUEST)))
+      for (const row of rowsOf(series)) {
+        const uai = String(row['uai']);
+        const t = num(row['time']);
+        const keep = openOf(uai);
+        if (!out.has(uai) || t === null || (keep && !inIntervals(keep, t))) continue;
+        const bySlot = slots.get(uai) ?? slots.set(uai, new Map()).get(uai)!;
+        const slot = bySlot.get(t) ?? bySlot.set(t, { polls: 0, up: 0 }).get(t)!;
+        if ('polls' in row) slot.polls += num(row['polls']) ?? 0;
+        if ('up' in row) slot.up += num(row['up']) ?? 0;
+      }
+  for (const [uai, bySlot] of slots)
+    for (const [t, s] of bySlot)
+      if (s.polls > 0) out.get(uai)!.wifiSlots.push(t, s.polls, Math.min(s.up, s.polls));
+}
+
+/**
  * What the engine needs for some schools (a chunk of readSchools()'s list) over [startMs, endMs):
- * one entry per UAI, measured intervals normalized, ping slots sorted by time.
+ * one entry per UAI, measured intervals normalized, ping and Wi-Fi slots sorted by time.
  * @param openOf per UAI, the sorted intervals whose ping slots to keep (by slot start): the report
  *   passes the school's open time, since quality figures look at no other slot (a year holds
  *   105,000 per school); undefined keeps every slot
@@ -417,7 +472,16 @@ export async function readSchoolsData(
   openOf: (uai: string) => Interval[] | undefined = () => undefined,
 ): Promise<{ bySchool: Map<string, ChunkData>; stats: ReadStats }> {
   const bySchool = new Map<string, ChunkData>(
-    uais.map((u) => [u, { outages: [], measured: [], speedTests: [], pingSlots: new PingColumns() }]),
+    uais.map((u) => [
+      u,
+      {
+        outages: [],
+        measured: [],
+        speedTests: [],
+        pingSlots: new PingColumns(),
+        wifiSlots: new WifiColumns(),
+      },
+    ]),
   );
   const stats: ReadStats = { rollupDays: 0, slotDays: 0 };
   if (!uais.length) return { bySchool, stats };
@@ -427,9 +491,11 @@ export async function readSchoolsData(
   await readMeasured(opts, ranges, bySchool);
   await readSpeedTests(opts, bySchool);
   await readPingSlots(opts, ranges, bySchool, openOf);
+  await readWifiSlots(opts, ranges, bySchool, openOf);
   for (const d of bySchool.values()) {
     d.measured = normalize(d.measured);
     d.pingSlots.sort();
+    d.wifiSlots.sort();
   }
   return { bySchool, stats };
 }

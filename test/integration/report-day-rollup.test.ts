@@ -16,8 +16,10 @@ import { InfluxHttp } from '../../collector/influx-http.ts';
 import { applyRetention, rollupStatement, rollups } from '../../collector/retention.ts';
 import { reportJson, reportService } from '../../report/api.ts';
 import { computeReportFromInflux } from '../../report/compute.ts';
+import { sumWifi } from '../../report/figures.ts';
 import { reportInflux } from '../../report/influx.ts';
-import { daysOf, type Period } from '../../shared/availability/index.ts';
+import { inIntervals } from '../../report/quality.ts';
+import { daysOf, type Period, schoolOpenTime } from '../../shared/availability/index.ts';
 import { createLogger } from '../../shared/log.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
 
@@ -33,6 +35,8 @@ const config = resolveCollectorConfig({
 });
 let days: Period[];
 let period: Period;
+/** School 0's Wi-Fi polls as generated: (time, up) of each access-point poll, `box:` left out. */
+const polls: { t: number; up: boolean }[] = [];
 
 /** A deterministic generator: the same data at each run. */
 function rng(seed: number) {
@@ -72,6 +76,19 @@ beforeAll(async () => {
           `ping,${tags},agent=box,target=gw,role=gateway median_ms=900,loss_pct=50 ${t + 2000}`,
         );
       }
+    }
+    // Wi-Fi, school 0 only: three access points polled each minute, ap3 off 10:00–12:00 on the first
+    // open day; the box's own radio (`box:wlan0`, never associated) is not an access point and must not count.
+    const open = schoolOpenTime(calendarFrom(config.alerts), 'school', period.startMs, period.endMs);
+    const openDay = days.find((d) => inIntervals(open, d.startMs + 10.5 * 3_600_000))!;
+    const apDown = [openDay.startMs + 10 * 3_600_000, openDay.startMs + 12 * 3_600_000];
+    for (let t = period.startMs; n === 0 && t < period.endMs; t += 60_000) {
+      for (const ap of ['ap1', 'ap2', 'ap3']) {
+        const up = !(ap === 'ap3' && t >= apDown[0]! && t < apDown[1]!);
+        polls.push({ t: t + 3000, up });
+        lines.push(`wifi,${tags},agent=box,ap=${ap} up=${up},reachable=${up} ${t + 3000}`);
+      }
+      lines.push(`wifi,${tags},agent=box,ap=box:wlan0 up=false,reachable=false ${t + 3000}`);
     }
     const d3 = days[2]!.startMs;
     lines.push(
@@ -149,13 +166,30 @@ describe('day rollups (collector job → school_day → report)', () => {
     expect(b.months[0]!.quality.pingSlots).toBeGreaterThan(100);
     expect(b.months[0]!.quality.videoFitPct).toBeLessThan(100);
     expect(rolled.report).toEqual(slots.report);
+
+    // Wi-Fi access points' availability against the polls as generated, counted one by one: a poll
+    // counts when its 5-minute slot starts in the school's open time.
+    const open = schoolOpenTime(calendar, 'school', period.startMs, period.endMs);
+    const counted = polls.filter((p) => inIntervals(open, Math.floor(p.t / SLOT_MS) * SLOT_MS));
+    const expected = {
+      polls: counted.length,
+      upPolls: counted.filter((p) => p.up).length,
+      apAvailabilityPct: (100 * counted.filter((p) => p.up).length) / counted.length,
+    };
+    expect(expected.polls).toBeGreaterThan(1000);
+    expect(expected.apAvailabilityPct).toBeLessThan(100);
+    expect(rolled.report.schools[0]!.wifi).toEqual(expected);
+    expect(sumWifi(rolled.report.schools[0]!.months.map((m) => m.quality.wifi))).toEqual(expected);
+    // A school without polled access points: not measured, not 100 %.
+    expect(rolled.report.schools[1]!.wifi).toEqual({ polls: 0, upPolls: 0, apAvailabilityPct: null });
+    expect(rolled.report.fleet.wifi).toEqual(expected);
   }, 240_000);
 
   it('120 days later, with the days only in the long policy, the API still reads them measured', async () => {
     // What the long policy holds for those days then: the outage and speed-test rollups (the
     // collector's continuous queries, run here as their backfill statements) and the day rollups;
     // no 5-minute batch or ping slots, which the report no longer needs.
-    for (const r of rollups().filter((r) => r.measurement === 'outage' || r.measurement === 'speedtest'))
+    for (const r of rollups().filter((r) => ['outage', 'speedtest', 'wifi'].includes(r.measurement)))
       await http.query(
         rollupStatement(DB, config.retention, r, `time >= ${period.startMs}ms AND time < ${period.endMs}ms`),
       );
@@ -183,6 +217,23 @@ describe('day rollups (collector job → school_day → report)', () => {
     const expected = reportJson(slots.report);
     expect(fromLong.schools).toEqual(expected.schools);
     expect(fromLong.fleet).toEqual(expected.fleet);
+    // Without day rollups, the long policy's Wi-Fi counts (its continuous query's up_n and up_true per
+    // access point and slot) give the same Wi-Fi figures as the raw polls.
+    const longOnly = await computeReportFromInflux(
+      {
+        influx: reportInflux({ url: influx.url, database: DB }),
+        retention: config.retention,
+        timeZone: TZ,
+        startMs: period.startMs,
+        endMs: period.endMs,
+        nowMs: later,
+        useDayRollups: false,
+      },
+      { period, calendar, asOfMs: period.endMs, nowMs: later },
+    );
+    expect(longOnly.report.sources.map((s) => s.policy)).toEqual([config.retention.rollup.name]);
+    expect(longOnly.report.schools[0]!.wifi).toEqual(slots.report.schools[0]!.wifi);
+    expect(longOnly.report.schools[0]!.wifi.polls).toBeGreaterThan(1000);
   }, 240_000);
 
   it('judges quality by the thresholds of collector.report (config), and says which', async () => {

@@ -93,9 +93,18 @@ async function publishUntil(uai: string, until: number): Promise<void> {
   const inflight = new Set<Promise<void>>();
   for (; a.nextT <= until; a.nextT += STEP) {
     const t = a.nextT;
-    const samples = [everySample(t)[0]!];
+    const samples = [everySample(t)[0]!, everySample(t)[4]!];
     if (new Date(t).getUTCHours() === 9 && new Date(t).getUTCMinutes() === 0)
       samples.push(everySample(t)[5]!);
+    // Wi-Fi: B's second access point is off on Tuesday 17 November 09:00–12:00; the box's own radio,
+    // never associated, is not an access point (left out of the figures).
+    if (uai === B) {
+      const up = !(t >= paris('2026-11-17T09:00') && t < paris('2026-11-17T12:00'));
+      samples.push(
+        { probe: 'wifi', t, ap: 'AP préau', up, reachable: up },
+        { probe: 'wifi', t, ap: 'box:wlan0', up: false, reachable: false, error: 'NOT_ASSOCIATED' },
+      );
+    }
     a.seq++;
     const p: Promise<void> = a
       .client!.publishAsync(
@@ -292,6 +301,15 @@ describe('vigie report on outages the collector recorded (issue 15, November 202
     expect(b['lost_h']).toBe(22.5);
     expect(b['open_h']).toBe(153);
     expect(b['outage_count']).toBe(2);
+    // Wi-Fi access points in school hours: B measured 130.5 open hours = 1,566 slots, plus the slot
+    // of Friday 13 at 16:00 whose batch left just before the power cut: 1,567 slots, two access points
+    // polled in each = 3,134 polls; 'AP préau' off 3 h = 36 polls → 100 × 3,098 / 3,134 = 98.85 %.
+    expect(b['up_h']).toBe(130.5);
+    expect(b['sh_wifi_ap_polls']).toBe(3134);
+    expect(b['sh_wifi_ap_availability_pct']).toBe(98.85);
+    // C: one access point, up whenever C published (14 open hours: 168 slots).
+    expect(c['sh_wifi_ap_polls']).toBe(168);
+    expect(c['sh_wifi_ap_availability_pct']).toBe(100);
     expect(c['calendar_uptime_pct']).toBe(11.67);
     expect(c['lost_h']).toBe(139);
     expect(c['open_h']).toBe(153);
