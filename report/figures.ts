@@ -28,7 +28,6 @@ import {
   WifiColumns,
   type WifiFigures,
   type WifiSlot,
-  wifiFigures,
 } from './quality.ts';
 import type { ReportData, ReportSchool, SchoolData, SpeedTest } from './source.ts';
 
@@ -197,31 +196,31 @@ export function schoolReport(
       : d.pingSlots.every((s, i, all) => i === 0 || all[i - 1]!.t <= s.t)
         ? d.pingSlots
         : [...d.pingSlots].sort((a, b) => a.t - b.t);
+  const monthly = months.map((m): SchoolMonth => {
+    const monthTests = within(tests, m.startMs, m.endMs);
+    return {
+      month: m.label,
+      figures: withoutOutages(schoolAvailability({ ...base, startMs: m.startMs, endMs: m.endMs })),
+      speed: speedFigures(monthTests, school),
+      quality: qualityFigures({
+        open: qualityOpen.filter(([a, b]) => b > m.startMs && a < m.endMs),
+        tests: monthTests,
+        slots:
+          slots instanceof PingColumns ? slots.within(m.startMs, m.endMs) : within(slots, m.startMs, m.endMs),
+        wifi:
+          wifi instanceof WifiColumns ? wifi.within(m.startMs, m.endMs) : within(wifi, m.startMs, m.endMs),
+        contractedDownMbps: school.contractedDownMbps,
+        ...(input.quality ? { thresholds: input.quality } : {}),
+      }),
+    };
+  });
   return {
     ...school,
     total: schoolAvailability({ ...base, startMs: period.startMs, endMs: period.endMs }),
-    months: months.map((m) => {
-      const monthTests = within(tests, m.startMs, m.endMs);
-      return {
-        month: m.label,
-        figures: withoutOutages(schoolAvailability({ ...base, startMs: m.startMs, endMs: m.endMs })),
-        speed: speedFigures(monthTests, school),
-        quality: qualityFigures({
-          open: qualityOpen.filter(([a, b]) => b > m.startMs && a < m.endMs),
-          tests: monthTests,
-          slots:
-            slots instanceof PingColumns
-              ? slots.within(m.startMs, m.endMs)
-              : within(slots, m.startMs, m.endMs),
-          wifi:
-            wifi instanceof WifiColumns ? wifi.within(m.startMs, m.endMs) : within(wifi, m.startMs, m.endMs),
-          contractedDownMbps: school.contractedDownMbps,
-          ...(input.quality ? { thresholds: input.quality } : {}),
-        }),
-      };
-    }),
+    months: monthly,
     speed: speedFigures(d.speedTests, school),
-    wifi: wifiFigures(qualityOpen, wifi),
+    // Months partition the period and a slot lies in one: the period's polls are the months' sum.
+    wifi: sumWifi(monthly.map((m) => m.quality.wifi)),
     annotations,
   };
 }

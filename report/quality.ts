@@ -81,13 +81,17 @@ export function wifiFigures(
 ): WifiFigures {
   let polls = 0;
   let upPolls = 0;
-  const visit = (t: number, p: number | null, u: number | null) => {
-    if (!inIntervals(open, t)) return;
-    polls += p ?? 0;
-    upPolls += u ?? 0;
-  };
-  if (slots instanceof WifiColumns) slots.forEach(visit);
-  else for (const s of slots) visit(s.t, s.polls, s.up);
+  if (slots instanceof WifiColumns)
+    eachOpen(open, slots.t, slots.length, (i) => {
+      polls += slots.a[i]!;
+      upPolls += slots.b[i]!;
+    });
+  else
+    for (const s of slots)
+      if (inIntervals(open, s.t)) {
+        polls += s.polls;
+        upPolls += s.up;
+      }
   return { polls, upPolls, apAvailabilityPct: pct(upPolls, polls) };
 }
 
@@ -104,6 +108,25 @@ export function sortedPercentile(sorted: Float64Array | readonly number[], p: nu
   if (!sorted.length) return null;
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1]!;
+}
+
+/**
+ * Calls `visit(i)` for each i < n whose time `t[i]` lies in the sorted, disjoint intervals, in one
+ * walk of both (t ascending, as columns are): a year of slots against hundreds of open intervals
+ * without a binary search each.
+ */
+export function eachOpen(
+  open: readonly Interval[],
+  t: Float64Array,
+  n: number,
+  visit: (i: number) => void,
+): void {
+  let k = 0;
+  for (let i = 0; i < n && k < open.length; i++) {
+    const ti = t[i]!;
+    while (k < open.length && open[k]![1] <= ti) k++;
+    if (k < open.length && ti >= open[k]![0]) visit(i);
+  }
 }
 
 /** Whether t lies in the sorted, disjoint intervals (binary search). */
@@ -148,8 +171,7 @@ export function qualityFigures(opts: {
   let slots = 0;
   let judged = 0;
   let fit = 0;
-  const visit = (t: number, l: number | null, p: number | null) => {
-    if (!inIntervals(opts.open, t)) return;
+  const count = (l: number | null, p: number | null) => {
     slots++;
     if (l !== null) latency.push(l);
     if (p !== null) loss.push(p);
@@ -157,8 +179,14 @@ export function qualityFigures(opts: {
     judged++;
     if (l <= th.videoLatencyMs && p <= th.videoLossPct) fit++;
   };
-  if (opts.slots instanceof PingColumns) opts.slots.forEach(visit);
-  else for (const s of opts.slots) visit(s.t, s.latencyMs, s.lossPct);
+  const columns = opts.slots;
+  if (columns instanceof PingColumns)
+    eachOpen(opts.open, columns.t, columns.length, (i) => {
+      const l = columns.a[i]!;
+      const p = columns.b[i]!;
+      count(Number.isNaN(l) ? null : l, Number.isNaN(p) ? null : p);
+    });
+  else for (const s of columns) if (inIntervals(opts.open, s.t)) count(s.latencyMs, s.lossPct);
   // Sorted once, natively (a month holds ~1,300 school-hour slots; a comparator sort took most of the time).
   const sortedLatency = Float64Array.from(latency).sort();
   const contract = opts.contractedDownMbps;

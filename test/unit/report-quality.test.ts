@@ -1,6 +1,6 @@
 // Quality figures in school hours (report/quality.ts), hand-computed.
 import { describe, expect, it } from 'vitest';
-import { percentile, qualityFigures } from '../../report/quality.ts';
+import { PingColumns, percentile, qualityFigures } from '../../report/quality.ts';
 import { schoolOpenTime } from '../../shared/availability/index.ts';
 import { at, CAL, MIN } from '../harness/availability.ts';
 
@@ -50,5 +50,30 @@ describe('quality figures', () => {
     expect(q.latencyP50Ms).toBe(30);
     expect(q.latencyP95Ms).toBe(51);
     expect(q.lossMeanPct).toBe(0.5);
+  });
+});
+
+describe('slots as columns (the report path) and as objects give the same figures', () => {
+  it('a month of random slots against the open time of a school month', () => {
+    const from = at('2026-11-01T00:00');
+    const to = at('2026-12-01T00:00');
+    const monthOpen = schoolOpenTime(CAL, 'school', from, to);
+    let s = 7;
+    const rand = () => {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+    const objects: { t: number; latencyMs: number | null; lossPct: number | null }[] = [];
+    const columns = new PingColumns();
+    for (let t = from; t < to; t += 5 * MIN) {
+      const latencyMs = rand() < 0.05 ? null : Math.round(200 + 800 * rand()) / 10;
+      const lossPct = rand() < 0.05 ? null : rand() < 0.9 ? 0 : Math.round(200 * rand()) / 100;
+      objects.push({ t, latencyMs, lossPct });
+      columns.push(t, latencyMs, lossPct);
+    }
+    const q = (slots: typeof objects | PingColumns) =>
+      qualityFigures({ open: monthOpen, tests: [], slots, contractedDownMbps: null });
+    expect(q(columns)).toEqual(q(objects));
+    expect(q(columns).pingSlots).toBe(monthOpen.reduce((n, [a, b]) => n + (b - a) / (5 * MIN), 0));
   });
 });
