@@ -62,5 +62,35 @@ export function probeLabelProblems(
       found: JSON.stringify(value),
     });
   }
+  problems.push(...accessPointNameProblems(probes, path));
+  return problems;
+}
+
+/**
+ * Wi-Fi access point names are the `ap` tag of their polls: two APs of one name would write one series
+ * (the second poll of a round overwrites the first: a poll lost each round), and a name starting with
+ * `box:` is the box's own radio (agent/probes/box-wifi.ts), left out of the access points' figures.
+ */
+function accessPointNameProblems(probes: Partial<ProbesConfig> | undefined, path: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, number>();
+  probes?.wifi?.accessPoints?.forEach((ap, i) => {
+    const key = `${path}.wifi.accessPoints[${i}].name`;
+    const name = normaliseLabel(ap.name);
+    if (/^box:/i.test(name))
+      problems.push({
+        path: key,
+        expected: `an access point name not starting with "box:" (reserved for the box's own radio, which is not an access point); write ${JSON.stringify(name.replace(/^box:\s*/i, '') || 'AP')}`,
+        found: JSON.stringify(ap.name),
+      });
+    const first = seen.get(name);
+    if (first !== undefined)
+      problems.push({
+        path: key,
+        expected: `a name no other access point has (accessPoints[${first}] is already ${JSON.stringify(name)}): each access point's polls are stored under its name`,
+        found: JSON.stringify(ap.name),
+      });
+    else seen.set(name, i);
+  });
   return problems;
 }

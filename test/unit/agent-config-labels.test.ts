@@ -45,6 +45,23 @@ describe('agent config labels', () => {
     expect(refusal(agent(probes))).toContain(key);
   });
 
+  it('refuses an access point named `box:…` (the box’s own radio) and two access points of one name', () => {
+    const boxName = refusal(
+      agent('    wifi:\n      accessPoints:\n        - {name: "box:salle 1", host: 10.0.0.9}\n'),
+    );
+    expect(boxName).toContain('agent.probes.wifi.accessPoints[0].name');
+    expect(boxName).toContain('not starting with "box:"');
+    expect(boxName).toContain('write "salle 1"');
+    const twice = refusal(
+      agent(
+        '    wifi:\n      accessPoints:\n        - {name: "AP préau", host: 10.0.0.9}\n        - {name: "AP hall", host: 10.0.0.10}\n        - {name: "AP préau", host: 10.0.0.11}\n',
+      ),
+    );
+    expect(twice).toContain('agent.probes.wifi.accessPoints[2].name');
+    expect(twice).toContain('accessPoints[0] is already "AP préau"');
+    expect(twice).not.toContain('accessPoints[1].name');
+  });
+
   it('accepts ordinary names', () => {
     expect(() =>
       parseConfigText(
