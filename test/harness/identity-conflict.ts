@@ -11,16 +11,7 @@ import { type CollectorProcess, collectorProcess } from './collector.ts';
 import { requireBinary, sleep, tempDir, waitFor } from './daemon.ts';
 import { type InfluxHandle, startInfluxdb } from './influxdb.ts';
 import { type MosquittoHandle, startMosquitto } from './mosquitto.ts';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook.ts';
-
-/** A generic webhook's body, as the alert tests read it. */
-export type HookedAlert = {
-  type: string;
-  kind: string;
-  uai: string | null;
-  subject: string | null;
-  text: string;
-};
+import { type GenericAlert, genericAlerts, startWebhookReceiver, type WebhookReceiver } from './webhook.ts';
 
 export interface IdentityConflictOptions {
   /** The school's UAI (with its check letter). */
@@ -51,7 +42,7 @@ export interface IdentityConflictStack {
   /** Starts a box's process; dispose() kills it if still running. */
   run(box: AgentCli): ChildProcess;
   /** Every alert the webhook received, in order. */
-  messages(): HookedAlert[];
+  messages(): GenericAlert[];
   /** How many times a box has logged "connected to the broker". */
   connects(box: AgentCli): number;
   /** The school's presence points (agent and school scope), [] while the measurement does not exist. */
@@ -154,7 +145,7 @@ export async function startIdentityConflictStack(
       children.push(child);
       return child;
     },
-    messages: () => hook.received.map((r) => r.body as HookedAlert),
+    messages: () => genericAlerts(hook),
     connects: (box) => box.log().split('connected to the broker').length - 1,
     presenceRows: () =>
       influx.rows(`SELECT * FROM presence WHERE uai = '${opts.uai}'`, opts.database).catch(() => []),
