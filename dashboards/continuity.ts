@@ -8,7 +8,6 @@
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { type Dashboard, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import * as table from '@grafana/grafana-foundation-sdk/table';
 import { influxql } from './influxql.ts';
 import {
   type BuildContext,
@@ -18,12 +17,10 @@ import {
   fleetFilter,
   fleetVariables,
   mLong,
-  ROW_UAI,
-  schoolLink,
   type Text,
   tr,
 } from './kit.ts';
-import { joinBy, renameColumns, setup, statPanel, timeSeriesPanel } from './panels.ts';
+import { schoolRateTable, setup, statPanel, timeSeriesPanel } from './panels.ts';
 import {
   clampPct,
   FROM_MS,
@@ -93,6 +90,10 @@ const COVERAGE_TEXT: [Text, Text] = [
   },
 ];
 
+/** The rate columns of the two per-school tables (their sort key). */
+const AVAILABILITY_LABEL: Text = { fr: 'Disponibilité', en: 'Availability' };
+const UPTIME_LABEL: Text = { fr: 'Disponibilité', en: 'Uptime' };
+
 /** A percentage: 0–100, two decimals, "no data" rather than 0 when there is nothing to judge. */
 function pctFigure(ctx: BuildContext, [title, description]: [Text, Text], query: string) {
   return figure(ctx, title, description, query, 'percent')
@@ -105,7 +106,7 @@ function pctFigure(ctx: BuildContext, [title, description]: [Text, Text], query:
 /** Per school over the months the range touches: availability, coverage, hours lost, outages. */
 function schoolTable(ctx: BuildContext) {
   const bySchool = '"uai", "commune", "isp"';
-  return setup(new table.PanelBuilder(), ctx, {
+  return schoolRateTable(ctx, {
     title: { fr: 'Disponibilité par école', en: 'Availability per school' },
     description: {
       fr: 'Par école, sur les mois calendaires que touche la période, en heures de classe (profil horaire, vacances et jours fériés) : disponibilité = 100 % × en ligne / mesuré ; couverture = mesuré / ouvert ; heures perdues ; coupures (une coupure sur deux mois compte dans chacun) ; plus longue coupure dans un mois. Vide : rien de mesuré. Les écoles du référentiel seulement.',
@@ -127,59 +128,41 @@ function schoolTable(ctx: BuildContext) {
         'C',
       ).table(),
     ],
-  })
-    .unit('h')
-    .decimals(2)
-    .overrideByName('availability_pct', [
-      { id: 'unit', value: 'percent' },
-      { id: 'min', value: 0 },
-      { id: 'max', value: 100 },
-      {
-        id: 'thresholds',
-        value: {
-          mode: 'absolute',
-          steps: [
-            { value: null, color: 'red' },
-            { value: 95, color: 'orange' },
-            { value: 99, color: 'green' },
-          ],
-        },
-      },
-      { id: 'custom.cellOptions', value: { type: 'color-background' } },
-    ])
-    .overrideByName('coverage_pct', [
-      { id: 'unit', value: 'percent' },
-      { id: 'decimals', value: 1 },
-    ])
-    .overrideByName('outages', [
-      { id: 'unit', value: 'short' },
-      { id: 'decimals', value: 0 },
-    ])
-    .overrideByName('longest_s', [{ id: 'unit', value: 's' }])
-    .sortBy([
-      new common.TableSortByFieldStateBuilder().displayName(
-        tr(ctx, { fr: 'Disponibilité', en: 'Availability' }),
-      ),
-    ])
-    .dataLinks([schoolLink(ctx, ROW_UAI)])
-    .withTransformation(joinBy('uai'))
-    .withTransformation(
-      renameColumns(
-        ctx,
-        {
-          uai: { fr: 'UAI', en: 'UAI' },
-          commune: { fr: 'Commune', en: 'Municipality' },
-          isp: { fr: 'Opérateur', en: 'ISP' },
-          availability_pct: { fr: 'Disponibilité', en: 'Availability' },
-          coverage_pct: { fr: 'Couverture', en: 'Coverage' },
-          lost_h: { fr: 'Heures perdues', en: 'Hours lost' },
-          open_h: { fr: "Heures d'ouverture", en: 'Open hours' },
-          outages: { fr: 'Coupures', en: 'Outages' },
-          longest_s: { fr: 'Plus longue', en: 'Longest' },
-        },
-        ['Time', 'Time 1', 'Time 2', 'Time 3'],
-      ),
-    );
+    unit: 'h',
+    decimals: 2,
+    rate: {
+      field: 'availability_pct',
+      label: AVAILABILITY_LABEL,
+      properties: [
+        { id: 'min', value: 0 },
+        { id: 'max', value: 100 },
+      ],
+      orange: 95,
+      green: 99,
+    },
+    overrides: [
+      [
+        'outages',
+        [
+          { id: 'unit', value: 'short' },
+          { id: 'decimals', value: 0 },
+        ],
+      ],
+      ['longest_s', [{ id: 'unit', value: 's' }]],
+    ],
+    columns: {
+      uai: { fr: 'UAI', en: 'UAI' },
+      commune: { fr: 'Commune', en: 'Municipality' },
+      isp: { fr: 'Opérateur', en: 'ISP' },
+      availability_pct: AVAILABILITY_LABEL,
+      coverage_pct: { fr: 'Couverture', en: 'Coverage' },
+      lost_h: { fr: 'Heures perdues', en: 'Hours lost' },
+      open_h: { fr: "Heures d'ouverture", en: 'Open hours' },
+      outages: { fr: 'Coupures', en: 'Outages' },
+      longest_s: { fr: 'Plus longue', en: 'Longest' },
+    },
+    hide: ['Time', 'Time 1', 'Time 2', 'Time 3'],
+  });
 }
 
 /** One bar per calendar month (local time): availability and coverage of the fleet (or the filter). */
@@ -368,7 +351,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
       ),
     )
     .withPanel(
-      setup(new table.PanelBuilder(), ctx, {
+      schoolRateTable(ctx, {
         title: { fr: 'Disponibilité jour et nuit par école', en: 'Uptime per school' },
         description: {
           fr: "Disponibilité = 100 % × (1 − temps hors ligne / temps observé), entre 0 et 100 %. Temps observé : la part de la période où l'état de l'école était connu (« Couverture ») ; une coupure commencée avant la période ou encore en cours compte pour sa part dans la période. Une école sans donnée sur la période n'est pas listée. « Heures de classe » : coupures terminées, au prorata.",
@@ -391,53 +374,28 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
             'B',
           ).table(),
         ],
-      })
-        .unit('s')
-        .overrideByName('uptime_pct', [
-          { id: 'unit', value: 'percent' },
-          { id: 'decimals', value: 3 },
-          {
-            id: 'thresholds',
-            value: {
-              mode: 'absolute',
-              steps: [
-                { value: null, color: 'red' },
-                { value: 99, color: 'orange' },
-                { value: 99.9, color: 'green' },
-              ],
-            },
-          },
-          { id: 'custom.cellOptions', value: { type: 'color-background' } },
-        ])
-        .overrideByName('coverage_pct', [
-          { id: 'unit', value: 'percent' },
-          { id: 'decimals', value: 1 },
-        ])
-        .overrideByName('outages', [{ id: 'unit', value: 'short' }])
-        .sortBy([
-          new common.TableSortByFieldStateBuilder().displayName(
-            tr(ctx, { fr: 'Disponibilité', en: 'Uptime' }),
-          ),
-        ])
-        .dataLinks([schoolLink(ctx, ROW_UAI)])
-        .withTransformation(joinBy('uai'))
-        .withTransformation(
-          renameColumns(
-            ctx,
-            {
-              uai: { fr: 'UAI', en: 'UAI' },
-              commune: { fr: 'Commune', en: 'Municipality' },
-              isp: { fr: 'Opérateur', en: 'ISP' },
-              uptime_pct: { fr: 'Disponibilité', en: 'Uptime' },
-              coverage_pct: { fr: 'Couverture', en: 'Coverage' },
-              outages: { fr: 'Coupures', en: 'Outages' },
-              downtime_s: { fr: 'Durée cumulée', en: 'Total downtime' },
-              school_hours_s: { fr: 'Dont heures de classe', en: 'Of which school hours' },
-              longest_s: { fr: 'Plus longue', en: 'Longest' },
-            },
-            ['Time', 'Time 1', 'Time 2'],
-          ),
-        ),
+        unit: 's',
+        rate: {
+          field: 'uptime_pct',
+          label: UPTIME_LABEL,
+          properties: [{ id: 'decimals', value: 3 }],
+          orange: 99,
+          green: 99.9,
+        },
+        overrides: [['outages', [{ id: 'unit', value: 'short' }]]],
+        columns: {
+          uai: { fr: 'UAI', en: 'UAI' },
+          commune: { fr: 'Commune', en: 'Municipality' },
+          isp: { fr: 'Opérateur', en: 'ISP' },
+          uptime_pct: UPTIME_LABEL,
+          coverage_pct: { fr: 'Couverture', en: 'Coverage' },
+          outages: { fr: 'Coupures', en: 'Outages' },
+          downtime_s: { fr: 'Durée cumulée', en: 'Total downtime' },
+          school_hours_s: { fr: 'Dont heures de classe', en: 'Of which school hours' },
+          longest_s: { fr: 'Plus longue', en: 'Longest' },
+        },
+        hide: ['Time', 'Time 1', 'Time 2'],
+      }),
     )
     .withPanel(
       setup(new bargauge.PanelBuilder(), ctx, {

@@ -1,12 +1,14 @@
-// Small shapes shared by the dashboards: a panel's common settings, state colours, table sorting.
+// Small shapes shared by the dashboards: a panel's common settings, state colours, table sorting, the
+// per-school rate tables.
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { MappingType, SpecialValueMatch, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { PRESENCE_STATE_CODES } from '../collector/schema.ts';
 import { INFLUX_DATASOURCE, type InfluxQueryBuilder } from './influxql.ts';
-import { type BuildContext, type Text, tr } from './kit.ts';
+import { type BuildContext, ROW_UAI, schoolLink, type Text, tr } from './kit.ts';
 
 export interface PanelSpec {
   title: Text;
@@ -129,3 +131,65 @@ export const ongoingEnd = (ctx: BuildContext) => [
     ],
   },
 ];
+
+/** A field override's properties, as Grafana's JSON has them. */
+export type FieldProperty = { id: string; value: unknown };
+
+export interface SchoolRateTableSpec extends PanelSpec {
+  /** Unit of every column not overridden (e.g. 'h', 's'). */
+  unit: string;
+  /** Decimals of every column not overridden; Grafana's automatic choice when absent. */
+  decimals?: number;
+  /** The rate column, in percent, coloured red below `orange`, orange below `green`, green from it. */
+  rate: {
+    field: string;
+    label: Text;
+    /** Properties between its unit and its thresholds (e.g. min/max, decimals). */
+    properties: FieldProperty[];
+    orange: number;
+    green: number;
+  };
+  /** Overrides of further columns, after `coverage_pct` (percent, 1 decimal). */
+  overrides: [string, FieldProperty[]][];
+  /** Column names as the queries alias them → the words shown. */
+  columns: Record<string, Text>;
+  /** Columns hidden (the frames' times). */
+  hide: string[];
+}
+
+/**
+ * A table with one row per school joined by UAI from several table queries: a rate column coloured
+ * by thresholds and sorted on (worst first is Grafana's ascending order), a `coverage_pct` column,
+ * each row linking to its school's board.
+ */
+export function schoolRateTable(ctx: BuildContext, spec: SchoolRateTableSpec): table.PanelBuilder {
+  const builder = setup(new table.PanelBuilder(), ctx, spec).unit(spec.unit);
+  if (spec.decimals !== undefined) builder.decimals(spec.decimals);
+  builder
+    .overrideByName(spec.rate.field, [
+      { id: 'unit', value: 'percent' },
+      ...spec.rate.properties,
+      {
+        id: 'thresholds',
+        value: {
+          mode: 'absolute',
+          steps: [
+            { value: null, color: 'red' },
+            { value: spec.rate.orange, color: 'orange' },
+            { value: spec.rate.green, color: 'green' },
+          ],
+        },
+      },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ])
+    .overrideByName('coverage_pct', [
+      { id: 'unit', value: 'percent' },
+      { id: 'decimals', value: 1 },
+    ]);
+  for (const [field, properties] of spec.overrides) builder.overrideByName(field, properties);
+  return builder
+    .sortBy([new common.TableSortByFieldStateBuilder().displayName(tr(ctx, spec.rate.label))])
+    .dataLinks([schoolLink(ctx, ROW_UAI)])
+    .withTransformation(joinBy('uai'))
+    .withTransformation(renameColumns(ctx, spec.columns, spec.hide));
+}

@@ -62,3 +62,16 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       }),
   };
 }
+
+/** The body of a `generic` format webhook alert, as the alert tests read it. */
+export type GenericAlert = {
+  type: string;
+  kind: string;
+  uai: string | null;
+  subject: string | null;
+  text: string;
+};
+
+/** Every request body the receiver kept, read as `generic` alerts, in order. */
+export const genericAlerts = (hook: WebhookReceiver): GenericAlert[] =>
+  hook.received.map((r) => r.body as GenericAlert);

@@ -8,17 +8,16 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { uaiCheckLetter } from '../../shared/uai.ts';
 import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
-import { Daemon, freePort, requireBinary, tempDir, waitFor } from '../harness/daemon.ts';
+import { type Daemon, freePort, requireBinary, tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto, tcpAnswers } from '../harness/mosquitto.ts';
+import { type MosquittoHandle, tcpAnswers } from '../harness/mosquitto.ts';
 import { createSchoolBehindRouter, type SchoolBehindRouter } from '../harness/netns.ts';
+import { schoolAgent, startWanBroker } from '../harness/school-agent.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SCHOOL = `0693002${uaiCheckLetter('0693002')}`;
 const DB = 'wan_cut_reconnect';
 const TAG = `vw${randomBytes(2).toString('hex')}`;
@@ -33,67 +32,28 @@ let influx: InfluxHandle;
 let agent: Daemon;
 let collector: CollectorProcess;
 let brokerPort: number;
-let agentConfig: string;
-
-const pingProbe = () => ({
-  intervalS: 5,
-  timeoutS: 4.5,
-  jitter: 0,
-  count: 10,
-  echoIntervalMs: 200,
-  echoTimeoutS: 1,
-  targets: [
-    { host: net.lanRouter, name: 'gateway', role: 'gateway' },
-    { host: net.wanHost, name: 'anchor', role: 'anchor' },
-  ],
-});
+/** `ip` arguments running the agent on its config in the school's namespace. */
+let agentArgs: (...extra: string[]) => string[];
 
 function startAgent(): Daemon {
-  const dir = tempDir('agent-wan-cut');
-  agentConfig = join(dir, 'agent.yaml');
-  writeFileSync(
-    agentConfig,
-    stringify({
-      agent: {
-        uai: SCHOOL,
-        id: 'box-1',
-        // Default backoff (1 s doubling to 60 s); a keepalive shorter than the cut drops the session.
-        mqtt: { url: `mqtt://${net.wanHost}:${brokerPort}`, keepaliveS: 5, connectTimeoutS: 3 },
-        spool: { dir: join(dir, 'spool') },
-        batchIntervalS: 1,
-        probes: {
-          ping: pingProbe(),
-          self: { intervalS: 5, jitter: 0 },
-          // Beyond the router, as the internet is: they fail with it.
-          dns: { timeoutS: 3, queries: [{ resolver: `${net.wanHost}:53`, name: 'ent.example' }] },
-          http: {
-            timeoutS: 4,
-            targets: [{ url: `http://${net.wanHost}:${brokerPort + 1}/`, name: 'ent' }],
-          },
-          wan: { enabled: false },
-          wifi: { enabled: false },
-          speedtest: { enabled: false },
-        },
+  const school = schoolAgent(net, {
+    uai: SCHOOL,
+    brokerPort,
+    // Default backoff (1 s doubling to 60 s); a keepalive shorter than the cut drops the session.
+    mqtt: { keepaliveS: 5, connectTimeoutS: 3 },
+    probes: {
+      // Beyond the router, as the internet is: they fail with it.
+      dns: { timeoutS: 3, queries: [{ resolver: `${net.wanHost}:53`, name: 'ent.example' }] },
+      http: {
+        timeoutS: 4,
+        targets: [{ url: `http://${net.wanHost}:${brokerPort + 1}/`, name: 'ent' }],
       },
-    }),
-  );
-  return new Daemon({
-    name: 'agent',
-    binary: 'ip',
-    args: [
-      'netns',
-      'exec',
-      net.nsSchool,
-      process.execPath,
-      join(ROOT, 'bin/vigie.js'),
-      'agent',
-      '--config',
-      agentConfig,
-    ],
-    dir,
+    },
+    dirPrefix: 'agent-wan-cut',
     env: { VIGIE_LOG_LEVEL: 'info' },
-    ready: async () => true,
   });
+  agentArgs = school.args;
+  return school.daemon;
 }
 
 const agentLines = () =>
@@ -102,22 +62,7 @@ const agentLines = () =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { msg: string; time: number; delayMs?: number });
 
-const once = () =>
-  spawnSync(
-    requireBinary('ip'),
-    [
-      'netns',
-      'exec',
-      net.nsSchool,
-      process.execPath,
-      join(ROOT, 'bin/vigie.js'),
-      'agent',
-      '--config',
-      agentConfig,
-      '--once',
-    ],
-    { encoding: 'utf8', timeout: 90_000 },
-  );
+const once = () => spawnSync(requireBinary('ip'), agentArgs('--once'), { encoding: 'utf8', timeout: 90_000 });
 
 const schoolStates = async () =>
   (await influx.rows(`SELECT state FROM presence WHERE uai = '${SCHOOL}' AND scope = 'school'`, DB)).map(
@@ -127,18 +72,7 @@ const schoolStates = async () =>
 beforeAll(async () => {
   net = await createSchoolBehindRouter(TAG);
   brokerPort = await freePort();
-  [broker, influx] = await Promise.all([
-    startMosquitto({
-      listener: false,
-      readyPort: brokerPort,
-      extraConfig: [
-        `listener ${brokerPort} 127.0.0.1`,
-        `listener ${brokerPort} ${net.wanHost}`,
-        'allow_anonymous true',
-      ].join('\n'),
-    }),
-    startInfluxdb(),
-  ]);
+  [broker, influx] = await Promise.all([startWanBroker(net, brokerPort), startInfluxdb()]);
   expect(await tcpAnswers(brokerPort, net.wanHost)).toBe(true);
   const dir = tempDir('schools');
   const schools = join(dir, 'schools.csv');

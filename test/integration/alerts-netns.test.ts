@@ -6,18 +6,17 @@
 //   [school ns] 198.18.A.2 ── 198.18.A.1 [router ns] 198.18.B.2 ══WAN══ 198.18.B.1 [host: Mosquitto]
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { uaiCheckLetter } from '../../shared/uai.ts';
 import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
-import { Daemon, freePort, sleep, tempDir, waitFor } from '../harness/daemon.ts';
+import { type Daemon, freePort, sleep, tempDir, waitFor } from '../harness/daemon.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto, tcpAnswers } from '../harness/mosquitto.ts';
+import { type MosquittoHandle, tcpAnswers } from '../harness/mosquitto.ts';
 import { createSchoolBehindRouter, type SchoolBehindRouter } from '../harness/netns.ts';
+import { schoolAgent, startWanBroker } from '../harness/school-agent.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SCHOOL = `0693001${uaiCheckLetter('0693001')}`;
 const TAG = `va${randomBytes(2).toString('hex')}`;
 let net: SchoolBehindRouter;
@@ -29,63 +28,20 @@ let collector: CollectorProcess | undefined;
 let brokerPort: number;
 
 function startAgent(): Daemon {
-  const dir = tempDir('agent-netns');
-  const config = {
-    agent: {
-      uai: SCHOOL,
-      id: 'box-1',
-      mqtt: {
-        url: `mqtt://${net.wanHost}:${brokerPort}`,
-        // Longer than a cut: the TCP session survives it (the collector sees silence, not a will) and
-        // the batches spooled meanwhile are replayed when the link is back. A keepalive shorter
-        // than the cut is covered by agent-frozen-link.test.ts.
-        keepaliveS: 60,
-        connectTimeoutS: 3,
-        reconnectMinS: 0.5,
-        reconnectMaxS: 2,
-      },
-      spool: { dir: join(dir, 'spool') },
-      batchIntervalS: 1,
-      probes: {
-        ping: {
-          intervalS: 5,
-          timeoutS: 4.5,
-          jitter: 0,
-          count: 10,
-          echoIntervalMs: 200,
-          echoTimeoutS: 1,
-          targets: [
-            { host: net.lanRouter, name: 'gateway', role: 'gateway' },
-            { host: net.wanHost, name: 'anchor', role: 'anchor' },
-          ],
-        },
-        self: { intervalS: 5, jitter: 0 },
-        dns: { enabled: false },
-        http: { enabled: false },
-        wan: { enabled: false },
-        wifi: { enabled: false },
-        speedtest: { enabled: false },
-      },
+  return schoolAgent(net, {
+    uai: SCHOOL,
+    brokerPort,
+    mqtt: {
+      // Longer than a cut: the TCP session survives it (the collector sees silence, not a will) and
+      // the batches spooled meanwhile are replayed when the link is back. A keepalive shorter
+      // than the cut is covered by agent-frozen-link.test.ts.
+      keepaliveS: 60,
+      connectTimeoutS: 3,
+      reconnectMinS: 0.5,
+      reconnectMaxS: 2,
     },
-  };
-  const file = join(dir, 'agent.yaml');
-  writeFileSync(file, stringify(config));
-  return new Daemon({
-    name: 'agent',
-    binary: 'ip',
-    args: [
-      'netns',
-      'exec',
-      net.nsSchool,
-      process.execPath,
-      join(ROOT, 'bin/vigie.js'),
-      'agent',
-      '--config',
-      file,
-    ],
-    dir,
-    ready: async () => true,
-  });
+    dirPrefix: 'agent-netns',
+  }).daemon;
 }
 
 async function startCollectorWith(database: string, graceSeconds: number): Promise<CollectorProcess> {
@@ -130,15 +86,7 @@ beforeAll(async () => {
   net = await createSchoolBehindRouter(TAG);
   brokerPort = await freePort();
   [broker, influx, hook] = await Promise.all([
-    startMosquitto({
-      listener: false,
-      readyPort: brokerPort,
-      extraConfig: [
-        `listener ${brokerPort} 127.0.0.1`,
-        `listener ${brokerPort} ${net.wanHost}`,
-        'allow_anonymous true',
-      ].join('\n'),
-    }),
+    startWanBroker(net, brokerPort),
     startInfluxdb(),
     startWebhookReceiver(),
   ]);

@@ -5,19 +5,14 @@
 // birth, the box's will and its events were refused as `clock_future`: the school stayed unknown and its
 // power cut went unseen until the silence rule. Now each is accepted and corrected by the agent's clock
 // book (collector/clock-offset.ts), like a batch.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../shared/schemas.ts';
-import { eventsTopic, metricsTopic, statusTopic } from '../../shared/topics.ts';
+import { eventsTopic, metricsTopic } from '../../shared/topics.ts';
 import { uaiCheckLetter } from '../../shared/uai.ts';
-import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
-import { freePort, sleep, tempDir, waitFor } from '../harness/daemon.ts';
-import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
+import { type ClockStack, connectBox, startClockStack } from '../harness/clock-stack.ts';
+import { sleep, waitFor } from '../harness/daemon.ts';
 import { parsePrometheusText, sampleValue } from '../harness/prometheus-text.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook.ts';
 
 /** Broker, InfluxDB and collector start in ~15 s idle, the traffic lasts ~15 s: 2x+ on a loaded machine. */
 const BUDGET_MS = 150_000;
@@ -33,11 +28,7 @@ const LIVE = uai(6_901_501);
 /** Publishes nothing after its birth, then loses power: only its will tells. */
 const QUIET = uai(6_901_502);
 
-let broker: MosquittoHandle;
-let influx: InfluxHandle;
-let hook: WebhookReceiver;
-let collector: CollectorProcess;
-let apiUrl: string;
+let stack: ClockStack;
 const clients: MqttClient[] = [];
 
 const ping = (t: number, role: 'gateway' | 'anchor'): Sample => ({
@@ -51,98 +42,55 @@ const ping = (t: number, role: 'gateway' | 'anchor'): Sample => ({
   medianMs: 12,
 });
 
-/** A box whose clock runs 1 h ahead: connects with a retained will, publishes a retained birth. */
-async function connectBox(school: string): Promise<MqttClient> {
+/** A box whose clock runs 1 h ahead, started 20 s ago: connects with a retained will, publishes a retained birth. */
+function connectAheadBox(brokerUrl: string, school: string): Promise<MqttClient> {
   const clock = () => Date.now() + H;
-  const will = { v: 1, uai: school, agent: 'box', state: 'offline', t: clock(), reason: 'will' };
-  const client = mqtt.connect(broker.url, {
+  return connectBox(brokerUrl, {
+    school,
     clientId: `clock-status-${school}`,
-    keepalive: 2,
-    reconnectPeriod: 0,
-    will: {
-      topic: statusTopic(school, 'box'),
-      payload: Buffer.from(JSON.stringify(will)),
-      qos: 1,
-      retain: true,
-    },
+    clock,
+    startedAt: () => clock() - 20 * S,
   });
-  clients.push(client);
-  await new Promise<void>((ok, fail) => {
-    client.once('connect', () => ok());
-    client.once('error', fail);
-  });
-  const birth = {
-    v: 1,
-    uai: school,
-    agent: 'box',
-    state: 'online',
-    t: clock(),
-    startedAt: clock() - 20 * S,
-    reason: 'birth',
-  };
-  await client.publishAsync(statusTopic(school, 'box'), JSON.stringify(birth), { qos: 1, retain: true });
-  return client;
 }
 
-type Hooked = { type: string; kind: string; uai: string | null };
 const offlinePages = (u: string) =>
-  hook.received.map((r) => r.body as Hooked).filter((m) => m.uai === u && m.kind === 'school_offline');
+  stack.messages().filter((m) => m.uai === u && m.kind === 'school_offline');
 const presenceOf = async (u: string) =>
-  influx
+  stack.influx
     .rows(`SELECT state, reason FROM presence WHERE uai = '${u}' AND scope = 'school'`, DB)
     .catch(() => [] as Record<string, unknown>[]);
 async function refused(reason: string): Promise<number> {
-  const families = parsePrometheusText(await (await fetch(`${apiUrl}/metrics`)).text());
+  const families = parsePrometheusText(await (await fetch(`${stack.apiUrl}/metrics`)).text());
   return sampleValue(families, 'vigie_collector_rejected_total', { reason }) ?? 0;
 }
 
 beforeAll(async () => {
-  [broker, influx, hook] = await Promise.all([startMosquitto(), startInfluxdb(), startWebhookReceiver()]);
-  const schools = join(tempDir('schools'), 'schools.csv');
-  writeFileSync(
-    schools,
-    `uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps,hours\n${[LIVE, QUIET]
-      .map((u) => `${u},École ${u},Vienne,45.5,4.8,Orange,100,20,always`)
-      .join('\n')}\n`,
-  );
-  const port = await freePort();
-  apiUrl = `http://127.0.0.1:${port}`;
-  const always = Object.fromEntries(
-    ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]),
-  );
-  // The boxes were there first: what the collector hears of them at start is their retained birth.
-  await Promise.all([connectBox(LIVE), connectBox(QUIET)]);
-  collector = collectorProcess({
-    mqttUrl: broker.url,
-    influxUrl: influx.url,
+  stack = await startClockStack({
     database: DB,
     clientId: 'clock-status-collector',
-    schools,
-    extra: {
-      http: { enabled: true, host: '127.0.0.1', port },
-      // Silence after 120 s: within this test only a will can take a school offline.
-      presence: { intervalSeconds: 1, silentAfterIntervals: 120, tickMs: 100, classifyWithinSeconds: 5 },
-      alerts: {
-        language: 'en',
-        graceSeconds: 1,
-        hours: { always },
-        channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
-      },
+    schools: [LIVE, QUIET],
+    // Silence after 120 s: within this test only a will can take a school offline.
+    silentAfterIntervals: 120,
+    // The boxes were there first: what the collector hears of them at start is their retained birth.
+    beforeCollector: async (broker) => {
+      // clients[0] is LIVE's box, clients[1] QUIET's.
+      clients.push(
+        ...(await Promise.all([connectAheadBox(broker.url, LIVE), connectAheadBox(broker.url, QUIET)])),
+      );
     },
   });
-  await collector.daemon.start();
 }, BUDGET_MS);
 
 afterAll(async () => {
   for (const c of clients) c.end(true);
-  await collector?.daemon.dispose();
-  await Promise.all([broker?.daemon.dispose(), influx?.daemon.dispose(), hook?.close()]);
+  await stack?.dispose();
 });
 
 describe('statuses and events from a box 1 h ahead, heard before any batch', () => {
   it(
     'its retained birth brings the school online, its event is taken, its batches are stored: nothing refused, nobody paged',
     async () => {
+      const { influx, apiUrl } = stack;
       await waitFor(
         'both schools online from their retained birth',
         async () => {

@@ -5,18 +5,13 @@
 // - 40 days behind: stored at the right time instead of refused as too old;
 // - 4 s ahead then stepped back (2 to 5 presence intervals, as 120–300 s at 60 s): never offline;
 // - a power cut, the box measuring the internet fine after booting and before reconnecting: power_or_box.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../shared/schemas.ts';
-import { metricsTopic, statusTopic } from '../../shared/topics.ts';
+import { metricsTopic } from '../../shared/topics.ts';
 import { uaiCheckLetter } from '../../shared/uai.ts';
-import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
-import { freePort, sleep, tempDir, waitFor } from '../harness/daemon.ts';
-import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook.ts';
+import { type ClockStack, connectBox, startClockStack } from '../harness/clock-stack.ts';
+import { sleep, waitFor } from '../harness/daemon.ts';
 
 /** Collector, broker and InfluxDB start in ~15 s idle; each test runs ~20 s of traffic: 2x on a loaded machine. */
 const BUDGET_MS = 120_000;
@@ -35,11 +30,7 @@ const BEHIND = uai(6_901_402);
 const STEPPED = uai(6_901_403);
 const CUT = uai(6_901_404);
 
-let broker: MosquittoHandle;
-let influx: InfluxHandle;
-let hook: WebhookReceiver;
-let collector: CollectorProcess;
-let apiUrl: string;
+let stack: ClockStack;
 const boxes: Box[] = [];
 
 const ping = (t: number, role: 'gateway' | 'anchor', ok: boolean): Sample =>
@@ -62,34 +53,11 @@ class Box {
   }
   clock = () => Date.now() + this.skew;
   async connect(): Promise<void> {
-    const will = { v: 1, uai: this.school, agent: 'box', state: 'offline', t: this.clock(), reason: 'will' };
-    this.client = mqtt.connect(broker.url, {
+    this.client = await connectBox(stack.broker.url, {
+      school: this.school,
       clientId: `clock-${this.school}-${Math.random()}`,
-      keepalive: 2,
-      reconnectPeriod: 0,
-      will: {
-        topic: statusTopic(this.school, 'box'),
-        payload: Buffer.from(JSON.stringify(will)),
-        qos: 1,
-        retain: true,
-      },
-    });
-    await new Promise<void>((ok, fail) => {
-      this.client.once('connect', () => ok());
-      this.client.once('error', fail);
-    });
-    const birth = {
-      v: 1,
-      uai: this.school,
-      agent: 'box',
-      state: 'online',
-      t: this.clock(),
-      startedAt: this.startedAt,
-      reason: 'birth',
-    };
-    await this.client.publishAsync(statusTopic(this.school, 'box'), JSON.stringify(birth), {
-      qos: 1,
-      retain: true,
+      clock: this.clock,
+      startedAt: () => this.startedAt,
     });
   }
   /** A batch built at `builtAt` (box clock) with these samples, sent now. */
@@ -121,52 +89,20 @@ class Box {
   }
 }
 
-type Hooked = { type: string; kind: string; uai: string | null; subject: string | null; text: string };
-const messages = () => hook.received.map((r) => r.body as Hooked);
 const sentFor = (u: string, kind?: string) =>
-  messages().filter((m) => m.uai === u && (kind === undefined || m.kind === kind));
+  stack.messages().filter((m) => m.uai === u && (kind === undefined || m.kind === kind));
 
 const presenceOf = async (u: string) =>
-  influx.rows(`SELECT state, reason FROM presence WHERE uai = '${u}' AND scope = 'school'`, DB);
+  stack.influx.rows(`SELECT state, reason FROM presence WHERE uai = '${u}' AND scope = 'school'`, DB);
 
 beforeAll(async () => {
-  [broker, influx, hook] = await Promise.all([startMosquitto(), startInfluxdb(), startWebhookReceiver()]);
-  const schools = join(tempDir('schools'), 'schools.csv');
-  writeFileSync(
-    schools,
-    `uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps,hours\n${[
-      AHEAD,
-      BEHIND,
-      STEPPED,
-      CUT,
-    ]
-      .map((u) => `${u},École ${u},Vienne,45.5,4.8,Orange,100,20,always`)
-      .join('\n')}\n`,
-  );
-  const port = await freePort();
-  apiUrl = `http://127.0.0.1:${port}`;
-  const always = Object.fromEntries(
-    ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]),
-  );
-  collector = collectorProcess({
-    mqttUrl: broker.url,
-    influxUrl: influx.url,
+  stack = await startClockStack({
     database: DB,
     clientId: 'clock-collector',
-    schools,
-    extra: {
-      http: { enabled: true, host: '127.0.0.1', port },
-      presence: { intervalSeconds: 1, silentAfterIntervals: 3, tickMs: 100, classifyWithinSeconds: 5 },
-      alerts: {
-        language: 'en',
-        graceSeconds: 1,
-        rounds: 3,
-        hours: { always },
-        channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
-      },
-    },
+    schools: [AHEAD, BEHIND, STEPPED, CUT],
+    silentAfterIntervals: 3,
+    alerts: { rounds: 3 },
   });
-  await collector.daemon.start();
 }, BUDGET_MS);
 
 afterAll(async () => {
@@ -174,14 +110,14 @@ afterAll(async () => {
     b.stop();
     b.client?.end(true);
   }
-  await collector?.daemon.dispose();
-  await Promise.all([broker?.daemon.dispose(), influx?.daemon.dispose(), hook?.close()]);
+  await stack?.dispose();
 });
 
 describe('a school box whose clock is wrong', () => {
   it(
     'is stored at the right time, flagged, shown by the API and told once (clock_drift), never paged offline',
     async () => {
+      const { influx, apiUrl } = stack;
       const ahead = new Box(AHEAD, H);
       const behind = new Box(BEHIND, -40 * D);
       await Promise.all([ahead.connect(), behind.connect()]);
@@ -264,6 +200,7 @@ describe('a school box whose clock is wrong', () => {
   it(
     'classifies a power cut as power_or_box though the box measured the internet fine before reconnecting',
     async () => {
+      const { influx } = stack;
       const box = new Box(CUT, 0, Date.now() - H);
       await box.connect();
       box.start();

@@ -4,17 +4,9 @@
 // recorded a flapping school and second-long `power_or_box` outages, and the agents said only
 // "connection lost". Now: one duplicate_identity alert, no outage, no flapping, both agents say it and
 // back off.
-import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uaiCheckLetter } from '../../shared/uai.ts';
-import { type AgentCli, agentCli } from '../harness/agent-cli.ts';
-import { type CollectorProcess, collectorProcess } from '../harness/collector.ts';
-import { sleep, tempDir, waitFor } from '../harness/daemon.ts';
-import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
-import { type MosquittoHandle, startMosquitto } from '../harness/mosquitto.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../harness/webhook.ts';
+import { type IdentityConflictStack, startIdentityConflictStack } from '../harness/identity-conflict.ts';
 
 /** How long the two boxes share the identity: the issue's input lasted 75 s. */
 const WINDOW_MS = 75_000;
@@ -27,101 +19,33 @@ const UAI = (() => {
 })();
 const TAKEOVER_LOG = 'another box connects with this same identity';
 
-let broker: MosquittoHandle;
-let influx: InfluxHandle;
-let hook: WebhookReceiver;
-let collector: CollectorProcess;
-const children: ChildProcess[] = [];
-
-const ALWAYS = Object.fromEntries(
-  ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]),
-);
-
-function registry(): string {
-  const file = join(tempDir('schools'), 'schools.csv');
-  writeFileSync(
-    file,
-    `uai,name,commune,lat,lon,isp,contracted_down_mbps,contracted_up_mbps,hours\n${UAI},École du Clone,Lyon,45.7,4.8,Orange,100,20,always\n`,
-  );
-  return file;
-}
-
-/** A box with the shared identity: its own spool and log, the same UAI and agent id as its twin. */
-function box(name: string): AgentCli {
-  return agentCli(tempDir(`dup-${name}`), {
-    uai: UAI,
-    id: 'box',
-    mqtt: {
-      url: broker.url,
-      reconnectMinS: 0.5,
-      reconnectMaxS: 2,
-      // Minutes by default; seconds here so that both boxes are thrown off and come back in the window.
-      takeoverBackoffMinS: 10,
-      takeoverBackoffMaxS: 20,
-    },
-  });
-}
-
-type Hooked = { type: string; kind: string; uai: string | null; subject: string | null; text: string };
-const messages = () => hook.received.map((r) => r.body as Hooked);
-const connects = (a: AgentCli) => a.log().split('connected to the broker').length - 1;
+let stack: IdentityConflictStack;
 
 beforeAll(async () => {
-  [broker, influx, hook] = await Promise.all([startMosquitto(), startInfluxdb(), startWebhookReceiver()]);
-  collector = collectorProcess({
-    mqttUrl: broker.url,
-    influxUrl: influx.url,
+  stack = await startIdentityConflictStack({
+    uai: UAI,
+    schoolName: 'École du Clone',
     database: DB,
     clientId: 'duplicate-identity-collector',
-    schools: registry(),
-    extra: {
-      presence: { intervalSeconds: 1, silentAfterIntervals: 5, tickMs: 100, classifyWithinSeconds: 5 },
-      alerts: {
-        language: 'en',
-        graceSeconds: 3,
-        hours: { always: ALWAYS },
-        channels: { webhooks: [{ url: hook.url, format: 'generic', retries: 2 }] },
-      },
-    },
+    boxDirPrefix: 'dup',
   });
-  await collector.daemon.start();
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all([
-    collector?.daemon.dispose(),
-    broker?.daemon.dispose(),
-    influx?.daemon.dispose(),
-    hook?.close(),
-  ]);
+  await stack?.dispose();
 });
-
-async function presenceRows(): Promise<Record<string, unknown>[]> {
-  return influx.rows(`SELECT * FROM presence WHERE uai = '${UAI}'`, DB).catch(() => []);
-}
 
 describe('one identity on two boxes', () => {
   it(
     'is told once as duplicate_identity, records no outage and no flapping, and both boxes say it and back off',
     async () => {
-      const first = box('first');
-      const second = box('second');
-      children.push(first.start());
-      await waitFor(
-        'the school online in InfluxDB',
-        async () => (await presenceRows()).some((r) => r['scope'] === 'school' && r['state'] === 'online'),
-        60_000,
-      );
-      const before = (await presenceRows()).length;
-
-      // The clone is switched on and both run side by side for the window.
-      const clonedAt = Date.now();
-      children.push(second.start());
-      await sleep(WINDOW_MS);
+      const { influx, box, messages, connects, presenceRows } = stack;
+      const first = box('first', 'box');
+      const second = box('second', 'box');
+      // The clone is switched on once the school is online, and both run side by side for the window.
+      const { presenceBefore: before, seconds } = await stack.sideBySide(first, second, WINDOW_MS);
       const connectsFirst = connects(first);
       const connectsSecond = connects(second);
-      const seconds = (Date.now() - clonedAt) / 1000;
 
       // One alert naming the school and the agent, nothing about an outage.
       const sent = messages().filter((m) => m.uai === UAI);

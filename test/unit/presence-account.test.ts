@@ -6,11 +6,8 @@
 // each with its own client id, are normal and must stay silent. The status streams are fed to the real
 // PresenceMonitor.
 import { describe, expect, it } from 'vitest';
-import type { Point } from '../../collector/point.ts';
-import type { PresenceEffect } from '../../collector/presence/fleet.ts';
-import { PresenceMonitor } from '../../collector/presence/monitor.ts';
-import { createLogger } from '../../shared/log.ts';
-import type { EventMessage, StatusMessage } from '../../shared/schemas.ts';
+import type { StatusMessage } from '../../shared/schemas.ts';
+import { presenceScene } from '../harness/presence-scene.ts';
 
 const UAI = '0690001B';
 const S = 1000;
@@ -35,48 +32,15 @@ const will = (agent: string, t: number): StatusMessage => ({
 
 /** silentAfterIntervals: high where the scene has no batches (agents publish some every 5 s in reality). */
 function monitor(silentAfterIntervals = 1000) {
-  let now = T0;
-  const points: Point[] = [];
-  const effects: PresenceEffect[] = [];
-  const m = new PresenceMonitor(
-    {
-      intervalMs: 5 * S,
-      silentAfterIntervals,
-      degradedAfterRounds: 3,
-      degradedLossPct: 50,
-      degradedLatencyMs: 500,
-      classifyWithinMs: 10 * S,
-      maxAgents: 100,
-    },
-    {
-      points: { write: (p) => points.push(...p) },
-      school: () => undefined,
-      schoolHoursMs: (_u, start, end) => end - start,
-      onEffect: (e) => effects.push(e),
-      log: createLogger('test', 'silent'),
-      now: () => now,
-      identity: { holdMs: 5 * S, quietMs: 600 * S },
-    },
-  );
-  m.rebuilt(null);
-  m.onBrokerConnection(true, T0);
-  const at = (t: number) => {
-    now = t;
-    m.tick();
-  };
-  const status = (msg: StatusMessage, t: number) => {
-    now = t;
-    m.onStatus(msg, { retained: false, receivedAt: t });
-  };
+  const scene = presenceScene({ startAt: T0, silentAfterIntervals, brokerUp: true });
   const moves = (from = 0) =>
-    points.slice(from).map((p) => `${p.tags['scope']}:${p.tags['agent'] ?? ''}:${String(p.fields['state'])}`);
-  const dups = () => effects.filter((e) => e.kind === 'duplicate_identity');
-  const event = (agent: string, t: number) => {
-    now = t;
-    const msg: EventMessage = { v: 1, uai: UAI, agent, t, kind: 'config', message: 'still here' };
-    m.onEvent(msg, { receivedAt: t });
-  };
-  return { m, points, effects, at, status, moves, dups, event };
+    scene.points
+      .slice(from)
+      .map((p) => `${p.tags['scope']}:${p.tags['agent'] ?? ''}:${String(p.fields['state'])}`);
+  const dups = () => scene.effects.filter((e) => e.kind === 'duplicate_identity');
+  const event = (agent: string, t: number) =>
+    scene.event({ v: 1, uai: UAI, agent, t, kind: 'config', message: 'still here' }, t);
+  return { ...scene, moves, dups, event };
 }
 
 /** Both agents alive, one account: each connect throws the other off (will, then birth 3 ms later). */

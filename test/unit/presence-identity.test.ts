@@ -4,12 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { render } from '../../collector/alerts/messages.ts';
 import { AlertPolicy } from '../../collector/alerts/policy.ts';
-import type { Point } from '../../collector/point.ts';
-import type { PresenceEffect } from '../../collector/presence/fleet.ts';
 import { IdentityGuard } from '../../collector/presence/identity.ts';
-import { PresenceMonitor } from '../../collector/presence/monitor.ts';
-import { createLogger } from '../../shared/log.ts';
 import type { StatusMessage } from '../../shared/schemas.ts';
+import { presenceScene } from '../harness/presence-scene.ts';
 
 const UAI = '0690001B';
 const S = 1000;
@@ -33,40 +30,9 @@ const will = (instance: string | undefined, t: number): StatusMessage => ({
 });
 
 function monitor() {
-  let now = T0;
-  const points: Point[] = [];
-  const effects: PresenceEffect[] = [];
-  const m = new PresenceMonitor(
-    {
-      intervalMs: 5 * S,
-      silentAfterIntervals: 3,
-      degradedAfterRounds: 3,
-      degradedLossPct: 50,
-      degradedLatencyMs: 500,
-      classifyWithinMs: 10 * S,
-      maxAgents: 100,
-    },
-    {
-      points: { write: (p) => points.push(...p) },
-      school: () => undefined,
-      schoolHoursMs: (_u, start, end) => end - start,
-      onEffect: (e) => effects.push(e),
-      log: createLogger('test', 'silent'),
-      now: () => now,
-      identity: { holdMs: 5 * S, quietMs: 600 * S },
-    },
-  );
-  m.rebuilt(null);
-  const at = (t: number) => {
-    now = t;
-    m.tick();
-  };
-  const status = (msg: StatusMessage, t: number) => {
-    now = t;
-    m.onStatus(msg, { retained: false, receivedAt: t });
-  };
-  const measurements = () => points.map((p) => p.measurement);
-  return { m, points, effects, at, status, measurements };
+  const scene = presenceScene({ startAt: T0, silentAfterIntervals: 3, brokerUp: false });
+  const measurements = () => scene.points.map((p) => p.measurement);
+  return { ...scene, measurements };
 }
 
 describe('presence: two boxes under one identity', () => {
