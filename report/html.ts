@@ -151,7 +151,7 @@ h1 { font-size: 17pt; margin: 0 0 4pt; } h2 { font-size: 14pt; margin: 0 0 6pt; 
 h3 { font-size: 11pt; margin: 10pt 0 4pt; }
 .meta { color: #555; margin-bottom: 8pt; }
 .kpis { display: flex; flex-wrap: wrap; gap: 6pt; margin: 6pt 0; }
-.kpi { border: 1px solid #ccc; border-radius: 4pt; padding: 4pt 8pt; min-width: 30%; flex: 1; }
+.kpi { border: 1px solid #ccc; border-radius: 4pt; padding: 4pt 8pt; min-width: 22%; flex: 1; }
 .kpi b { display: block; font-size: 15pt; }
 .kpi span { color: #555; font-size: 8.5pt; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 4pt 0; }

@@ -33,6 +33,12 @@ function fixture(): Report {
       downBps: mbps * 1e6,
       upBps: mbps * 2e5,
     }));
+  // Wi-Fi: three access points polled each minute (15 polls a slot); at 0690001B one is off an hour a day.
+  const wifi = (offPerHour: number) =>
+    Array.from({ length: (PERIOD.endMs - PERIOD.startMs) / (5 * 60_000) }, (_, i) => {
+      const t = PERIOD.startMs + i * 5 * 60_000;
+      return { t, polls: 15, up: t % (24 * H) < offPerHour * H ? 10 : 15 };
+    });
   const data: Record<string, SchoolData> = {
     '0690001B': {
       outages: [
@@ -42,6 +48,7 @@ function fixture(): Report {
       measured,
       pingSlots: [],
       speedTests: speed(92),
+      wifiSlots: wifi(10),
     },
     '0690002C': {
       outages: [outage('2026-10-15T10:00', '2026-11-27T12:00', 'power_or_box')],
@@ -54,6 +61,7 @@ function fixture(): Report {
       measured,
       pingSlots: [],
       speedTests: speed(48),
+      wifiSlots: wifi(0),
     },
     '0690004E': {
       outages: [],
@@ -126,6 +134,11 @@ describe('report.html and report.pdf', () => {
     expect(await page.locator('text=Villeurbanne').count()).toBeGreaterThan(0);
     expect(await page.locator('td.bad').count()).toBeGreaterThan(0);
     expect(await page.locator('text=coupure EDF confirmée').count()).toBe(1);
+    // Wi-Fi access points: a KPI for the fleet and the communes with polls, a column per school ("—" without).
+    expect(await page.locator('text=Disponibilité des bornes Wi-Fi en heures d’ouverture').count()).toBe(2);
+    expect(report.fleet.wifi.apAvailabilityPct).toBeGreaterThan(0);
+    expect(report.fleet.wifi.apAvailabilityPct).toBeLessThan(100);
+    expect(await page.locator('th', { hasText: 'Wi-Fi (bornes)' }).count()).toBe(3);
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
