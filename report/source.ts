@@ -386,34 +386,55 @@ async function readSpeedTests(opts: SourceOptions, out: Map<string, SchoolData>)
 }
 
 /**
+ * Runs per-slot statements over the ranges not covered by day rollups, each range split at the raw
+ * policy's edge (`statements(policy part, its WHERE clause)`), STATEMENTS_PER_REQUEST a request, and
+ * calls `visit` with each row of a chunk school whose slot starts in the kept time (openOf).
+ */
+async function forEachSlotRow(
+  opts: SourceOptions,
+  ranges: SlotRange[],
+  out: Map<string, ChunkData>,
+  openOf: (uai: string) => Interval[] | undefined,
+  statements: (part: { policy: string; long: boolean }, where: string) => string[],
+  visit: (d: ChunkData, uai: string, t: number, row: Record<string, unknown>) => void,
+): Promise<void> {
+  const all = ranges.flatMap((r) =>
+    policyParts({ ...opts, startMs: r.startMs, endMs: r.endMs }).flatMap((p) =>
+      statements(p, `${uaiMatch(r.uais)} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)}`),
+    ),
+  );
+  for (let i = 0; i < all.length; i += STATEMENTS_PER_REQUEST)
+    for (const series of await opts.influx.queryAll(all.slice(i, i + STATEMENTS_PER_REQUEST)))
+      for (const row of rowsOf(series)) {
+        const uai = String(row['uai']);
+        const d = out.get(uai);
+        const t = num(row['time']);
+        const keep = openOf(uai);
+        if (!d || t === null || (keep && !inIntervals(keep, t))) continue;
+        visit(d, uai, t, row);
+      }
+}
+
+/**
  * Anchor pings per 5-minute slot for the ranges not covered by day rollups: mean of the targets'
  * median RTT and loss (the long policy keeps means).
  */
-async function readPingSlots(
+function readPingSlots(
   opts: SourceOptions,
   ranges: SlotRange[],
   out: Map<string, ChunkData>,
   openOf: (uai: string) => Interval[] | undefined,
 ): Promise<void> {
-  const statements = ranges.flatMap((r) =>
-    policyParts({ ...opts, startMs: r.startMs, endMs: r.endMs }).map(
-      (p) =>
-        `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${ident(p.policy)}."ping" WHERE "role" != 'gateway' AND ${uaiMatch(r.uais)} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)} GROUP BY time(5m), "uai" fill(none)`,
-    ),
+  return forEachSlotRow(
+    opts,
+    ranges,
+    out,
+    openOf,
+    (p, where) => [
+      `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${ident(p.policy)}."ping" WHERE "role" != 'gateway' AND ${where} GROUP BY time(5m), "uai" fill(none)`,
+    ],
+    (d, _uai, t, row) => d.pingSlots.push(t, num(row['latency']), num(row['loss'])),
   );
-  for (let i = 0; i < statements.length; i += STATEMENTS_PER_REQUEST)
-    for (const series of await opts.influx.queryAll(statements.slice(i, i + STATEMENTS_PER_REQUEST)))
-      for (const s of series) {
-        const uai = s.tags?.['uai'] ?? '';
-        const d = out.get(uai);
-        if (!d) continue;
-        const keep = openOf(uai);
-        for (const row of rowsOf([s])) {
-          const t = num(row['time']);
-          if (t === null || (keep && !inIntervals(keep, t))) continue;
-          d.pingSlots.push(t, num(row['latency']), num(row['loss']));
-        }
-      }
 }
 
 /**
@@ -427,9 +448,14 @@ async function readWifiSlots(
   out: Map<string, ChunkData>,
   openOf: (uai: string) => Interval[] | undefined,
 ): Promise<void> {
-  const statements = ranges.flatMap((r) =>
-    policyParts({ ...opts, startMs: r.startMs, endMs: r.endMs }).flatMap((p) => {
-      const from = `FROM ${ident(p.policy)}."wifi" WHERE ${WIFI_APS} AND ${uaiMatch(r.uais)} AND time >= ${at(p.startMs)} AND time < ${at(p.endMs)}`;
+  const slots = new Map<string, Map<number, { polls: number; up: number }>>();
+  await forEachSlotRow(
+    opts,
+    ranges,
+    out,
+    openOf,
+    (p, where) => {
+      const from = `FROM ${ident(p.policy)}."wifi" WHERE ${WIFI_APS} AND ${where}`;
       const by = 'GROUP BY time(5m), "uai" fill(none)';
       return p.long
         ? [`SELECT sum("up_n") AS "polls", sum("up_true") AS "up" ${from} ${by}`]
@@ -437,21 +463,15 @@ async function readWifiSlots(
             `SELECT count("up") AS "polls" ${from} ${by}`,
             `SELECT count("up") AS "up" ${from} AND "up" = true ${by}`,
           ];
-    }),
+    },
+    (_d, uai, t, row) => {
+      // The raw policy answers polls and up polls in two statements: merged per slot.
+      const bySlot = slots.get(uai) ?? slots.set(uai, new Map()).get(uai)!;
+      const slot = bySlot.get(t) ?? bySlot.set(t, { polls: 0, up: 0 }).get(t)!;
+      if ('polls' in row) slot.polls += num(row['polls']) ?? 0;
+      if ('up' in row) slot.up += num(row['up']) ?? 0;
+    },
   );
-  const slots = new Map<string, Map<number, { polls: number; up: number }>>();
-  for (let i = 0; i < statements.length; i += STATEMENTS_PER_REQUEST)
-    for (const series of await opts.influx.queryAll(statements.slice(i, i + STATEMENTS_PER_REQUEST)))
-      for (const row of rowsOf(series)) {
-        const uai = String(row['uai']);
-        const t = num(row['time']);
-        const keep = openOf(uai);
-        if (!out.has(uai) || t === null || (keep && !inIntervals(keep, t))) continue;
-        const bySlot = slots.get(uai) ?? slots.set(uai, new Map()).get(uai)!;
-        const slot = bySlot.get(t) ?? bySlot.set(t, { polls: 0, up: 0 }).get(t)!;
-        if ('polls' in row) slot.polls += num(row['polls']) ?? 0;
-        if ('up' in row) slot.up += num(row['up']) ?? 0;
-      }
   for (const [uai, bySlot] of slots)
     for (const [t, s] of bySlot)
       if (s.polls > 0) out.get(uai)!.wifiSlots.push(t, s.polls, Math.min(s.up, s.polls));
