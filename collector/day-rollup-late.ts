@@ -45,15 +45,30 @@ export function lateDays(opts: LateDaysOptions) {
       arm(opts.retryMs);
     });
   }
+  // The first day the next nightly run redoes: today and the redoDays − 1 days before it (noon of a
+  // day lies inside it whatever its length, 23 h and 25 h days included). Worked out once a minute.
+  let cachedMinute = Number.NaN;
+  let cachedFirst = 0;
+  const firstRedone = (t0: number): number => {
+    const minute = Math.floor(t0 / 60_000);
+    if (minute !== cachedMinute) {
+      cachedMinute = minute;
+      const today = opts.dayStart(t0);
+      cachedFirst = opts.dayStart(today - (opts.redoDays - 1) * 86_400_000 + 12 * 3_600_000);
+    }
+    return cachedFirst;
+  };
   return {
     /** A batch measured at `t` (ms) was taken. */
     note(t: number): void {
+      if (stopped) return;
       const t0 = opts.now();
-      // 24 h a day is a safe bound here: a 25 h day in the window is at worst redone once more.
-      if (stopped || t >= t0 - (opts.redoDays + 1) * 86_400_000) return;
+      // A day the next nightly run redoes needs nothing (every batch passes here: a cheap test).
+      if (t >= firstRedone(t0)) return;
+      const day = opts.dayStart(t);
       const edge = rawPolicyStartMs(opts.retention, t0);
       if (Number.isFinite(edge) && t < edge) return;
-      days.add(opts.dayStart(t));
+      days.add(day);
       lastAt = performance.now();
       arm(opts.quietMs);
     },
