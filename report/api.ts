@@ -21,6 +21,8 @@ export interface ReportJson {
   isps: unknown[];
   schools: unknown[];
   annotations: unknown[];
+  /** Day rollups that did not decode (their days were read slot by slot): how many, the first few. */
+  unreadableDayRollups: { count: number; first: { uai: string; day: string; problem: string }[] };
 }
 
 export function reportJson(r: Report): ReportJson {
@@ -46,6 +48,10 @@ export function reportJson(r: Report): ReportJson {
       months,
     })),
     annotations: r.annotations,
+    unreadableDayRollups: {
+      count: r.unreadableDayRollups.count,
+      first: r.unreadableDayRollups.first.map((u) => ({ ...u, day: new Date(u.day).toISOString() })),
+    },
   };
 }
 

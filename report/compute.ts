@@ -4,7 +4,15 @@
 // them at the end (weighted by open time). Peak memory follows the chunk, not the fleet.
 import { type Interval, schoolOpenTime } from '../shared/availability/index.ts';
 import { assembleReport, type Report, type ReportInput, type SchoolReport, schoolReport } from './figures.ts';
-import { type ReadStats, readSchools, readSchoolsData, type SourceOptions, sourceParts } from './source.ts';
+import {
+  noReadStats,
+  type ReadStats,
+  readSchools,
+  readSchoolsData,
+  type SourceOptions,
+  sourceParts,
+  UNREADABLE_NAMED,
+} from './source.ts';
 
 /** Schools read per chunk: 25 × a year of open-time ping slots (~16,000 each, ~1 MB) and its answers. */
 export const SCHOOLS_PER_CHUNK = 25;
@@ -18,7 +26,8 @@ export interface ComputedReport {
 /**
  * Reads and computes the report for `source`'s period, `schoolsPerChunk` schools at a time.
  * @param input everything computeReport() takes but the data (period, calendar, annotations, clocks)
- * @throws ReportQueryError when InfluxDB cannot answer; DayRollupError on a rollup that does not decode
+ * @throws ReportQueryError when InfluxDB cannot answer (a day rollup that does not decode is read slot
+ *   by slot and named in report.unreadableDayRollups)
  */
 export async function computeReportFromInflux(
   source: SourceOptions,
@@ -28,7 +37,7 @@ export async function computeReportFromInflux(
   const schools = await readSchools(source);
   source.onProgress?.('schools', 1, 1);
   const { period, calendar } = input;
-  const stats: ReadStats = { rollupDays: 0, slotDays: 0 };
+  const stats = noReadStats();
   const reports: SchoolReport[] = [];
   // While a chunk's figures are computed, the next chunk is read: InfluxDB and Node work side by side.
   const read = (i: number) => {
@@ -55,6 +64,10 @@ export async function computeReportFromInflux(
     next = i + schoolsPerChunk < schools.length ? read(i + schoolsPerChunk) : null;
     stats.rollupDays += s.rollupDays;
     stats.slotDays += s.slotDays;
+    stats.unreadable.count += s.unreadable.count;
+    stats.unreadable.first.push(
+      ...s.unreadable.first.slice(0, UNREADABLE_NAMED - stats.unreadable.first.length),
+    );
     for (const school of chunk)
       reports.push(schoolReport(input, school, bySchool.get(school.uai), open.get(school.uai)));
     source.onProgress?.(
@@ -63,5 +76,5 @@ export async function computeReportFromInflux(
       schools.length,
     );
   }
-  return { report: assembleReport(input, reports, sourceParts(source)), stats };
+  return { report: assembleReport(input, reports, sourceParts(source), stats.unreadable), stats };
 }

@@ -29,7 +29,7 @@ import {
   type WifiFigures,
   type WifiSlot,
 } from './quality.ts';
-import type { ReportData, ReportSchool, SchoolData, SpeedTest } from './source.ts';
+import type { ReportData, ReportSchool, SchoolData, SpeedTest, UnreadableRollups } from './source.ts';
 
 /** Below this availability in school hours a school is listed as "below target" (percent). */
 export const DEFAULT_TARGET_PCT = 99;
@@ -96,6 +96,8 @@ export interface Report {
   annotations: Annotation[];
   /** Which retention policy each part of the period was read from. */
   sources: ReportData['parts'];
+  /** Day rollups that did not decode: their days were read slot by slot (source.ts). */
+  unreadableDayRollups: UnreadableRollups;
   filter: { commune?: string; isp?: string };
 }
 
@@ -241,6 +243,7 @@ export function assembleReport(
   input: Omit<ReportInput, 'data'>,
   schools: SchoolReport[],
   sources: ReportData['parts'],
+  unreadableDayRollups: UnreadableRollups = { count: 0, first: [] },
 ): Report {
   const { period, calendar } = input;
   const tz = calendar.timezone;
@@ -281,6 +284,7 @@ export function assembleReport(
     fleet: group(schools, null),
     annotations: all,
     sources,
+    unreadableDayRollups,
     filter: input.filter ?? {},
   };
 }

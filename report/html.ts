@@ -38,6 +38,8 @@ const TEXT = {
     downMedian: 'Débit descendant médian',
     wifi: 'Wi-Fi (bornes)',
     wifiKpi: 'Disponibilité des bornes Wi-Fi en heures d’ouverture',
+    unreadable: (n: number) =>
+      `${n} résumé(s) journalier(s) illisible(s) dans la base : ces jours ont été relus tranche par tranche (chiffres inchangés) :`,
     contract: 'Contrat',
     ofContract: 'du contrat',
     monthly: 'Disponibilité par mois (heures d’ouverture)',
@@ -92,6 +94,8 @@ const TEXT = {
     downMedian: 'Median download',
     wifi: 'Wi-Fi (access points)',
     wifiKpi: 'Wi-Fi access points’ availability in school hours',
+    unreadable: (n: number) =>
+      `${n} unreadable day rollup(s) in the database: those days were read slot by slot (figures unchanged):`,
     contract: 'Contract',
     ofContract: 'of contract',
     monthly: 'Availability per month (school hours)',
@@ -305,6 +309,7 @@ ${annotationsSection(r.annotations, lang, f)}
 <h2>${t.method}</h2>
 <p>${esc(t.methodText)}</p>
 <p>${esc(t.qualityText(r.quality))}</p>
+${r.unreadableDayRollups.count ? `<p class="small">${esc(t.unreadable(r.unreadableDayRollups.count))} ${r.unreadableDayRollups.first.map((u) => `${esc(u.uai)} ${esc(f.date(u.day))}`).join(', ')}</p>` : ''}
 <p class="small">${t.generated} ${esc(f.dateTime(r.generatedAtMs))} — ${esc(r.timeZone)} — ${r.sources.map((s) => `${esc(s.policy)}: ${esc(f.date(s.startMs))} → ${esc(f.date(s.endMs - 1))}`).join(' ; ')}</p>
 </section>`;
   return `<!doctype html>

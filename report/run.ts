@@ -157,6 +157,8 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     },
     { period, calendar, annotations, asOfMs, nowMs, targetPct, filter, quality: config.report.quality },
   );
+  const unreadable = unreadableText(report);
+  if (unreadable) process.stderr.write(`vigie report: ${unreadable}\n`);
   if (report.schools.length === 0) {
     // A mistyped database or filter would otherwise give an empty report and exit 0.
     const which = [
@@ -193,6 +195,22 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
   }
   progress.done();
   return { report, files };
+}
+
+/**
+ * The warning for day rollups that did not decode (their days were read slot by slot), naming the
+ * first schools and days; '' when none.
+ */
+export function unreadableText(report: Pick<Report, 'unreadableDayRollups' | 'timeZone'>): string {
+  const u = report.unreadableDayRollups;
+  if (!u.count) return '';
+  const day = (ms: number) => new Date(ms).toLocaleDateString('sv-SE', { timeZone: report.timeZone });
+  const named = u.first.map((f) => `${f.uai} ${day(f.day)} (${f.problem})`).join(', ');
+  const more = u.count > u.first.length ? ` … +${u.count - u.first.length}` : '';
+  return (
+    `warning: ${u.count} day rollup(s) (school_day) could not be read; those days were read slot by slot: ${named}${more} / ` +
+    `attention : ${u.count} résumé(s) journalier(s) (school_day) illisible(s) ; ces jours ont été relus tranche par tranche`
+  );
 }
 
 export async function runReport(opts: ReportOptions): Promise<number> {

@@ -30,6 +30,14 @@ export class SlotColumns {
     this.b[this.length] = b ?? Number.NaN;
     this.length++;
   }
+  /** Appends every slot of `other` (values as they are, NaN unknowns kept). */
+  append(other: SlotColumns): void {
+    for (let i = 0; i < other.length; i++) {
+      const a = other.a[i]!;
+      const b = other.b[i]!;
+      this.push(other.t[i]!, Number.isNaN(a) ? null : a, Number.isNaN(b) ? null : b);
+    }
+  }
   forEach(f: (t: number, a: number | null, b: number | null) => void): void {
     for (let i = 0; i < this.length; i++) {
       const a = this.a[i]!;

@@ -9,6 +9,7 @@
 import type { RetentionConfig } from '../collector/config.ts';
 import {
   DAY_ROLLUP_FORMAT,
+  DayRollupError,
   daySlots,
   decodeMeasured,
   decodePings,
@@ -68,7 +69,26 @@ export interface ChunkData extends SchoolData {
 export interface ReadStats {
   rollupDays: number;
   slotDays: number;
+  /** `school_day` points that did not decode (their days were read slot by slot): how many, the first few. */
+  unreadable: UnreadableRollups;
 }
+
+export interface UnreadableRollups {
+  count: number;
+  /** At most UNREADABLE_NAMED: school, local midnight of the day (ms), what was wrong. */
+  first: { uai: string; day: number; problem: string }[];
+}
+/** Unreadable rollups named in full; the rest are counted. */
+export const UNREADABLE_NAMED = 10;
+export const noReadStats = (): ReadStats => ({
+  rollupDays: 0,
+  slotDays: 0,
+  unreadable: { count: 0, first: [] },
+});
+
+// Scratch space for one point's slots, kept only once the whole point has decoded.
+const SCRATCH_PINGS = new PingColumns(320);
+const SCRATCH_WIFI = new WifiColumns(320);
 
 export interface ReportData {
   schools: ReportSchool[];
@@ -232,8 +252,8 @@ interface SlotRange {
 /**
  * The day rollups of the chunk's schools: each whole local day of [startMs, endMs) that has a
  * `school_day` point gives its measured time and ping slots; the other days come back as ranges to
- * read slot by slot (consecutive days merged, schools with the same ranges grouped).
- * @throws DayRollupError (collector/day-rollup-codec.ts) on a point that does not decode
+ * read slot by slot (consecutive days merged, schools with the same ranges grouped), and so do the
+ * days whose point does not decode (counted in stats.unreadable).
  */
 async function readDayRollups(
   opts: SourceOptions,
@@ -265,12 +285,26 @@ async function readDayRollups(
         const slots = daySlots(day.startMs, day.endMs);
         // A day clipped by the period's end has fewer slots than the rollup: read slot by slot.
         if (v[cs!] !== slots.count || typeof v[cm!] !== 'string') continue;
-        d.measured.push(...decodeMeasured(v[cm!] as string, slots, day.startMs, day.endMs));
-        if (typeof v[cp!] === 'string' && v[cp!])
-          decodePings(v[cp!] as string, slots, keep, (t, l, p) => d.pingSlots.push(t, l, p));
-        if (typeof v[cw!] === 'string' && v[cw!])
-          decodeWifi(v[cw!] as string, slots, keep, (t, polls, up) => d.wifiSlots.push(t, polls, up));
-        done.add(i);
+        // Decoded whole before anything is kept: a point that does not decode (corrupt, truncated)
+        // leaves its day to the slot-by-slot read, is counted and named, and stops nothing else.
+        try {
+          const measured = decodeMeasured(v[cm!] as string, slots, day.startMs, day.endMs);
+          SCRATCH_PINGS.length = 0;
+          SCRATCH_WIFI.length = 0;
+          if (typeof v[cp!] === 'string' && v[cp!])
+            decodePings(v[cp!] as string, slots, keep, (t, l, p) => SCRATCH_PINGS.push(t, l, p));
+          if (typeof v[cw!] === 'string' && v[cw!])
+            decodeWifi(v[cw!] as string, slots, keep, (t, polls, up) => SCRATCH_WIFI.push(t, polls, up));
+          d.measured.push(...measured);
+          d.pingSlots.append(SCRATCH_PINGS);
+          d.wifiSlots.append(SCRATCH_WIFI);
+          done.add(i);
+        } catch (err) {
+          if (!(err instanceof DayRollupError)) throw err;
+          stats.unreadable.count++;
+          if (stats.unreadable.first.length < UNREADABLE_NAMED)
+            stats.unreadable.first.push({ uai, day: day.startMs, problem: err.message });
+        }
       }
     }
   }
@@ -483,8 +517,8 @@ async function readWifiSlots(
  * @param openOf per UAI, the sorted intervals whose ping slots to keep (by slot start): the report
  *   passes the school's open time, since quality figures look at no other slot (a year holds
  *   105,000 per school); undefined keeps every slot
- * @throws ReportQueryError (report/influx.ts) when InfluxDB cannot answer; DayRollupError on a
- *   `school_day` point that does not decode
+ * @throws ReportQueryError (report/influx.ts) when InfluxDB cannot answer (a `school_day` point
+ *   that does not decode is counted in stats.unreadable and its day read slot by slot)
  */
 export async function readSchoolsData(
   opts: SourceOptions,
@@ -503,7 +537,7 @@ export async function readSchoolsData(
       },
     ]),
   );
-  const stats: ReadStats = { rollupDays: 0, slotDays: 0 };
+  const stats = noReadStats();
   if (!uais.length) return { bySchool, stats };
   await readOutages(opts, bySchool);
   await readOpenOutages(opts, bySchool);

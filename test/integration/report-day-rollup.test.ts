@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarFrom } from '../../collector/alerts/schedule.ts';
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { startDayRollups } from '../../collector/day-rollup.ts';
-import { SLOT_MS } from '../../collector/day-rollup-codec.ts';
+import { daySlots, SLOT_MS } from '../../collector/day-rollup-codec.ts';
 import { InfluxHttp } from '../../collector/influx-http.ts';
 import { applyRetention, rollupStatement, rollups } from '../../collector/retention.ts';
 import { reportJson, reportService } from '../../report/api.ts';
@@ -19,6 +19,7 @@ import { computeReportFromInflux } from '../../report/compute.ts';
 import { sumWifi } from '../../report/figures.ts';
 import { reportInflux } from '../../report/influx.ts';
 import { inIntervals } from '../../report/quality.ts';
+import { unreadableText } from '../../report/run.ts';
 import { daysOf, type Period, schoolOpenTime } from '../../shared/availability/index.ts';
 import { createLogger } from '../../shared/log.ts';
 import { type InfluxHandle, startInfluxdb } from '../harness/influxdb.ts';
@@ -157,8 +158,12 @@ describe('day rollups (collector job → school_day → report)', () => {
     const input = { period, calendar, asOfMs: period.endMs, nowMs };
     const rolled = await computeReportFromInflux(source, input, 1);
     const slots = await computeReportFromInflux({ ...source, useDayRollups: false }, input);
-    expect(rolled.stats).toEqual({ rollupDays: SCHOOLS.length * days.length, slotDays: 0 });
-    expect(slots.stats).toEqual({ rollupDays: 0, slotDays: SCHOOLS.length * days.length });
+    expect(rolled.stats).toEqual({
+      rollupDays: SCHOOLS.length * days.length,
+      slotDays: 0,
+      unreadable: { count: 0, first: [] },
+    });
+    expect(slots.stats).toMatchObject({ rollupDays: 0, slotDays: SCHOOLS.length * days.length });
     const b = slots.report.schools[0]!;
     expect(b.total.openMs).toBeGreaterThan(0);
     expect(b.total.notMeasuredMs).toBeGreaterThan(0);
@@ -262,6 +267,64 @@ describe('day rollups (collector job → school_day → report)', () => {
     expect(schoolFit(byDefault).some((v) => v !== null && v > 0)).toBe(true);
     // No anchor answers within 1 ms: no slot fits a video class.
     expect(schoolFit(byConfig).every((v) => v === null || v === 0)).toBe(true);
+  }, 240_000);
+
+  it('a school_day point that does not decode is read slot by slot, counted and named; nothing else changes', async () => {
+    // School 1's rollup of an open day gets a truncated wifi field (a day outside open time is not
+    // even decoded: quality reads no slot of it), school 0's of day 4 a short bitmap.
+    const open = schoolOpenTime(calendarFrom(config.alerts), 'school', period.startMs, period.endMs);
+    const openDay = days.find((d) => inIntervals(open, d.startMs + 10.5 * 3_600_000))!;
+    const point = async (uai: string, day: Period) =>
+      (
+        await influx.rows(
+          `SELECT * FROM "${config.retention.rollup.name}"."school_day" WHERE "uai" = '${uai}' AND time = ${day.startMs}ms`,
+          DB,
+        )
+      )[0]!;
+    const slots = daySlots(openDay.startMs, openDay.endMs);
+    const truncated = Buffer.concat([Buffer.alloc((slots.count + 7) >> 3, 0xff), Buffer.from([0x7f, 1])]);
+    const rewrite = async (uai: string, day: Period, field: 'wifi' | 'measured', value: string) => {
+      const p = await point(uai, day);
+      const fields = { measured: p['measured'], pings: p['pings'], wifi: p['wifi'] ?? '', [field]: value };
+      const line = `school_day,uai=${uai} measured="${fields.measured}",pings="${fields.pings}",wifi="${fields.wifi}",slots=${p['slots']}i,format=${p['format']}i ${day.startMs}\n`;
+      expect((await http.write(await http.encode(Buffer.from(line)), config.retention.rollup.name)).ok).toBe(
+        true,
+      );
+    };
+    await rewrite(SCHOOLS[1]!, openDay, 'wifi', truncated.toString('base64'));
+    await rewrite(SCHOOLS[0]!, days[3]!, 'measured', Buffer.alloc(3).toString('base64'));
+    const source = {
+      influx: reportInflux({ url: influx.url, database: DB }),
+      retention: config.retention,
+      timeZone: TZ,
+      startMs: period.startMs,
+      endMs: period.endMs,
+      nowMs,
+    };
+    const input = { period, calendar: calendarFrom(config.alerts), asOfMs: period.endMs, nowMs };
+    const rolled = await computeReportFromInflux(source, input, 1);
+    const slotLevel = await computeReportFromInflux({ ...source, useDayRollups: false }, input);
+    expect(rolled.stats.rollupDays).toBe(SCHOOLS.length * days.length - 2);
+    expect(rolled.stats.slotDays).toBe(2);
+    expect(rolled.report.schools).toEqual(slotLevel.report.schools);
+    expect(rolled.report.fleet).toEqual(slotLevel.report.fleet);
+    expect(rolled.report.unreadableDayRollups).toEqual({
+      count: 2,
+      first: expect.arrayContaining([
+        { uai: SCHOOLS[1], day: openDay.startMs, problem: 'wifi: truncated' },
+        {
+          uai: SCHOOLS[0],
+          day: days[3]!.startMs,
+          problem: expect.stringMatching(/^measured: 3 bytes for \d+ slots$/),
+        },
+      ]),
+    });
+    const said = unreadableText(rolled.report);
+    expect(said).toContain(
+      `${SCHOOLS[1]} ${new Date(openDay.startMs + 12 * 3_600_000).toISOString().slice(0, 10)} (wifi: truncated)`,
+    );
+    expect(said).toContain('relus tranche par tranche');
+    expect(reportJson(rolled.report).unreadableDayRollups.count).toBe(2);
   }, 240_000);
 
   it('refuses a threshold out of range, naming the key', () => {
