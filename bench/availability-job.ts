@@ -5,8 +5,8 @@
 // policy, a few outages and a speed test a day — in a fresh InfluxDB. Then, on the same data, side by
 // side: the run as it was every hour (previous + current month) and the run as it is now every hour
 // (the current month; the previous one only at the first run of the day or after late batches,
-// monthsForRun). Each kind is run `--runs` times (default 3), median printed with CPU seconds of this
-// process and of InfluxDB.
+// monthsForRun). The kinds take turns `--runs` times (default 3); medians printed, with the CPU seconds
+// of this process and of InfluxDB (steadier than wall time on a shared machine).
 //
 //   npm run bench:availability-job -- [--schools 1000] [--runs 3]
 import { readFileSync } from 'node:fs';
@@ -169,28 +169,41 @@ try {
     // What an hourly run does now, the previous month done earlier the same day and no late batch.
     hourlyNow: monthsForRun(nowMs, tz, false, { fullDay, lateFrom: Number.POSITIVE_INFINITY }),
   };
-  const figures: Record<string, unknown> = {};
-  for (const [kind, months] of Object.entries(kinds)) {
-    const seconds: number[] = [];
-    const cpu: number[] = [];
-    const influxCpu: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
+  // The kinds take turns, run after run, so both see the same load from whatever else runs here.
+  const samples = Object.fromEntries(
+    Object.keys(kinds).map((k) => [
+      k,
+      { seconds: [] as number[], cpu: [] as number[], influxCpu: [] as number[] },
+    ]),
+  );
+  const pointsOf: Record<string, number> = {};
+  for (let r = 0; r < RUNS; r++)
+    for (const [kind, months] of Object.entries(kinds)) {
       written = 0;
       const [t0, c0, i0] = [performance.now(), cpuSeconds('self'), cpuSeconds(influx.daemon.pid)];
       await writeAvailabilityPoints(source, sink, months, stored);
-      seconds.push((performance.now() - t0) / 1000);
-      cpu.push(cpuSeconds('self') - c0);
-      influxCpu.push(cpuSeconds(influx.daemon.pid) - i0);
+      const s = samples[kind]!;
+      s.seconds.push((performance.now() - t0) / 1000);
+      s.cpu.push(cpuSeconds('self') - c0);
+      s.influxCpu.push(cpuSeconds(influx.daemon.pid) - i0);
+      pointsOf[kind] = written;
     }
-    figures[kind] = {
-      months: months.map((m) => m.label),
-      points: written,
-      seconds: round1(median(seconds)),
-      cpuSeconds: round1(median(cpu)),
-      influxCpuSeconds: round1(median(influxCpu)),
-      allSeconds: seconds.map(round1),
-    };
-  }
+  const figures = Object.fromEntries(
+    Object.entries(kinds).map(([kind, months]) => {
+      const s = samples[kind]!;
+      return [
+        kind,
+        {
+          months: months.map((m) => m.label),
+          points: pointsOf[kind],
+          seconds: round1(median(s.seconds)),
+          cpuSeconds: round1(median(s.cpu)),
+          influxCpuSeconds: round1(median(s.influxCpu)),
+          allSeconds: s.seconds.map(round1),
+        },
+      ];
+    }),
+  );
   console.log(
     JSON.stringify({
       schools: SCHOOLS,
