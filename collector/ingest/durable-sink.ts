@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { PointsFile } from '../file-sink.ts';
-import { InfluxHttp } from '../influx-http.ts';
+import { InfluxHttp, InfluxQueryError } from '../influx-http.ts';
 import { LineProtocolError, toLine } from '../line-protocol.ts';
 import { longPolicyOutage } from '../long-policy-outages.ts';
 import type { Point, PointSink } from '../point.ts';
@@ -123,12 +123,21 @@ export class DurableSink {
 
   /**
    * retention.manage false: the long lane waits (its points stay in its log) until the rollup policy
-   * exists; the raw lane only warns, once, that its policy is missing or not the default.
-   * @throws Error naming the missing rollup policy (the shipper logs it and retries)
+   * exists; the raw lane only warns, once, that its policy is missing or not the default, and is never
+   * held up by the check. An account allowed to write but not to list policies (InfluxDB refuses the
+   * query) is not held up either: its writes say whether the policy exists.
+   * @throws Error naming the missing rollup policy, or InfluxQueryError when InfluxDB does not answer
+   *   (the shipper logs it and retries)
    */
   private async checkUnmanaged(longLane: boolean): Promise<void> {
     const { config, log } = this.parts;
-    const problems = await unmanagedPolicyProblems(this.influx, config.influx.database, config.retention);
+    let problems: Awaited<ReturnType<typeof unmanagedPolicyProblems>>;
+    try {
+      problems = await unmanagedPolicyProblems(this.influx, config.influx.database, config.retention);
+    } catch (err) {
+      if (longLane && !(err instanceof InfluxQueryError && err.kind === 'refused')) throw err;
+      return;
+    }
     if (longLane) {
       if (problems.rollup) throw new Error(problems.rollup);
       return;

@@ -155,3 +155,65 @@ describe('retention.manage false, the collector process and its monthly job', ()
     expect(cqs.results[0]?.series?.find((s) => s.name === DB)?.values ?? []).toEqual([]);
   });
 });
+
+describe('retention.manage false, an account that may write but not list the policies', () => {
+  const DB = 'unmanaged_writer';
+  let locked: InfluxHandle;
+  let collector: CollectorHandle;
+
+  afterAll(async () => {
+    await collector?.stop();
+    await locked?.daemon.dispose();
+  });
+
+  it('is not held up by the policy check: raw and long points go in', { timeout: 90_000 }, async () => {
+    locked = await startInfluxdb({ authEnabled: true });
+    const admin = async (q: string) => {
+      const res = await fetch(`${locked.url}/query?u=admin&p=admin-pw`, {
+        method: 'POST',
+        body: new URLSearchParams({ q }),
+      });
+      const json = (await res.json()) as { error?: string; results?: { error?: string }[] };
+      const error = json.error ?? json.results?.find((r) => r.error)?.error;
+      if (!res.ok || error) throw new Error(`${q}: ${error ?? res.status}`);
+    };
+    // The first user of a locked InfluxDB may be created without logging in.
+    await admin("CREATE USER admin WITH PASSWORD 'admin-pw' WITH ALL PRIVILEGES");
+    await admin(`CREATE DATABASE "${DB}"`);
+    await admin(
+      `CREATE RETENTION POLICY "raw" ON "${DB}" DURATION 90d REPLICATION 1 SHARD DURATION 1d DEFAULT`,
+    );
+    await admin(`CREATE RETENTION POLICY "long" ON "${DB}" DURATION INF REPLICATION 1`);
+    await admin("CREATE USER writer WITH PASSWORD 'writer-pw'");
+    await admin(`GRANT WRITE ON "${DB}" TO writer`);
+    collector = await startTestCollector({
+      influxUrl: locked.url,
+      database: DB,
+      schools,
+      extra: { retention: { manage: false }, influx: { username: 'writer', password: 'writer-pw' } },
+    });
+    const now = Date.now();
+    collector.points.write([
+      {
+        measurement: 'availability_month',
+        tags: { uai: SCHOOL, ...TAGS, month: '2026-11' },
+        fields: { open_h: 3, end_ms: int(now + HOUR) },
+        time: now - HOUR,
+        policy: 'long',
+      },
+    ]);
+    await collector.drained();
+    expect(collector.deadLetters()).toEqual([]);
+    const count = async (q: string) => {
+      const body = new URLSearchParams({ q, db: DB, epoch: 'ms' });
+      const json = (await (
+        await fetch(`${locked.url}/query?u=admin&p=admin-pw`, { method: 'POST', body })
+      ).json()) as {
+        results: { series?: { values: unknown[][] }[] }[];
+      };
+      return (json.results[0]?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0;
+    };
+    expect(await count('SELECT count("open_h") FROM "long"."availability_month"')).toBe(1);
+    expect(await count('SELECT count("name") FROM "raw"."school"')).toBe(1);
+  });
+});
