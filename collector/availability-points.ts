@@ -9,7 +9,13 @@
 import type { Figures, SchoolReport } from '../report/figures.ts';
 import { ident, literal, type ReportInflux, rowsOf } from '../report/influx.ts';
 import type { Period } from '../shared/availability/index.ts';
-import { monthPeriod, monthsOf, schoolYearOf, schoolYearPeriod } from '../shared/availability/index.ts';
+import {
+  daysOf,
+  monthPeriod,
+  monthsOf,
+  schoolYearOf,
+  schoolYearPeriod,
+} from '../shared/availability/index.ts';
 import type { Logger } from '../shared/log.ts';
 import { int, type Point, type PointSink } from './point.ts';
 import { COLLECTOR_MEASUREMENTS } from './schema.ts';
@@ -76,6 +82,36 @@ export function monthsToWrite(nowMs: number, timeZone: string, schoolYear: boole
   const yearStart = schoolYearPeriod(schoolYearOf(nowMs, timeZone), timeZone).startMs;
   const from = schoolYear ? Math.min(yearStart, previous.startMs) : previous.startMs;
   return monthsOf([from, current.endMs], timeZone);
+}
+
+/** What decides whether a run recomputes the previous month (see monthsForRun). */
+export interface PreviousMonthState {
+  /** The local day (YYYY-MM-DD) of the last run that recomputed the previous month; null: none yet. */
+  fullDay: string | null;
+  /** The oldest sample time (ms) of the late batches noted since that run; +Infinity: none. */
+  lateFrom: number;
+}
+
+/**
+ * The months one run recomputes. The current month always; the previous month only at the first run
+ * of each local day (the nightly run: the previous month's last hours after the 1st's midnight, and
+ * whatever changed it that no hook saw, such as an outage point written at its end) or when late
+ * batches measured before the current month began arrived since (a spool flushed after a cut). With
+ * `schoolYear`, every month of the school year so far (monthsToWrite). Recomputing the previous month
+ * every hour cost as much as the current one for nothing (bench/availability-job.ts).
+ */
+export function monthsForRun(
+  nowMs: number,
+  timeZone: string,
+  schoolYear: boolean,
+  state: PreviousMonthState,
+): Period[] {
+  const months = monthsToWrite(nowMs, timeZone, schoolYear);
+  if (schoolYear) return months;
+  const current = months[months.length - 1]!;
+  const today = daysOf(nowMs, nowMs + 1, timeZone)[0]!.label;
+  const previousDue = state.fullDay !== today || state.lateFrom < current.startMs;
+  return previousDue ? months : [current];
 }
 
 /** Where the points already written can be read and removed: InfluxDB and the long policy's name. */
@@ -152,15 +188,18 @@ export interface AvailabilityJobOptions {
 }
 
 export interface AvailabilityJob {
-  /** One run now (the previous and current month; the whole school year when `schoolYear`). */
+  /** One run now (monthsForRun: the current month, the previous one when due; the school year when `schoolYear`). */
   run(schoolYear?: boolean): Promise<number>;
+  /** A batch with samples measured at `t` (ms) arrived: if before the current month, the next run redoes the previous one. */
+  late(t: number): void;
   stop(): void;
 }
 
 /**
  * Runs at start (once what was written before is in InfluxDB: the registry's `school` points), then
  * every hour. The first successful run covers the whole school year so far; until one succeeds, every
- * run tries the year again. A failed run is logged and retried at the next one; ingest goes on.
+ * run tries the year again. Then each run recomputes the current month, and the previous one when
+ * monthsForRun says it is due. A failed run is logged and retried at the next one; ingest goes on.
  */
 export function startAvailabilityPoints(opts: AvailabilityJobOptions): AvailabilityJob {
   const everyMs = opts.everyMs ?? H;
@@ -168,10 +207,22 @@ export function startAvailabilityPoints(opts: AvailabilityJobOptions): Availabil
   let stopped = false;
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | undefined;
+  const previous: PreviousMonthState = { fullDay: null, lateFrom: Number.POSITIVE_INFINITY };
   const run = (schoolYear = false): Promise<number> => {
     running ??= (async () => {
-      const months = monthsToWrite(opts.now(), opts.source.timeZone, schoolYear);
-      const n = await writeAvailabilityPoints(opts.source, opts.points, months, opts.stored);
+      const nowMs = opts.now();
+      const months = monthsForRun(nowMs, opts.source.timeZone, schoolYear, previous);
+      // Late batches noted from here on wait for the next run; those before are this run's, unless it fails.
+      const lateFrom = previous.lateFrom;
+      previous.lateFrom = Number.POSITIVE_INFINITY;
+      let n: number;
+      try {
+        n = await writeAvailabilityPoints(opts.source, opts.points, months, opts.stored);
+      } catch (err) {
+        previous.lateFrom = Math.min(previous.lateFrom, lateFrom);
+        throw err;
+      }
+      if (months.length > 1) previous.fullDay = daysOf(nowMs, nowMs + 1, opts.source.timeZone)[0]!.label;
       opts.log.info(
         { points: n, months: `${months[0]?.label}/${months[months.length - 1]?.label}` },
         'availability figures written for the Continuity dashboard',
@@ -201,6 +252,9 @@ export function startAvailabilityPoints(opts: AvailabilityJobOptions): Availabil
   void (opts.points.written?.() ?? Promise.resolve()).then(tick);
   return {
     run,
+    late(t) {
+      if (t < previous.lateFrom) previous.lateFrom = t;
+    },
     stop() {
       stopped = true;
       clearTimeout(timer);

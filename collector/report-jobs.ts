@@ -29,14 +29,17 @@ export interface ReportJobs {
 /** Starts both jobs in the background; a failure to load them is logged, ingest goes on. */
 export function startReportJobs(config: CollectorConfig, ingest: ReportJobsIngest, log: Logger): ReportJobs {
   if (config.pointsFile) return { stop: async () => {} };
-  let availability: { stop(): void } | null = null;
+  let availability: { stop(): void; late(t: number): void } | null = null;
   let days: { stop(): Promise<void>; late(t: number): void } | null = null;
-  // Batches measured days ago (a spool flushed after a long cut): their days are rolled up again.
+  // Batches measured days ago (a spool flushed after a long cut): their days are rolled up again, and
+  // the previous month's availability recomputed if they belong to it.
   ingest.addObserver({
     onMetrics(batch) {
       let oldest = Number.POSITIVE_INFINITY;
       for (const s of batch.samples) if (s.t < oldest) oldest = s.t;
-      if (Number.isFinite(oldest)) days?.late(oldest);
+      if (!Number.isFinite(oldest)) return;
+      days?.late(oldest);
+      availability?.late(oldest);
     },
   });
   let stopped = false;

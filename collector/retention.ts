@@ -137,6 +137,39 @@ export async function applyRetention(http: InfluxHttp, db: string, cfg: Retentio
   }
 }
 
+/**
+ * With `retention.manage: false` the operator creates the database and both policies; the collector
+ * still writes raw points to the database's default policy and long-policy points (monthly
+ * availability, day rollups, old outages) to `retention.rollup.name`, where the dashboards and the
+ * report read them. Returns the problems found (empty: both policies are there, the raw one the
+ * default), each in English and French, naming the policy and the database.
+ * @throws InfluxQueryError when InfluxDB cannot answer (no such database yet, unreachable)
+ */
+export async function unmanagedPolicyProblems(
+  http: InfluxHttp,
+  db: string,
+  cfg: RetentionConfig,
+): Promise<{ raw: string | null; rollup: string | null }> {
+  const shown = await http.query(`SHOW RETENTION POLICIES ON ${q(db)}`);
+  const series = shown.results[0]?.series?.[0];
+  const at = (column: string) => series?.columns.indexOf(column) ?? -1;
+  const policies = new Map(
+    ((series?.values as unknown[][] | undefined) ?? []).map((v) => [
+      String(v[at('name')]),
+      v[at('default')] === true,
+    ]),
+  );
+  const missing = (name: string, what: string) =>
+    `retention policy "${name}" (${what}) not found on database "${db}": with retention.manage false, create it (docs/influx-schema.md) / politique de rétention « ${name} » absente de la base « ${db} » : avec retention.manage à false, créez-la`;
+  const raw = !policies.has(cfg.raw.name)
+    ? missing(cfg.raw.name, 'retention.raw.name')
+    : policies.get(cfg.raw.name)
+      ? null
+      : `retention policy "${cfg.raw.name}" (retention.raw.name) is not the default of database "${db}": raw points go to the default policy, the report reads "${cfg.raw.name}" / la politique « ${cfg.raw.name} » n'est pas celle par défaut de la base « ${db} » : les points bruts vont dans celle par défaut, le rapport lit « ${cfg.raw.name} »`;
+  const rollup = policies.has(cfg.rollup.name) ? null : missing(cfg.rollup.name, 'retention.rollup.name');
+  return { raw, rollup };
+}
+
 const UNITS: Record<string, number> = {
   ns: 1e-6,
   u: 1e-3,

@@ -66,6 +66,7 @@ export function renderSchemaDoc(): string {
     "  began before the raw policy's edge from the long policy (docs/report.md).",
     '- All names and durations are configurable (`collector.retention`); the collector creates or alters',
     '  them at every start.',
+    ...UNMANAGED,
     '',
     'Continuous queries with the default config:',
     '',
@@ -76,6 +77,22 @@ export function renderSchemaDoc(): string {
   );
   return out.join('\n');
 }
+
+/** `retention.manage: false`: what the collector still writes, and where (docs/influx-schema.md). */
+const UNMANAGED = [
+  '- `retention.manage: false` (the operator manages InfluxDB): the collector creates nothing — no',
+  '  database, policy or continuous query — and writes as in the managed mode: raw points to the',
+  "  database's default policy, which must be the one named `retention.raw.name` (the report reads it by",
+  '  that name, the dashboards read the default); long-policy points (`availability_month`, `school_day`,',
+  '  outages older than the raw policy keeps) to `retention.rollup.name`, where the Continuity dashboard',
+  '  and the report read them. Create both before starting it. Until the long policy exists, its points',
+  "  wait in the collector's second write-ahead log (`wal.dir/long-policy`), nothing is lost, and the",
+  "  status's last write error names the missing policy; a raw policy missing or not the default is",
+  '  logged once as a warning. Without the continuous queries, the long policy holds only those points:',
+  '  create the rollups yourself (the statements below) for multi-year reports on older samples.',
+  "  FR : `retention.manage: false` — l'exploitant crée la base et les deux politiques (noms de la",
+  '  configuration, la brute par défaut) ; le collecteur y écrit comme en mode géré, sans rien créer.',
+];
 
 /** What bounds the series count: the cardinality defaults, said with the tags they cover. */
 function seriesBounds(): string[] {

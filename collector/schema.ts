@@ -167,7 +167,7 @@ export const COLLECTOR_MEASUREMENTS = {
   availability_month: {
     measurement: 'availability_month',
     description:
-      "one per school and calendar month (local time), the availability engine's figures, rewritten hourly for the current and previous month, in the long policy; time = the month's local start",
+      "one per school and calendar month (local time), the availability engine's figures, rewritten hourly for the current month, daily and after late batches for the previous one, in the long policy; time = the month's local start",
     // month: YYYY-MM. Hours and minutes add across months and schools; rates are computed from the sums.
     tags: ['uai', 'commune', 'isp', 'month'],
     fields: {

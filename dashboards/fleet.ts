@@ -37,6 +37,7 @@ import {
   timeSeriesPanel,
 } from './panels.ts';
 import { latestState, offlineRows, outageAnnotations, outageList } from './period.ts';
+import { latestSchoolPoints } from './school-info.ts';
 
 export const FLEET_UID = 'vigie-fleet';
 
@@ -134,11 +135,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         w: 12,
         h: 12,
         queries: [
-          influxql(
-            `SELECT last(${f('school', 'lat')}) AS "lat", last(${f('school', 'lon')}) AS "lon", last(${f('school', 'name')}) AS "name"
-             FROM ${m('school')} WHERE ${fleetFilter('school')} GROUP BY "uai"`,
-            'A',
-          ).table(),
+          influxql(latestSchoolPoints({ lat: 'lat', lon: 'lon', name: 'name' }, 'fleet'), 'A').table(),
           influxql(lastSchoolState('"uai"'), 'B').table(),
         ],
       })

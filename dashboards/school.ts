@@ -37,7 +37,7 @@ import {
   timeSeriesPanel,
 } from './panels.ts';
 import { latestState, outageAnnotations, outageList, stateSteps } from './period.ts';
-import { SCHOOL_LABEL_REGEX } from './school-info.ts';
+import { latestSchoolPoints, SCHOOL_LABEL_REGEX } from './school-info.ts';
 
 export const SCHOOL_UID = 'vigie-school';
 
@@ -112,9 +112,13 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         h: 4,
         queries: [
           influxql(
-            `SELECT last(${f('school', 'contracted_down_bps')}) AS "${tr(ctx, { fr: 'descendant', en: 'down' })}",
-             last(${f('school', 'contracted_up_bps')}) AS "${tr(ctx, { fr: 'montant', en: 'up' })}"
-             FROM ${m('school')} WHERE ${schoolFilter('school')}`,
+            latestSchoolPoints(
+              {
+                contracted_down_bps: tr(ctx, { fr: 'descendant', en: 'down' }),
+                contracted_up_bps: tr(ctx, { fr: 'montant', en: 'up' }),
+              },
+              'school',
+            ),
           ),
         ],
       })
@@ -353,11 +357,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
              FROM ${m('wan')} WHERE ${schoolFilter('wan')} AND $timeFilter
              GROUP BY time($__interval), "iface" fill(null)`,
           ).alias('$tag_iface $col'),
-          influxql(
-            `SELECT last(${f('school', 'contracted_down_bps')}) AS "contracted_down"
-             FROM ${m('school')} WHERE ${schoolFilter('school')}`,
-            'B',
-          ).table(),
+          influxql(latestSchoolPoints({ contracted_down_bps: 'contracted_down' }, 'school'), 'B').table(),
         ],
       })
         .unit('bps')

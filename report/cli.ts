@@ -1,5 +1,32 @@
 import type { Command } from 'commander';
 
+/**
+ * Commander's usage errors for `vigie report` (unknown option, missing value or option, extra
+ * argument), followed by the same in French. `text`: what commander writes, "error: …" and maybe a
+ * "(Did you mean --from?)" line. Anything else is passed on as it is.
+ */
+export function withFrench(text: string): string {
+  const suggestion = /\(Did you mean (\S+)\?\)/.exec(text)?.[1];
+  const hint = suggestion ? ` (vouliez-vous dire ${suggestion} ?)` : '';
+  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+    [/error: unknown option '([^']+)'/, (m) => `erreur : option inconnue « ${m[1]} »${hint}`],
+    [/error: option '([^']+)' argument missing/, (m) => `erreur : l'option « ${m[1]} » attend une valeur`],
+    [
+      /error: required option '([^']+)' not specified/,
+      (m) => `erreur : l'option « ${m[1]} » est obligatoire`,
+    ],
+    [
+      /error: too many arguments/,
+      () => "erreur : trop d'arguments ; les valeurs suivent leur option (--from 2026-09-01)",
+    ],
+  ];
+  for (const [re, fr] of rules) {
+    const m = re.exec(text);
+    if (m) return `${text.trimEnd()}\n${fr(m)}\n(vigie report --help)\n`;
+  }
+  return text;
+}
+
 export function registerReportCommands(program: Command): void {
   program
     .command('report')
@@ -21,6 +48,7 @@ export function registerReportCommands(program: Command): void {
     .option('--as-of <time>', 'figures as they stood at this local time (reproducible reports)')
     .option('--no-pdf', 'skip report.pdf (no Chromium needed)')
     .option('--no-html', 'only the open data files')
+    .configureOutput({ outputError: (text, write) => write(withFrench(text)) })
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const { runReport } = await import('./run.ts');
       const s = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);

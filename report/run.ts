@@ -40,7 +40,23 @@ export interface ReportOptions {
   html?: boolean;
 }
 
-export class UsageError extends Error {}
+/**
+ * A usage error of `vigie report` (or of GET /api/report's period): `message` in English (the API's
+ * 400 answer), `fr` the same in French; the CLI prints both (`bilingual`).
+ */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly fr: string,
+  ) {
+    super(message);
+  }
+
+  /** "English / français", as the CLI prints it. */
+  get bilingual(): string {
+    return `${this.message} / ${this.fr}`;
+  }
+}
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -60,34 +76,53 @@ export function periodFromOptions(
     o.from !== undefined || o.to !== undefined,
   ];
   if (given.filter(Boolean).length > 1)
-    throw new UsageError('give one of --school-year, --month or --from/--to');
+    throw new UsageError(
+      'give one of --school-year, --month or --from/--to',
+      'donnez une seule période : --school-year, --month ou --from/--to',
+    );
   if (o.schoolYear !== undefined) {
     const m = /^(\d{4})-(\d{4})$/.exec(o.schoolYear);
     if (!m || Number(m[2]) !== Number(m[1]) + 1)
-      throw new UsageError(`--school-year ${o.schoolYear}: write two following years, e.g. 2025-2026`);
+      throw new UsageError(
+        `--school-year ${o.schoolYear}: write two following years, e.g. 2025-2026`,
+        `--school-year ${o.schoolYear} : écrivez deux années qui se suivent, par exemple 2025-2026`,
+      );
     return schoolYearPeriod(Number(m[1]), timeZone);
   }
   if (o.month !== undefined) {
     const m = /^(\d{4})-(\d{2})$/.exec(o.month);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 12)
-      throw new UsageError(`--month ${o.month}: write YYYY-MM, e.g. 2026-11`);
+      throw new UsageError(
+        `--month ${o.month}: write YYYY-MM, e.g. 2026-11`,
+        `--month ${o.month} : écrivez AAAA-MM, par exemple 2026-11`,
+      );
     return monthPeriod(Number(m[1]), Number(m[2]), timeZone);
   }
   if (o.from !== undefined || o.to !== undefined) {
     if (!o.from || !o.to || !DATE.test(o.from) || !DATE.test(o.to))
-      throw new UsageError('--from and --to: both, as YYYY-MM-DD (first and last day, inclusive)');
+      throw new UsageError(
+        '--from and --to: both, as YYYY-MM-DD (first and last day, inclusive)',
+        '--from et --to : les deux, au format AAAA-MM-JJ (premier et dernier jour, inclus)',
+      );
     const day = (flag: string, date: string): number => {
       try {
         return localDayStartMs(date, timeZone);
       } catch (err) {
-        throw new UsageError(`${flag} ${date}: ${(err as Error).message}`);
+        throw new UsageError(
+          `${flag} ${date}: ${(err as Error).message}`,
+          `${flag} ${date} : ce jour n'existe pas au calendrier`,
+        );
       }
     };
     const startMs = day('--from', o.from);
     day('--to', o.to);
     const next = new Date(Date.parse(`${o.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const endMs = day('--to', next);
-    if (endMs <= startMs) throw new UsageError(`--to ${o.to} comes before --from ${o.from}`);
+    if (endMs <= startMs)
+      throw new UsageError(
+        `--to ${o.to} comes before --from ${o.from}`,
+        `--to ${o.to} est avant --from ${o.from}`,
+      );
     return { label: `${o.from}_${o.to}`, startMs, endMs };
   }
   return schoolYearPeriod(schoolYearOf(nowMs, timeZone), timeZone);
@@ -116,26 +151,45 @@ export interface BuiltReport {
 
 /** Everything `vigie report` does but the process exit; used by the CLI, the bench and the tests. */
 export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Promise<BuiltReport> {
+  if (opts.lang !== 'fr' && opts.lang !== 'en')
+    throw new UsageError(
+      `--lang ${opts.lang}: fr or en`,
+      `--lang ${opts.lang} : fr (français) ou en (anglais)`,
+    );
   const loaded = loadCollectorConfig(opts.config);
-  if (!loaded.config.collector) throw new UsageError(`${opts.config} has no \`collector:\` section`);
+  if (!loaded.config.collector)
+    throw new UsageError(
+      `${opts.config} has no \`collector:\` section`,
+      `${opts.config} n'a pas de section \`collector:\``,
+    );
   const config: CollectorConfig = resolveCollectorConfig(loaded.config.collector);
   const calendar = calendarFrom(config.alerts);
   const tz = calendar.timezone;
-  if (opts.lang !== 'fr' && opts.lang !== 'en') throw new UsageError(`--lang ${opts.lang}: fr or en`);
   const period = periodFromOptions(opts, tz, nowMs);
   let asOfMs = Math.min(nowMs, period.endMs);
   if (opts.asOf !== undefined) {
     const r = parseInstant(/[Tt ]\d{2}:\d{2}$/.test(opts.asOf) ? `${opts.asOf}:00` : opts.asOf, {
       timeZone: tz,
     });
-    if (!r.ok) throw new UsageError(`--as-of: ${r.problem}`);
+    if (!r.ok)
+      throw new UsageError(
+        `--as-of: ${r.problem}`,
+        `--as-of ${opts.asOf} : écrivez une heure locale AAAA-MM-JJ HH:MM`,
+      );
     asOfMs = Math.min(r.ms, period.endMs);
   }
   const targetPct = opts.target === undefined ? config.report.targetPct : Number(opts.target);
   if (!(targetPct >= 0 && targetPct <= 100))
-    throw new UsageError(`--target ${opts.target}: a percentage 0–100`);
+    throw new UsageError(
+      `--target ${opts.target}: a percentage 0–100`,
+      `--target ${opts.target} : un pourcentage de 0 à 100`,
+    );
   const problem = outDirProblem(opts.out);
-  if (problem) throw new UsageError(problem);
+  if (problem)
+    throw new UsageError(
+      problem,
+      `--out ${opts.out} : un fichier est à cet endroit ou au-dessus ; donnez un dossier (créé s'il manque)`,
+    );
   const annotations: Annotation[] = opts.annotations ? loadAnnotations(opts.annotations, tz) : [];
 
   const progress = progressLine();
@@ -219,7 +273,11 @@ export async function runReport(opts: ReportOptions): Promise<number> {
     for (const f of files) process.stdout.write(`${f}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof AnnotationsError) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`vigie report: ${err.bilingual}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof AnnotationsError) {
       process.stderr.write(`vigie report: ${err.message}\n`);
       return 2;
     }

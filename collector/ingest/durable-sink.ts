@@ -7,11 +7,11 @@ import type { Logger } from '../../shared/log.ts';
 import type { CollectorConfig } from '../config.ts';
 import { type DeadLetters, shouldLog } from '../dead-letters.ts';
 import { PointsFile } from '../file-sink.ts';
-import { InfluxHttp } from '../influx-http.ts';
+import { InfluxHttp, InfluxQueryError } from '../influx-http.ts';
 import { LineProtocolError, toLine } from '../line-protocol.ts';
 import { longPolicyOutage } from '../long-policy-outages.ts';
 import type { Point, PointSink } from '../point.ts';
-import { applyRetention } from '../retention.ts';
+import { applyRetention, unmanagedPolicyProblems } from '../retention.ts';
 import { Shipper } from '../shipper.ts';
 import { WriteAheadLog } from '../wal.ts';
 
@@ -60,7 +60,7 @@ export class DurableSink {
   private readonly influx: InfluxHttp;
   private readonly pointsFile: PointsFile | null;
   private readonly shipper: Shipper;
-  /** Null with a points file or unmanaged retention: no long policy to write to. */
+  /** Null with a points file: no long policy to write to. */
   private readonly long: Lane | null;
   private longPolicyOutages = 0;
   private readonly maxBytes: number;
@@ -68,6 +68,7 @@ export class DurableSink {
   private backpressure = false;
   private backpressureEvents = 0;
   private lastBackpressureLog: number | undefined;
+  private rawPolicyWarned = false;
 
   constructor(private readonly parts: DurableSinkParts) {
     const { config, deadLetters, log, now } = parts;
@@ -96,8 +97,10 @@ export class DurableSink {
         },
         log,
         prepare: async () => {
-          if (config.retention.manage && !pointsFile)
-            await applyRetention(this.influx, config.influx.database, config.retention);
+          if (pointsFile) return;
+          if (config.retention.manage)
+            return applyRetention(this.influx, config.influx.database, config.retention);
+          await this.checkUnmanaged(rp === config.retention.rollup.name);
         },
         onRejected: (line, message) =>
           deadLetters.add({ at: now(), reason: 'influx_rejected', error: message, payload: line }),
@@ -106,7 +109,9 @@ export class DurableSink {
     this.shipper = shipper(this.wal, config.retention.manage ? config.retention.raw.name : undefined, () =>
       this.releaseHeld(),
     );
-    if (config.retention.manage && !pointsFile) {
+    // Long-policy points have their own log whoever manages the policies (retention.manage false: the
+    // operator does, under the configured names, where the dashboards and the report read them).
+    if (!pointsFile) {
       const wal = new WriteAheadLog({ ...config.wal, dir: join(config.wal.dir, LONG_POLICY_WAL_DIR) });
       this.long = { wal, shipper: shipper(wal, config.retention.rollup.name) };
     } else this.long = null;
@@ -114,6 +119,33 @@ export class DurableSink {
       write: (list) => this.writePoints(list),
       written: () => Promise.all([this.shipper.written(), this.long?.shipper.written()]).then(() => {}),
     };
+  }
+
+  /**
+   * retention.manage false: the long lane waits (its points stay in its log) until the rollup policy
+   * exists; the raw lane only warns, once, that its policy is missing or not the default, and is never
+   * held up by the check. An account allowed to write but not to list policies (InfluxDB refuses the
+   * query) is not held up either: its writes say whether the policy exists.
+   * @throws Error naming the missing rollup policy, or InfluxQueryError when InfluxDB does not answer
+   *   (the shipper logs it and retries)
+   */
+  private async checkUnmanaged(longLane: boolean): Promise<void> {
+    const { config, log } = this.parts;
+    let problems: Awaited<ReturnType<typeof unmanagedPolicyProblems>>;
+    try {
+      problems = await unmanagedPolicyProblems(this.influx, config.influx.database, config.retention);
+    } catch (err) {
+      if (longLane && !(err instanceof InfluxQueryError && err.kind === 'refused')) throw err;
+      return;
+    }
+    if (longLane) {
+      if (problems.rollup) throw new Error(problems.rollup);
+      return;
+    }
+    if (problems.raw && !this.rawPolicyWarned) {
+      this.rawPolicyWarned = true;
+      log.warn({ policy: config.retention.raw.name }, problems.raw);
+    }
   }
 
   /** Creates database and policies, and ships what a previous run left in the log. */
@@ -191,7 +223,7 @@ export class DurableSink {
   /**
    * One point that cannot be written is dead-lettered, named; the others of the list still go in. An
    * outage too old for the raw policy goes to the long one instead, counted and logged; so does a
-   * point marked `policy: 'long'` (without a long policy to write to, both go to the raw one).
+   * point marked `policy: 'long'` (with a points file, both go to the file).
    */
   private writePoints(list: Point[]): void {
     let lines = '';

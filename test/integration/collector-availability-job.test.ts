@@ -69,6 +69,12 @@ it('a school that changed ISP: its months under the new tags only, never twice',
 }, async () => {
   const db = 'retagged';
   const sink = await startTestCollector({ influxUrl: influx.url, database: db });
+  // The collector creates its policies in the background: the job reads the long one.
+  await waitFor('the long policy', async () =>
+    JSON.stringify(await influx.query(`SHOW RETENTION POLICIES ON "${db}"`).catch(() => '')).includes(
+      '"long"',
+    ),
+  );
   try {
     const tz = resolveCollectorConfig({}).alerts.timezone;
     const months = monthsToWrite(Date.now(), tz, false);

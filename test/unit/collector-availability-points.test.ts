@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   availabilityPoint,
+  monthsForRun,
   monthsToWrite,
+  type PreviousMonthState,
   startAvailabilityPoints,
   writeAvailabilityPoints,
 } from '../../collector/availability-points.ts';
@@ -148,7 +150,73 @@ describe('monthly availability points', () => {
     while (periods.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     job.stop();
     const september = monthPeriod(2026, 9, PARIS).startMs;
-    // Failed, then the school year again (succeeds), then the previous and current month only.
-    expect(periods.slice(0, 3).map((p) => p.startMs)).toEqual([september, september, months[0]!.startMs]);
+    // Failed, then the school year again (succeeds), then (the same local day) the current month only:
+    // the previous one was just recomputed (monthsForRun).
+    expect(periods.slice(0, 3).map((p) => p.startMs)).toEqual([september, september, months[1]!.startMs]);
+  });
+
+  it('the previous month is recomputed at the first run of each local day or after late batches, not hourly', () => {
+    // 2 Dec 2026, 10:00 and 11:00 in Paris; 3 Dec 00:10 in Paris is still 2 Dec in UTC.
+    const at10 = Date.UTC(2026, 11, 2, 9);
+    const at11 = Date.UTC(2026, 11, 2, 10);
+    const nextNight = Date.UTC(2026, 11, 2, 23, 10);
+    const none = Number.POSITIVE_INFINITY;
+    const labels = (now: number, state: PreviousMonthState) =>
+      monthsForRun(now, PARIS, false, state).map((m) => m.label);
+    expect(labels(at10, { fullDay: null, lateFrom: none })).toEqual(['2026-11', '2026-12']);
+    expect(labels(at11, { fullDay: '2026-12-02', lateFrom: none })).toEqual(['2026-12']);
+    expect(labels(nextNight, { fullDay: '2026-12-02', lateFrom: none })).toEqual(['2026-11', '2026-12']);
+    // A late batch measured on 30 Nov (Paris) brings November back; one measured on 1 Dec does not.
+    expect(labels(at11, { fullDay: '2026-12-02', lateFrom: Date.UTC(2026, 10, 30, 22) })).toEqual([
+      '2026-11',
+      '2026-12',
+    ]);
+    expect(labels(at11, { fullDay: '2026-12-02', lateFrom: Date.UTC(2026, 10, 30, 23, 30) })).toEqual([
+      '2026-12',
+    ]);
+    // The first run still covers the school year.
+    expect(monthsForRun(at11, PARIS, true, { fullDay: '2026-12-02', lateFrom: none })[0]!.label).toBe(
+      '2026-09',
+    );
+  });
+
+  it('the job: hourly runs of the current month; a late batch for the previous month brings it back once', async () => {
+    let now = Date.UTC(2026, 11, 2, 9);
+    const periods: string[] = [];
+    const job = startAvailabilityPoints({
+      source: {
+        timeZone: PARIS,
+        async figures(req) {
+          periods.push(req.period.label);
+          return { schools: [] };
+        },
+      },
+      points: { write: () => {} },
+      log: createLogger('test', 'silent'),
+      now: () => now,
+      everyMs: 3_600_000,
+    });
+    try {
+      await job.run(true);
+      now += H;
+      await job.run();
+      job.late(Date.UTC(2026, 10, 29, 12));
+      now += H;
+      await job.run();
+      now += H;
+      await job.run();
+      // Midnight in Paris: the nightly run.
+      now = Date.UTC(2026, 11, 2, 23, 5);
+      await job.run();
+      expect(periods).toEqual([
+        '2026-09/2026-12',
+        '2026-12/2026-12',
+        '2026-11/2026-12',
+        '2026-12/2026-12',
+        '2026-11/2026-12',
+      ]);
+    } finally {
+      job.stop();
+    }
   });
 });
