@@ -44,8 +44,14 @@ export function registerReportCommands(program: Command): void {
     .option('--isp <name>', 'only the schools of this ISP')
     .option('--lang <lang>', 'fr or en', 'fr')
     .option('--annotations <file>', 'corrections (YAML): excluded windows, reclassified outages')
-    .option('--target <pct>', 'availability target in school hours, percent', '99')
-    .option('--as-of <time>', 'figures as they stood at this local time (reproducible reports)')
+    .option(
+      '--target <pct>',
+      'availability target in school hours, percent (default: collector.report.targetPct, 99)',
+    )
+    .option(
+      '--as-of <time>',
+      'figures as they stood at this local time, YYYY-MM-DD HH:MM or a day (its 00:00) (reproducible reports)',
+    )
     .option('--no-pdf', 'skip report.pdf (no Chromium needed)')
     .option('--no-html', 'only the open data files')
     .configureOutput({ outputError: (text, write) => write(withFrench(text)) })

@@ -178,9 +178,15 @@ export function schoolReport(
   const annotations = annotationsFor(input.annotations ?? [], school);
   const openTime =
     open ?? schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
+  // An outage still open is known to last up to now, not beyond: an as-of later than now must not
+  // count hours still to come as lost (they are not measured, as for every other school).
+  const outages =
+    input.asOfMs > input.nowMs
+      ? d.outages.map((o) => (o.endMs === null ? { ...o, endMs: input.nowMs } : o))
+      : d.outages;
   const base = {
     open: openTime,
-    outages: d.outages,
+    outages,
     measured: d.measured,
     annotations,
     asOfMs: input.asOfMs,

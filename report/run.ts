@@ -168,13 +168,24 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
   const period = periodFromOptions(opts, tz, nowMs);
   let asOfMs = Math.min(nowMs, period.endMs);
   if (opts.asOf !== undefined) {
-    const r = parseInstant(/[Tt ]\d{2}:\d{2}$/.test(opts.asOf) ? `${opts.asOf}:00` : opts.asOf, {
-      timeZone: tz,
-    });
+    // A bare day is its local midnight; HH:MM gets its seconds.
+    const text = /^\d{4}-\d{2}-\d{2}$/.test(opts.asOf)
+      ? `${opts.asOf}T00:00:00`
+      : /[Tt ]\d{2}:\d{2}$/.test(opts.asOf)
+        ? `${opts.asOf}:00`
+        : opts.asOf;
+    const r = parseInstant(text, { timeZone: tz });
     if (!r.ok)
       throw new UsageError(
         `--as-of: ${r.problem}`,
         `--as-of ${opts.asOf} : écrivez une heure locale AAAA-MM-JJ HH:MM`,
+      );
+    // Before the period begins nothing of it had happened: an empty report, refused. (After now: an
+    // outage still open counts up to now only, report/figures.ts.)
+    if (r.ms <= period.startMs)
+      throw new UsageError(
+        `--as-of ${opts.asOf}: before the period begins; nothing of it had happened yet`,
+        `--as-of ${opts.asOf} : avant le début de la période ; rien ne s'était encore passé`,
       );
     asOfMs = Math.min(r.ms, period.endMs);
   }

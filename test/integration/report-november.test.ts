@@ -146,6 +146,8 @@ beforeAll(async () => {
   const section = {
     ...collectorSection({ mqttUrl: broker.url, influxUrl: influx.url, database: DB, schools }),
     presence: { intervalSeconds: 30 * 24 * 3600, tickMs: 200, rebuildFromInflux: false },
+    // The target comes from the config when --target is not given (it was always 99).
+    report: { targetPct: 80 },
     alerts: {
       timezone: 'Europe/Paris',
       hours: {
@@ -294,7 +296,9 @@ describe('vigie report on outages the collector recorded (issue 15, November 202
       [B, paris('2026-11-13T16:00'), paris('2026-11-16T09:00')],
     ]);
 
-    const nov = await report(['--month', '2026-11', '--as-of', '2026-12-01T00:00'], tempDir('report-out'));
+    const novOut = tempDir('report-out');
+    const nov = await report(['--month', '2026-11', '--as-of', '2026-12-01T00:00'], novOut);
+    expect(readFileSync(join(novOut, 'report.html'), 'utf8')).toContain('objectif 80 %');
     const b = nov.schools[B]!['2026-11']!;
     const c = nov.schools[C]!['2026-11']!;
     expect(b['calendar_uptime_pct']).toBe(76.18);

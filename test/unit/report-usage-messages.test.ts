@@ -64,6 +64,11 @@ describe('vigie report usage errors, in French and English', () => {
       'donnez une seule période : --school-year, --month ou --from/--to',
     ],
     [['--lang', 'de'], '--lang de: fr or en', '--lang de : fr (français) ou en (anglais)'],
+    [
+      ['--month', '2026-11', '--as-of', '2026-10-15 12:00'],
+      '--as-of 2026-10-15 12:00: before the period begins',
+      '--as-of 2026-10-15 12:00 : avant le début de la période',
+    ],
     [['--target', '120'], '--target 120: a percentage 0–100', '--target 120 : un pourcentage de 0 à 100'],
   ])('%j', async (args, en, fr) => {
     const { code, stderr } = await report(...base, ...args);
@@ -71,6 +76,20 @@ describe('vigie report usage errors, in French and English', () => {
     expect(stderr).toContain(en);
     expect(stderr).toContain(fr);
     expect(stderr.startsWith('vigie report: ')).toBe(true);
+  });
+
+  it('--as-of as a bare day is that day’s 00:00, not a usage error', async () => {
+    // Refused only by the InfluxDB nobody listens on (exit 1), not by the option (exit 2).
+    const { code, stderr } = await report(
+      ...base,
+      '--month',
+      '2026-11',
+      '--as-of',
+      '2026-11-15',
+      '--no-html',
+    );
+    expect(stderr).not.toContain('--as-of');
+    expect(code).toBe(1);
   });
 
   it('an unknown option, with the nearest one suggested in both languages', async () => {

@@ -1,0 +1,49 @@
+// `--as-of` later than now (report/figures.ts): an outage still open is known to last up to now, not
+// up to the as-of: the hours still to come are not measured, as for every other school, never lost.
+import { describe, expect, it } from 'vitest';
+import { computeReport } from '../../report/figures.ts';
+import type { ReportSchool, SchoolData } from '../../report/source.ts';
+import { at, CAL, H } from '../harness/availability.ts';
+
+const school: ReportSchool = {
+  uai: '0690001B',
+  name: 'École',
+  commune: 'Lyon',
+  isp: 'Orange',
+  contractedDownMbps: 100,
+  contractedUpMbps: 20,
+  hours: 'school',
+};
+// Monday 2 November 2026: measured from midnight, offline since 10:00 and still offline at noon (now).
+const now = at('2026-11-02T12:00');
+const period = { label: 'week', startMs: at('2026-11-02T00:00'), endMs: at('2026-11-09T00:00') };
+const data: SchoolData = {
+  outages: [{ startMs: at('2026-11-02T10:00'), endMs: null, cause: 'unknown' }],
+  measured: [[period.startMs, at('2026-11-02T10:00')]],
+  speedTests: [],
+  pingSlots: [],
+};
+const figures = (asOfMs: number) =>
+  computeReport({
+    period,
+    calendar: CAL,
+    asOfMs,
+    nowMs: now,
+    data: {
+      schools: [school],
+      bySchool: new Map([[school.uai, data]]),
+      parts: [{ policy: 'raw', startMs: period.startMs, endMs: period.endMs }],
+    },
+  }).schools[0]!.total;
+
+describe('an as-of later than now', () => {
+  it('counts an outage still open up to now (2 h lost), not up to the as-of (36 h)', () => {
+    const asOfNow = figures(now);
+    const asOfFriday = figures(at('2026-11-06T18:00'));
+    expect(asOfNow.lostMs).toBe(2 * H);
+    expect(asOfFriday.lostMs).toBe(2 * H);
+    expect(asOfFriday.upMs).toBe(asOfNow.upMs);
+    // Tuesday, Thursday and Friday 08:00–17:00, and Monday from noon: open, not measured.
+    expect(asOfFriday.notMeasuredMs).toBe(5 * H + 3 * 9 * H);
+  });
+});
