@@ -134,13 +134,13 @@ try {
         const lossPct = rand() < 0.03 ? 10 * rand() : 0;
         pings.push({ slot: k, latencyMs, lossPct });
         // Three access points polled each minute; now and then one is off for the slot.
-        const apUp = rand() < 0.02 ? 10 : 15;
-        wifi.push({ slot: k, polls: 15, up: apUp });
+        const ap1Up = rand() < 0.02 ? 0 : 5;
+        wifi.push({ slot: k, aps: 3, upAps: 2 + ap1Up / 5 });
         if (SLOTS)
           lines.push(
             `batch,${tags},agent=box batches=5i,samples=40i ${t}`,
             `ping,${tags},agent=box,target=anchor,role=anchor median_ms=${latencyMs},loss_pct=${lossPct} ${t}`,
-            `wifi,${tags},agent=box,ap=ap1 up_n=5i,up_true=${apUp === 15 ? 5 : 0}i ${t}`,
+            `wifi,${tags},agent=box,ap=ap1 up_n=5i,up_true=${ap1Up}i ${t}`,
             `wifi,${tags},agent=box,ap=ap2 up_n=5i,up_true=5i ${t}`,
             `wifi,${tags},agent=box,ap=ap3 up_n=5i,up_true=5i ${t}`,
           );

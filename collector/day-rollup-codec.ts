@@ -3,8 +3,9 @@
 // with anchor pings, the mean median RTT and mean loss quantized UP to 0.1 ms and 0.01 % (so a slot
 // is judged against a threshold that is a multiple of the quantum — 50 ms, 0.5 % — exactly as the
 // unquantized value would be; a percentile is at most 0.1 ms high). `wifi` holds, for the slots where
-// access points were polled, how many polls and how many found the AP up (exact counts). Pure; used
-// by the collector's day-rollup job to write and by the report to read (report/source.ts).
+// access points were polled, how many APs were and how many of them were up (each AP counting the
+// share of its polls that found it up, to 0.001). Pure; used by the collector's day-rollup job to
+// write and by the report to read (report/source.ts).
 import type { Interval } from '../shared/availability/index.ts';
 
 /** The slot length of everything the report reads (the long policy's interval, presence's round). */
@@ -42,13 +43,17 @@ export interface SlotPing {
  */
 export const WIFI_APS = `"ap" !~ /^box:/`;
 
-/** One slot's Wi-Fi access-point polls (the agent's wifi probe, `box:` interfaces left out): counts. */
+/**
+ * One slot's Wi-Fi access points (the agent's wifi probe, `box:` interfaces left out): each AP polled
+ * in the slot weighs one AP-slot whatever its probe interval, so a school polling every minute does
+ * not outweigh one polling every five.
+ */
 export interface SlotWifi {
   slot: number;
-  /** AP polls in the slot (APs × rounds). */
-  polls: number;
-  /** Of them, polls that found the AP up (agent/probes/wifi.ts apUp()). */
-  up: number;
+  /** Access points polled in the slot. */
+  aps: number;
+  /** AP-slots up: Σ over those APs of (polls finding it up / its polls), in [0, aps]. */
+  upAps: number;
 }
 
 export class DayRollupError extends Error {
@@ -246,30 +251,32 @@ export function decodePings(
   return out;
 }
 
+/** AP-slots up are stored in thousandths (exact for 1 to 5 polls a slot, and 8, 10, 20…). */
+const UP_PER_AP = 1000;
+
 /**
- * Wi-Fi slots as base64: a presence bitmap, then (polls, up) pairs as runs (varint length, varint
- * polls, varint up): a school's APs are polled the same number of times each slot and are mostly up,
- * so a day is a few bytes past its bitmap. Slots with no poll, or outside [0, count), are left out;
- * up is clamped to [0, polls].
+ * Wi-Fi slots as base64: a presence bitmap, then (aps, thousandths of AP-slots up) pairs as runs
+ * (varint length, varint aps, varint up): a school's APs are mostly all up, so a day is a few bytes
+ * past its bitmap. Slots with no AP, or outside [0, count), are left out; upAps is clamped to [0, aps].
  */
 export function encodeWifi(slots: readonly SlotWifi[], count: number): string {
   const sorted = slots
-    .filter((s) => s.slot >= 0 && s.slot < count && s.polls > 0)
+    .filter((s) => s.slot >= 0 && s.slot < count && Math.round(s.aps) > 0)
     .sort((a, b) => a.slot - b.slot);
   const unique = sorted.filter((s, i) => i === 0 || sorted[i - 1]!.slot !== s.slot);
   const bitmap = new Uint8Array((count + 7) >> 3);
   for (const s of unique) bitmap[s.slot >> 3]! |= 1 << (s.slot & 7);
   const pair = (s: SlotWifi) => {
-    const polls = Math.round(s.polls);
-    return [polls, Math.min(polls, Math.max(0, Math.round(s.up)))] as const;
+    const aps = Math.round(s.aps);
+    return [aps, Math.min(aps * UP_PER_AP, Math.max(0, Math.round(s.upAps * UP_PER_AP)))] as const;
   };
   const body: number[] = [];
   for (let i = 0; i < unique.length; ) {
-    const [polls, up] = pair(unique[i]!);
+    const [aps, up] = pair(unique[i]!);
     let j = i + 1;
-    while (j < unique.length && pair(unique[j]!)[0] === polls && pair(unique[j]!)[1] === up) j++;
+    while (j < unique.length && pair(unique[j]!)[0] === aps && pair(unique[j]!)[1] === up) j++;
     pushVarint(body, j - i);
-    pushVarint(body, polls);
+    pushVarint(body, aps);
     pushVarint(body, up);
     i = j;
   }
@@ -277,27 +284,27 @@ export function encodeWifi(slots: readonly SlotWifi[], count: number): string {
 }
 
 /**
- * The slots encodeWifi() wrote, in slot order: `sink(t, polls, up)` for each slot starting inside
- * `keep` (every slot when undefined; a day with none of it is not decoded).
- * @throws DayRollupError on a truncated or inconsistent encoding (a run past the slots, up > polls)
+ * The slots encodeWifi() wrote, in slot order: `sink(t, aps, upAps)` for each slot starting inside
+ * `keep` (every slot when undefined; a day with none of it is not decoded). upAps to 0.001.
+ * @throws DayRollupError on a truncated or inconsistent encoding (a run past the slots, more up than APs)
  */
 export function decodeWifi(
   text: string,
   day: DaySlots,
   keep: readonly Interval[] | undefined,
-  sink: (tMs: number, polls: number, up: number) => void,
+  sink: (tMs: number, aps: number, upAps: number) => void,
 ): void {
   const k = keep ? firstKept(keep, day) : 0;
   if (k < 0) return;
   const { n, varint, done } = openSlots(text, day, 'wifi');
   for (let j = 0; j < n; ) {
     const run = varint();
-    const polls = varint();
+    const aps = varint();
     const up = varint();
     if (run < 1 || j + run > n) throw new DayRollupError('wifi: bad run');
-    if (up > polls) throw new DayRollupError(`wifi: ${up} up of ${polls} polls`);
-    SCRATCH_A.fill(polls, j, j + run);
-    SCRATCH_B.fill(up, j, j + run);
+    if (up > aps * UP_PER_AP) throw new DayRollupError(`wifi: ${up / UP_PER_AP} AP-slots up of ${aps}`);
+    SCRATCH_A.fill(aps, j, j + run);
+    SCRATCH_B.fill(up / UP_PER_AP, j, j + run);
     j += run;
   }
   if (!done()) throw new DayRollupError('wifi: trailing bytes');

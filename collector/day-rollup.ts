@@ -72,18 +72,21 @@ const MEASUREMENT = COLLECTOR_MEASUREMENTS.school_day.measurement;
 /** One statement's rows (report/influx.ts rowsOf: columns → values, tags merged). */
 const rowsAt = (result: QueryResult, statement: number) => rowsOf(result.results[statement]?.series ?? []);
 
-/** Per school/day key, the Wi-Fi slots from the polls' and the up polls' per-slot counts. */
+/**
+ * Per school/day key, the Wi-Fi slots from per-AP, per-slot counts of polls and of up polls: each AP
+ * polled in a slot is one AP-slot, up for the share of its polls that found it up.
+ */
 function wifiSlots(
   polls: Record<string, unknown>[],
   ups: Record<string, unknown>[],
   slotOf: (row: Record<string, unknown>) => { key: string; slot: number } | null,
 ): Map<string, SlotWifi[]> {
-  const out = new Map<string, Map<number, SlotWifi>>();
+  const perAp = new Map<string, { key: string; slot: number; polls: number; up: number }>();
   const entry = (row: Record<string, unknown>) => {
     const at = slotOf(row);
     if (!at) return null;
-    const day = out.get(at.key) ?? out.set(at.key, new Map()).get(at.key)!;
-    return day.get(at.slot) ?? day.set(at.slot, { slot: at.slot, polls: 0, up: 0 }).get(at.slot)!;
+    const id = `${at.key}/${at.slot}/${String(row['ap'])}`;
+    return perAp.get(id) ?? perAp.set(id, { ...at, polls: 0, up: 0 }).get(id)!;
   };
   for (const row of polls) {
     const e = entry(row);
@@ -92,6 +95,15 @@ function wifiSlots(
   for (const row of ups) {
     const e = entry(row);
     if (e) e.up = Number(row['up']) || 0;
+  }
+  const out = new Map<string, Map<number, SlotWifi>>();
+  for (const e of perAp.values()) {
+    if (!(e.polls > 0)) continue;
+    const day = out.get(e.key) ?? out.set(e.key, new Map()).get(e.key)!;
+    const slot = day.get(e.slot) ?? day.set(e.slot, { slot: e.slot, aps: 0, upAps: 0 }).get(e.slot)!;
+    slot.aps++;
+    // Each AP's share to 0.001 (the encoding's unit), as report/source.ts does for days read slot by slot.
+    slot.upAps += Math.round((1000 * Math.min(e.up, e.polls)) / e.polls) / 1000;
   }
   return new Map([...out].map(([k, v]) => [k, [...v.values()]]));
 }
@@ -148,8 +160,8 @@ export async function rollUpDays(
       const res = await opts.http.query(
         `SELECT count("seq") AS "n" FROM ${raw}."batch" WHERE ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none); ` +
           `SELECT mean("median_ms") AS "latency", mean("loss_pct") AS "loss" FROM ${raw}."ping" WHERE "role" != 'gateway' AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none); ` +
-          `SELECT count("up") AS "polls" FROM ${raw}."wifi" WHERE ${WIFI_APS} AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none); ` +
-          `SELECT count("up") AS "up" FROM ${raw}."wifi" WHERE "up" = true AND ${WIFI_APS} AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai" fill(none)`,
+          `SELECT count("up") AS "polls" FROM ${raw}."wifi" WHERE ${WIFI_APS} AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai", "ap" fill(none); ` +
+          `SELECT count("up") AS "up" FROM ${raw}."wifi" WHERE "up" = true AND ${WIFI_APS} AND ${uaiMatch} AND ${range} GROUP BY time(5m), "uai", "ap" fill(none)`,
       );
       // Per school and day: measured slots and ping slots.
       const measured = new Map<string, number[]>();

@@ -28,6 +28,7 @@ import {
   WifiColumns,
   type WifiFigures,
   type WifiSlot,
+  wifiOf,
 } from './quality.ts';
 import type { ReportData, ReportSchool, SchoolData, SpeedTest, UnreadableRollups } from './source.ts';
 
@@ -67,16 +68,17 @@ export interface GroupReport {
   /** Commune or ISP name; null for schools the registry gives none. */
   key: string | null;
   total: AggregateAvailability;
-  /** The member schools' AP polls summed (each school weighs its polls, not 1). */
+  /** The member schools' AP-slots summed (each school weighs its access-point time, not 1). */
   wifi: WifiFigures;
   months: { month: string; figures: AggregateAvailability }[];
 }
 
-/** Wi-Fi figures of several schools or months: polls summed, the share recomputed. */
+/** Wi-Fi figures of several schools or months: AP-slots summed, the share recomputed. */
 export function sumWifi(list: readonly WifiFigures[]): WifiFigures {
-  const polls = list.reduce((a, w) => a + w.polls, 0);
-  const upPolls = list.reduce((a, w) => a + w.upPolls, 0);
-  return { polls, upPolls, apAvailabilityPct: polls > 0 ? (100 * upPolls) / polls : null };
+  return wifiOf(
+    list.reduce((a, w) => a + w.apSlots, 0),
+    list.reduce((a, w) => a + Math.round(w.upApSlots * 1000), 0),
+  );
 }
 
 export interface Report {
@@ -227,7 +229,7 @@ export function schoolReport(
     total: schoolAvailability({ ...base, startMs: period.startMs, endMs: period.endMs }),
     months: monthly,
     speed: speedFigures(d.speedTests, school),
-    // Months partition the period and a slot lies in one: the period's polls are the months' sum.
+    // Months partition the period and a slot lies in one: the period's AP-slots are the months' sum.
     wifi: sumWifi(monthly.map((m) => m.quality.wifi)),
     annotations,
   };

@@ -63,8 +63,8 @@ const TEXT = {
       `Qualité, en heures d’ouverture : un créneau de 5 minutes convient à une classe en visio si le RTT médian vers ` +
       `les points de référence est d’au plus ${num('fr', q.videoLatencyMs)} ms et la perte d’au plus ${num('fr', q.videoLossPct)} % ; ` +
       `un test de débit respecte le contrat à ${num('fr', q.contractSharePct)} % du débit descendant contracté au moins. ` +
-      `Wi-Fi : part des interrogations de bornes, en heures d’ouverture, qui trouvaient la borne en service ` +
-      `(joignable, et au moins une radio active quand les radios sont visibles) ; sans interrogation : « — ».`,
+      `Wi-Fi : part du temps-borne en heures d’ouverture où les bornes étaient en service (joignables, et au ` +
+      `moins une radio active quand les radios sont visibles) ; sans interrogation : « — ».`,
     notMeasured: 'non mesuré',
     h: 'h',
     na: '—',
@@ -118,7 +118,7 @@ const TEXT = {
       `Quality, in school hours: a 5-minute slot fits a video class when the median RTT to the anchors is at most ` +
       `${num('en', q.videoLatencyMs)} ms and the loss at most ${num('en', q.videoLossPct)} %; a speed test meets the ` +
       `contract at ${num('en', q.contractSharePct)} % of the contracted download rate or more. ` +
-      `Wi-Fi: the share of access-point polls in school hours that found the access point up (reachable, and at ` +
+      `Wi-Fi: the share of access-point time in school hours the access points were up (reachable, and at ` +
       `least one radio up where radios are seen); no poll: “—”.`,
     notMeasured: 'not measured',
     h: 'h',

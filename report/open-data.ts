@@ -48,9 +48,10 @@ export const OPEN_DATA_COLUMNS: Record<string, string> = {
   sh_loss_mean_pct: 'mean packet loss to the anchors, percent',
   sh_video_fit_pct:
     'share of school-hour 5-minute slots fit for a video class (RTT ≤ 50 ms, loss ≤ 0.5 %, M-Lab IQB)',
-  sh_wifi_ap_polls: 'Wi-Fi access-point polls in school hours (access points × probe rounds)',
+  sh_wifi_ap_hours:
+    'Wi-Fi access-point time observed in school hours, hours (each access point polled in a 5-minute slot counts 5 minutes)',
   sh_wifi_ap_availability_pct:
-    'Wi-Fi access points’ availability in school hours: 100 × polls finding the access point up / sh_wifi_ap_polls; empty without polls',
+    'Wi-Fi access points’ availability in school hours: share of sh_wifi_ap_hours the access points were up (each weighted by the share of its polls finding it up); empty without polls',
 };
 
 /** The columns' documentation with the thresholds this report was judged by. */
@@ -106,7 +107,7 @@ export function openDataRows(report: Report): OpenDataRow[] {
         sh_latency_p95_ms: round2(m.quality.latencyP95Ms),
         sh_loss_mean_pct: round2(m.quality.lossMeanPct),
         sh_video_fit_pct: pct(m.quality.videoFitPct),
-        sh_wifi_ap_polls: m.quality.wifi.polls,
+        sh_wifi_ap_hours: Math.round((m.quality.wifi.apSlots / 12) * 10_000) / 10_000,
         sh_wifi_ap_availability_pct: pct(m.quality.wifi.apAvailabilityPct),
       });
     }

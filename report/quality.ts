@@ -30,11 +30,13 @@ export interface PingSlot {
   lossPct: number | null;
 }
 
-/** One 5-minute slot of Wi-Fi access-point polls (`box:` interfaces left out): counts. */
+/** One 5-minute slot of Wi-Fi access points (`box:` interfaces left out): collector/day-rollup-codec.ts SlotWifi. */
 export interface WifiSlot {
   t: number;
-  polls: number;
-  up: number;
+  /** Access points polled in the slot. */
+  aps: number;
+  /** AP-slots up: Σ over those APs of the share of their polls that found them up. */
+  upAps: number;
 }
 
 export interface QualityFigures {
@@ -60,40 +62,49 @@ export interface QualityFigures {
 
 /** Wi-Fi access points' availability over open time, from the agent's polls. */
 export interface WifiFigures {
-  /** AP polls in open time (APs × rounds; a poll is one AP checked once). */
-  polls: number;
-  /** Of them, polls that found the AP up (reachable, and a radio up where radios are seen). */
-  upPolls: number;
-  /** 100 × upPolls / polls: the share of AP-time the APs served Wi-Fi; null without polls ("not measured"). */
+  /** Access-point time observed in open time, in 5-minute AP-slots (an AP polled in a slot: one). */
+  apSlots: number;
+  /** Of it, AP-slots the APs were up (reachable, and a radio up where radios are seen). */
+  upApSlots: number;
+  /** 100 × upApSlots / apSlots: the share of AP-time the APs served Wi-Fi; null without polls ("not measured"). */
   apAvailabilityPct: number | null;
 }
 
 /**
- * Wi-Fi access points' availability: of the polls in slots starting in open time, the share that
- * found the AP up (agent/probes/wifi.ts apUp()). Each AP is polled once a round, so this is the
- * AP-time-weighted availability; slots with no poll (no data: box off, probe not configured) count
- * neither up nor down. Adds across schools and months by summing polls, never by averaging percents.
+ * Wi-Fi access points' availability: over the 5-minute slots starting in open time, each access
+ * point polled in the slot weighs one AP-slot, up for the share of its polls that found it up
+ * (agent/probes/wifi.ts apUp()): AP-time availability, whatever each school's probe interval. Slots
+ * with no poll (no data: box off, probe not configured) count neither up nor down. Adds across
+ * schools and months by summing AP-slots, never by averaging percents.
  * @param open sorted, disjoint intervals (ms)
  */
 export function wifiFigures(
   open: readonly Interval[],
   slots: readonly WifiSlot[] | WifiColumns,
 ): WifiFigures {
-  let polls = 0;
-  let upPolls = 0;
+  let apSlots = 0;
+  // In thousandths (the rollup's unit), summed as integers: months and schools add up exactly.
+  let upMilli = 0;
   if (slots instanceof WifiColumns)
     eachOpen(open, slots.t, slots.length, (i) => {
-      polls += slots.a[i]!;
-      upPolls += slots.b[i]!;
+      apSlots += slots.a[i]!;
+      upMilli += Math.round(slots.b[i]! * 1000);
     });
   else
     for (const s of slots)
       if (inIntervals(open, s.t)) {
-        polls += s.polls;
-        upPolls += s.up;
+        apSlots += s.aps;
+        upMilli += Math.round(s.upAps * 1000);
       }
-  return { polls, upPolls, apAvailabilityPct: pct(upPolls, polls) };
+  return wifiOf(apSlots, upMilli);
 }
+
+/** The figures from AP-slots and thousandths of AP-slots up. */
+export const wifiOf = (apSlots: number, upMilli: number): WifiFigures => ({
+  apSlots,
+  upApSlots: upMilli / 1000,
+  apAvailabilityPct: apSlots > 0 ? upMilli / (10 * apSlots) : null,
+});
 
 /** Nearest-rank percentile (p in 0–100) of an unsorted list; null when empty. */
 export function percentile(xs: readonly number[], p: number): number | null {
@@ -150,13 +161,13 @@ const defined = (xs: (number | null)[]) => xs.filter((v): v is number => v !== n
  * @param open the school's open time, sorted and disjoint (schoolOpenTime())
  * @param tests speed tests (bit/s); those outside open time are left out
  * @param slots anchor ping slots; those starting outside open time are left out
- * @param wifi access-point polls per slot (wifiFigures())
+ * @param wifi access points per slot (wifiFigures())
  */
 export function qualityFigures(opts: {
   open: readonly Interval[];
   tests: readonly { t: number; downBps: number | null; upBps: number | null }[];
   slots: readonly PingSlot[] | PingColumns;
-  /** Wi-Fi access-point polls per slot; those starting outside open time are left out. */
+  /** Wi-Fi access points per slot; those starting outside open time are left out. */
   wifi?: readonly WifiSlot[] | WifiColumns;
   contractedDownMbps: number | null;
   thresholds?: QualityThresholds;

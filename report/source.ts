@@ -55,7 +55,7 @@ export interface SchoolData {
   speedTests: SpeedTest[];
   /** 5-minute slots of pings to the internet anchors (role ≠ gateway), sorted by time; readSchoolsData gives columns. */
   pingSlots: PingSlot[] | PingColumns;
-  /** 5-minute slots of Wi-Fi access-point polls, sorted by time (absent: none). */
+  /** 5-minute slots of Wi-Fi access points, sorted by time (absent: none). */
   wifiSlots?: WifiSlot[] | WifiColumns;
 }
 
@@ -472,9 +472,9 @@ function readPingSlots(
 }
 
 /**
- * Wi-Fi access-point polls per 5-minute slot for the ranges not covered by day rollups: how many, and
- * how many found the AP up. The raw policy counts the `up` field; the long policy holds its counts
- * (`up_n`, `up_true`, collector/retention.ts) per AP and slot, summed here.
+ * Wi-Fi access points per 5-minute slot for the ranges not covered by day rollups: per AP, its polls
+ * and up polls (the raw policy counts the `up` field; the long policy holds `up_n` and `up_true` per
+ * AP and slot, collector/retention.ts), then per slot the APs polled and the AP-slots up.
  */
 async function readWifiSlots(
   opts: SourceOptions,
@@ -482,7 +482,7 @@ async function readWifiSlots(
   out: Map<string, ChunkData>,
   openOf: (uai: string) => Interval[] | undefined,
 ): Promise<void> {
-  const slots = new Map<string, Map<number, { polls: number; up: number }>>();
+  const perAp = new Map<string, { uai: string; t: number; polls: number; up: number }>();
   await forEachSlotRow(
     opts,
     ranges,
@@ -490,7 +490,7 @@ async function readWifiSlots(
     openOf,
     (p, where) => {
       const from = `FROM ${ident(p.policy)}."wifi" WHERE ${WIFI_APS} AND ${where}`;
-      const by = 'GROUP BY time(5m), "uai" fill(none)';
+      const by = 'GROUP BY time(5m), "uai", "ap" fill(none)';
       return p.long
         ? [`SELECT sum("up_n") AS "polls", sum("up_true") AS "up" ${from} ${by}`]
         : [
@@ -499,16 +499,23 @@ async function readWifiSlots(
           ];
     },
     (_d, uai, t, row) => {
-      // The raw policy answers polls and up polls in two statements: merged per slot.
-      const bySlot = slots.get(uai) ?? slots.set(uai, new Map()).get(uai)!;
-      const slot = bySlot.get(t) ?? bySlot.set(t, { polls: 0, up: 0 }).get(t)!;
-      if ('polls' in row) slot.polls += num(row['polls']) ?? 0;
-      if ('up' in row) slot.up += num(row['up']) ?? 0;
+      // The raw policy answers polls and up polls in two statements: merged per AP and slot.
+      const id = `${uai}/${t}/${String(row['ap'])}`;
+      const e = perAp.get(id) ?? perAp.set(id, { uai, t, polls: 0, up: 0 }).get(id)!;
+      if ('polls' in row) e.polls += num(row['polls']) ?? 0;
+      if ('up' in row) e.up += num(row['up']) ?? 0;
     },
   );
-  for (const [uai, bySlot] of slots)
-    for (const [t, s] of bySlot)
-      if (s.polls > 0) out.get(uai)!.wifiSlots.push(t, s.polls, Math.min(s.up, s.polls));
+  const slots = new Map<string, { uai: string; t: number; aps: number; upAps: number }>();
+  for (const e of perAp.values()) {
+    if (!(e.polls > 0)) continue;
+    const id = `${e.uai}/${e.t}`;
+    const s = slots.get(id) ?? slots.set(id, { uai: e.uai, t: e.t, aps: 0, upAps: 0 }).get(id)!;
+    s.aps++;
+    // To the rollup's 0.001 AP-slot, so both paths give the same figures.
+    s.upAps += Math.round((1000 * Math.min(e.up, e.polls)) / e.polls) / 1000;
+  }
+  for (const s of slots.values()) out.get(s.uai)!.wifiSlots.push(s.t, s.aps, s.upAps);
 }
 
 /**

@@ -33,11 +33,11 @@ function fixture(): Report {
       downBps: mbps * 1e6,
       upBps: mbps * 2e5,
     }));
-  // Wi-Fi: three access points polled each minute (15 polls a slot); at 0690001B one is off an hour a day.
+  // Wi-Fi: three access points; at 0690001B one is off an hour a day.
   const wifi = (offPerHour: number) =>
     Array.from({ length: (PERIOD.endMs - PERIOD.startMs) / (5 * 60_000) }, (_, i) => {
       const t = PERIOD.startMs + i * 5 * 60_000;
-      return { t, polls: 15, up: t % (24 * H) < offPerHour * H ? 10 : 15 };
+      return { t, aps: 3, upAps: t % (24 * H) < offPerHour * H ? 2 : 3 };
     });
   const data: Record<string, SchoolData> = {
     '0690001B': {

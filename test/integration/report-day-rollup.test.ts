@@ -36,8 +36,8 @@ const config = resolveCollectorConfig({
 });
 let days: Period[];
 let period: Period;
-/** School 0's Wi-Fi polls as generated: (time, up) of each access-point poll, `box:` left out. */
-const polls: { t: number; up: boolean }[] = [];
+/** School 0's Wi-Fi polls as generated: (time, AP, up) of each access-point poll, `box:` left out. */
+const polls: { t: number; ap: string; up: boolean }[] = [];
 
 /** A deterministic generator: the same data at each run. */
 function rng(seed: number) {
@@ -78,15 +78,17 @@ beforeAll(async () => {
         );
       }
     }
-    // Wi-Fi, school 0 only: three access points polled each minute, ap3 off 10:00–12:00 on the first
-    // open day; the box's own radio (`box:wlan0`, never associated) is not an access point and must not count.
+    // Wi-Fi, school 0 only: ap1 and ap3 polled each minute, ap2 every 5 minutes; ap3 off 10:02–12:03
+    // on the first open day (slots partly down); the box's own radio (`box:wlan0`, never associated)
+    // is not an access point and must not count.
     const open = schoolOpenTime(calendarFrom(config.alerts), 'school', period.startMs, period.endMs);
     const openDay = days.find((d) => inIntervals(open, d.startMs + 10.5 * 3_600_000))!;
-    const apDown = [openDay.startMs + 10 * 3_600_000, openDay.startMs + 12 * 3_600_000];
+    const apDown = [openDay.startMs + 10 * 3_600_000 + 120_000, openDay.startMs + 12 * 3_600_000 + 180_000];
     for (let t = period.startMs; n === 0 && t < period.endMs; t += 60_000) {
       for (const ap of ['ap1', 'ap2', 'ap3']) {
+        if (ap === 'ap2' && (t / 60_000) % 5 !== 0) continue;
         const up = !(ap === 'ap3' && t >= apDown[0]! && t < apDown[1]!);
-        polls.push({ t: t + 3000, up });
+        polls.push({ t: t + 3000, ap, up });
         lines.push(`wifi,${tags},agent=box,ap=${ap} up=${up},reachable=${up} ${t + 3000}`);
       }
       lines.push(`wifi,${tags},agent=box,ap=box:wlan0 up=false,reachable=false ${t + 3000}`);
@@ -172,21 +174,30 @@ describe('day rollups (collector job → school_day → report)', () => {
     expect(b.months[0]!.quality.videoFitPct).toBeLessThan(100);
     expect(rolled.report).toEqual(slots.report);
 
-    // Wi-Fi access points' availability against the polls as generated, counted one by one: a poll
-    // counts when its 5-minute slot starts in the school's open time.
+    // Wi-Fi access points' availability against the polls as generated, counted one by one: each AP
+    // polled in a slot starting in open time is one AP-slot, up for the share of its polls found up.
     const open = schoolOpenTime(calendar, 'school', period.startMs, period.endMs);
-    const counted = polls.filter((p) => inIntervals(open, Math.floor(p.t / SLOT_MS) * SLOT_MS));
+    const perApSlot = new Map<string, { n: number; up: number }>();
+    for (const p of polls) {
+      const slot = Math.floor(p.t / SLOT_MS) * SLOT_MS;
+      if (!inIntervals(open, slot)) continue;
+      const e = perApSlot.get(`${slot}/${p.ap}`) ?? { n: 0, up: 0 };
+      e.n++;
+      if (p.up) e.up++;
+      perApSlot.set(`${slot}/${p.ap}`, e);
+    }
+    const upMilli = [...perApSlot.values()].reduce((a, e) => a + Math.round((1000 * e.up) / e.n), 0);
     const expected = {
-      polls: counted.length,
-      upPolls: counted.filter((p) => p.up).length,
-      apAvailabilityPct: (100 * counted.filter((p) => p.up).length) / counted.length,
+      apSlots: perApSlot.size,
+      upApSlots: upMilli / 1000,
+      apAvailabilityPct: upMilli / (10 * perApSlot.size),
     };
-    expect(expected.polls).toBeGreaterThan(1000);
+    expect(expected.apSlots).toBeGreaterThan(1000);
     expect(expected.apAvailabilityPct).toBeLessThan(100);
     expect(rolled.report.schools[0]!.wifi).toEqual(expected);
     expect(sumWifi(rolled.report.schools[0]!.months.map((m) => m.quality.wifi))).toEqual(expected);
     // A school without polled access points: not measured, not 100 %.
-    expect(rolled.report.schools[1]!.wifi).toEqual({ polls: 0, upPolls: 0, apAvailabilityPct: null });
+    expect(rolled.report.schools[1]!.wifi).toEqual({ apSlots: 0, upApSlots: 0, apAvailabilityPct: null });
     expect(rolled.report.fleet.wifi).toEqual(expected);
   }, 240_000);
 
@@ -238,7 +249,7 @@ describe('day rollups (collector job → school_day → report)', () => {
     );
     expect(longOnly.report.sources.map((s) => s.policy)).toEqual([config.retention.rollup.name]);
     expect(longOnly.report.schools[0]!.wifi).toEqual(slots.report.schools[0]!.wifi);
-    expect(longOnly.report.schools[0]!.wifi.polls).toBeGreaterThan(1000);
+    expect(longOnly.report.schools[0]!.wifi.apSlots).toBeGreaterThan(1000);
   }, 240_000);
 
   it('judges quality by the thresholds of collector.report (config), and says which', async () => {

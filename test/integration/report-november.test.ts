@@ -306,13 +306,13 @@ describe('vigie report on outages the collector recorded (issue 15, November 202
     expect(b['open_h']).toBe(153);
     expect(b['outage_count']).toBe(2);
     // Wi-Fi access points in school hours: B measured 130.5 open hours = 1,566 slots, plus the slot
-    // of Friday 13 at 16:00 whose batch left just before the power cut: 1,567 slots, two access points
-    // polled in each = 3,134 polls; 'AP préau' off 3 h = 36 polls → 100 × 3,098 / 3,134 = 98.85 %.
+    // of Friday 13 at 16:00 whose batch left just before the power cut: 1,567 slots × 2 access points
+    // = 3,134 AP-slots = 261.1667 AP-hours; 'AP préau' off 3 h = 36 AP-slots → 100 × 3,098 / 3,134.
     expect(b['up_h']).toBe(130.5);
-    expect(b['sh_wifi_ap_polls']).toBe(3134);
+    expect(b['sh_wifi_ap_hours']).toBe(261.1667);
     expect(b['sh_wifi_ap_availability_pct']).toBe(98.85);
-    // C: one access point, up whenever C published (14 open hours: 168 slots).
-    expect(c['sh_wifi_ap_polls']).toBe(168);
+    // C: one access point, up whenever C published (14 open hours).
+    expect(c['sh_wifi_ap_hours']).toBe(14);
     expect(c['sh_wifi_ap_availability_pct']).toBe(100);
     expect(c['calendar_uptime_pct']).toBe(11.67);
     expect(c['lost_h']).toBe(139);

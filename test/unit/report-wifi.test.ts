@@ -20,49 +20,49 @@ const TZ = 'Europe/Paris';
 const dayStart = localDayStartMs('2026-11-02', TZ);
 const day = daySlots(dayStart, localDayStartMs('2026-11-03', TZ));
 const decode = (text: string, keep?: [number, number][]) => {
-  const out: { slot: number; polls: number; up: number }[] = [];
-  decodeWifi(text, day, keep, (t, polls, up) => out.push({ slot: (t - day.baseMs) / SLOT_MS, polls, up }));
+  const out: SlotWifi[] = [];
+  decodeWifi(text, day, keep, (t, aps, upAps) => out.push({ slot: (t - day.baseMs) / SLOT_MS, aps, upAps }));
   return out;
 };
 
 describe('Wi-Fi slots in a day rollup', () => {
-  it('round-trips exact poll counts, in a few bytes past the bitmap for a steady day', () => {
+  it('round-trips access points and AP-slots up to 0.001, in a few bytes past the bitmap for a steady day', () => {
     const slots: SlotWifi[] = [
-      { slot: 0, polls: 15, up: 15 },
-      { slot: 1, polls: 15, up: 15 },
-      { slot: 2, polls: 15, up: 10 },
-      { slot: 7, polls: 3, up: 0 },
-      { slot: 287, polls: 200, up: 199 },
+      { slot: 0, aps: 3, upAps: 3 },
+      { slot: 1, aps: 3, upAps: 3 },
+      { slot: 2, aps: 3, upAps: 2.6 },
+      { slot: 7, aps: 1, upAps: 0 },
+      { slot: 287, aps: 128, upAps: 127.333 },
     ];
     expect(decode(encodeWifi(slots, day.count))).toEqual(slots);
-    const steady = Array.from({ length: day.count }, (_, slot) => ({ slot, polls: 15, up: 15 }));
+    const steady = Array.from({ length: day.count }, (_, slot) => ({ slot, aps: 3, upAps: 3 }));
     const bytes = Buffer.from(encodeWifi(steady, day.count), 'base64').length;
-    // The bitmap (288 bits), then one run: its length 288 (two varint bytes), 15 polls, 15 up.
-    expect(bytes).toBe(36 + 2 + 1 + 1);
+    // The bitmap (288 bits), then one run: its length 288 and 3000 thousandths (two varint bytes each), 3 APs.
+    expect(bytes).toBe(36 + 2 + 1 + 2);
     expect(decode(encodeWifi(steady, day.count))).toEqual(steady);
   });
 
-  it('leaves out slots without a poll and out of the day, clamps up to [0, polls], keeps one entry a slot', () => {
+  it('leaves out slots without an AP and out of the day, clamps upAps to [0, aps], keeps one entry a slot', () => {
     const text = encodeWifi(
       [
-        { slot: 3, polls: 0, up: 0 },
-        { slot: -1, polls: 5, up: 5 },
-        { slot: 288, polls: 5, up: 5 },
-        { slot: 4, polls: 5, up: 9 },
-        { slot: 4, polls: 6, up: 6 },
-        { slot: 5, polls: 5, up: -2 },
+        { slot: 3, aps: 0, upAps: 0 },
+        { slot: -1, aps: 2, upAps: 2 },
+        { slot: 288, aps: 2, upAps: 2 },
+        { slot: 4, aps: 2, upAps: 9 },
+        { slot: 4, aps: 1, upAps: 1 },
+        { slot: 5, aps: 2, upAps: -2 },
       ],
       day.count,
     );
     expect(decode(text)).toEqual([
-      { slot: 4, polls: 5, up: 5 },
-      { slot: 5, polls: 5, up: 0 },
+      { slot: 4, aps: 2, upAps: 2 },
+      { slot: 5, aps: 2, upAps: 0 },
     ]);
   });
 
   it('keeps only slots starting in the given intervals', () => {
     const text = encodeWifi(
-      [0, 96, 97, 120].map((slot) => ({ slot, polls: 3, up: 3 })),
+      [0, 96, 97, 120].map((slot) => ({ slot, aps: 3, upAps: 3 })),
       day.count,
     );
     const keep: [number, number][] = [[day.baseMs + 96 * SLOT_MS, day.baseMs + 120 * SLOT_MS]];
@@ -70,26 +70,38 @@ describe('Wi-Fi slots in a day rollup', () => {
     expect(decode('!!not base64 of anything!!', [[0, day.baseMs]])).toEqual([]);
   });
 
-  it('refuses a truncated text, a run past the slots, more up than polls and trailing bytes', () => {
-    const text = encodeWifi([{ slot: 5, polls: 3, up: 3 }], day.count);
+  it('refuses a truncated text, a run past the slots, more up than APs and trailing bytes', () => {
+    const text = encodeWifi([{ slot: 5, aps: 1, upAps: 1 }], day.count);
     const bytes = Buffer.from(text, 'base64');
     const b64 = (b: number[] | Buffer) => Buffer.from(b).toString('base64');
     const head = [...bytes.subarray(0, 36)];
     expect(() => decode(b64(bytes.subarray(0, 37)))).toThrow(DayRollupError);
-    expect(() => decode(b64([...head, 2, 3, 3]))).toThrow(/bad run/);
-    expect(() => decode(b64([...head, 1, 3, 4]))).toThrow(/4 up of 3 polls/);
-    expect(() => decode(b64([...head, 1, 3, 3, 0]))).toThrow(/trailing/);
+    expect(() => decode(b64([...head, 2, 1, 0]))).toThrow(/bad run/);
+    // 1 AP, 1.001 AP-slots up: 1001 = 0xe9 0x07 as a varint.
+    expect(() => decode(b64([...head, 1, 1, 0xe9, 0x07]))).toThrow(/1.001 AP-slots up of 1/);
+    expect(() => decode(b64([...head, 1, 1, 0, 0]))).toThrow(/trailing/);
     expect(() => decode(b64(bytes.subarray(0, 10)))).toThrow(/10 bytes for 288 slots/);
   });
 });
 
-/** Three access points polled once a minute over a day: 15 polls a slot; `down(ap, t)` says which are off. */
-function pollDay(startMs: number, down: (ap: number, t: number) => boolean = () => false): WifiSlot[] {
+/**
+ * Three access points over a day, as slots: each AP one AP-slot a slot, up for the share of its
+ * `perSlot` polls (one a minute by default) that `down(ap, t)` does not say off.
+ */
+function pollDay(
+  startMs: number,
+  down: (ap: number, t: number) => boolean = () => false,
+  perSlot = 5,
+): WifiSlot[] {
   const slots: WifiSlot[] = [];
   for (let t = startMs; t < startMs + 86_400_000; t += SLOT_MS) {
-    let up = 0;
-    for (let ap = 1; ap <= 3; ap++) for (let m = 0; m < 5; m++) if (!down(ap, t + m * 60_000)) up++;
-    slots.push({ t, polls: 15, up });
+    let upAps = 0;
+    for (let ap = 1; ap <= 3; ap++) {
+      let up = 0;
+      for (let m = 0; m < perSlot; m++) if (!down(ap, t + (m * SLOT_MS) / perSlot)) up++;
+      upAps += up / perSlot;
+    }
+    slots.push({ t, aps: 3, upAps });
   }
   return slots;
 }
@@ -104,14 +116,23 @@ describe('Wi-Fi access points’ availability in school hours', () => {
     (t >= at('2026-11-02T18:00') && t < at('2026-11-02T19:00'));
   const slots = pollDay(monday, off);
 
-  it('is the share of polls in open time finding the AP up: 1,500 of 1,620 = 92.59 %', () => {
-    // Open 08:00–17:00: 108 slots × 15 polls = 1,620; ap3 off 2 h = 24 slots × 5 polls = 120 down.
+  it('is the share of access-point time in open time the APs were up: 300 of 324 AP-slots = 92.59 %', () => {
+    // Open 08:00–17:00: 108 slots × 3 APs = 324 AP-slots; ap3 off 2 h = 24 AP-slots down.
     const w = wifiFigures(open, slots);
-    expect(w).toEqual({ polls: 1620, upPolls: 1500, apAvailabilityPct: (100 * 1500) / 1620 });
+    expect(w).toEqual({ apSlots: 324, upApSlots: 300, apAvailabilityPct: (100 * 300) / 324 });
     expect(w.apAvailabilityPct).toBeCloseTo(92.59, 2);
     const columns = new WifiColumns();
-    for (const s of slots) columns.push(s.t, s.polls, s.up);
+    for (const s of slots) columns.push(s.t, s.aps, s.upAps);
     expect(wifiFigures(open, columns)).toEqual(w);
+  });
+
+  it('an AP up for 3 of its 5 polls in a slot counts 0.6 of the slot', () => {
+    const t = at('2026-11-02T09:00');
+    expect(wifiFigures(open, [{ t, aps: 1, upAps: 3 / 5 }])).toEqual({
+      apSlots: 1,
+      upApSlots: 0.6,
+      apAvailabilityPct: 60,
+    });
   });
 
   it('is not measured (null, not 100 %) without polls: a closed Wednesday, a school without the probe', () => {
@@ -124,8 +145,8 @@ describe('Wi-Fi access points’ availability in school hours', () => {
         pollDay(wednesday, () => true),
       ),
     ).toEqual({
-      polls: 0,
-      upPolls: 0,
+      apSlots: 0,
+      upApSlots: 0,
       apAvailabilityPct: null,
     });
     expect(wifiFigures(open, []).apAvailabilityPct).toBeNull();
@@ -162,7 +183,7 @@ describe('Wi-Fi access points’ availability in school hours', () => {
       },
     });
 
-  it('leaves an excluded window out, as availability does: 1,260 polls, 100 %', () => {
+  it('leaves an excluded window out, as availability does: 252 AP-slots, 100 %', () => {
     const excluded = report(
       [
         {
@@ -176,23 +197,25 @@ describe('Wi-Fi access points’ availability in school hours', () => {
       ],
       [[school('0690001B'), data(slots)]],
     ).schools[0]!;
-    // 1,620 − 24 slots × 15 polls.
-    expect(excluded.wifi).toEqual({ polls: 1260, upPolls: 1260, apAvailabilityPct: 100 });
+    // 324 − 24 slots × 3 APs.
+    expect(excluded.wifi).toEqual({ apSlots: 252, upApSlots: 252, apAvailabilityPct: 100 });
     expect(excluded.months[0]!.quality.wifi).toEqual(excluded.wifi);
   });
 
-  it('aggregates by summing polls (each school weighs its polls), never averaging percentages', () => {
-    // B: one access point polled once in open time, down: 0 %. Fleet: 1,500 / 1,621 = 92.54 %, not 46.3 %.
-    const b: WifiSlot[] = [{ t: at('2026-11-02T09:00'), polls: 1, up: 0 }];
+  it('weighs each school by its access-point time, whatever its probe interval; never averages percentages', () => {
+    // A polls its three APs each minute, all up; B each 5 minutes, all down: 50 %, not 83.33 % (polls).
+    const a = pollDay(monday, () => false, 5);
+    const b = pollDay(monday, () => true, 1);
     const r = report(
       [],
       [
-        [school('0690001B'), data(slots)],
+        [school('0690001B'), data(a)],
         [school('0690002C'), data(b)],
       ],
     );
+    expect(r.schools[0]!.wifi.apAvailabilityPct).toBe(100);
     expect(r.schools[1]!.wifi.apAvailabilityPct).toBe(0);
-    expect(r.fleet.wifi).toEqual({ polls: 1621, upPolls: 1500, apAvailabilityPct: (100 * 1500) / 1621 });
+    expect(r.fleet.wifi).toEqual({ apSlots: 648, upApSlots: 324, apAvailabilityPct: 50 });
     expect(r.fleet.wifi).toEqual(sumWifi(r.schools.map((s) => s.wifi)));
     expect(r.communes[0]!.wifi).toEqual(r.fleet.wifi);
   });
