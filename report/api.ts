@@ -23,6 +23,8 @@ export interface ReportJson {
   annotations: unknown[];
   /** Day rollups that did not decode (their days were read slot by slot): how many, the first few. */
   unreadableDayRollups: { count: number; first: { uai: string; day: string; problem: string }[] };
+  /** Hours profiles the registry names and the config lacks: those schools have no school-hours figures. */
+  unknownHoursProfiles: { profile: string; uais: string[] }[];
 }
 
 export function reportJson(r: Report): ReportJson {
@@ -52,6 +54,7 @@ export function reportJson(r: Report): ReportJson {
       count: r.unreadableDayRollups.count,
       first: r.unreadableDayRollups.first.map((u) => ({ ...u, day: new Date(u.day).toISOString() })),
     },
+    unknownHoursProfiles: r.unknownHoursProfiles,
   };
 }
 

@@ -2,8 +2,15 @@
 // compute its schools' figures (report/figures.ts), drop the data, go on. Only per-school figures
 // (a few KB each) are held for the whole fleet; communes, ISPs and the fleet are aggregated from
 // them at the end (weighted by open time). Peak memory follows the chunk, not the fleet.
-import { type Interval, schoolOpenTime } from '../shared/availability/index.ts';
-import { assembleReport, type Report, type ReportInput, type SchoolReport, schoolReport } from './figures.ts';
+import type { Interval } from '../shared/availability/index.ts';
+import {
+  assembleReport,
+  type Report,
+  type ReportInput,
+  reportOpenTime,
+  type SchoolReport,
+  schoolReport,
+} from './figures.ts';
 import {
   noReadStats,
   type ReadStats,
@@ -45,7 +52,7 @@ export async function computeReportFromInflux(
     const open = new Map<string, Interval[]>(
       chunk.map((s) => [
         s.uai,
-        schoolOpenTime(calendar, s.hours, period.startMs, period.endMs, input.publicHolidays),
+        reportOpenTime(calendar, s, period.startMs, period.endMs, input.publicHolidays),
       ]),
     );
     // Quality figures look only at slots starting in open time: the others are never kept.

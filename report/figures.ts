@@ -18,7 +18,7 @@ import {
   schoolOpenTime,
   subtract,
 } from '../shared/availability/index.ts';
-import type { SchoolCalendar } from '../shared/school-hours.ts';
+import { hoursProfile, type SchoolCalendar } from '../shared/school-hours.ts';
 import {
   DEFAULT_QUALITY_THRESHOLDS,
   PingColumns,
@@ -100,6 +100,8 @@ export interface Report {
   sources: ReportData['parts'];
   /** Day rollups that did not decode: their days were read slot by slot (source.ts). */
   unreadableDayRollups: UnreadableRollups;
+  /** Hours profiles the registry names and the config lacks, with their schools (no school-hours figures). */
+  unknownHoursProfiles: { profile: string; uais: string[] }[];
   filter: { commune?: string; isp?: string };
 }
 
@@ -157,6 +159,23 @@ function within<T extends { t: number }>(sorted: readonly T[], startMs: number, 
   return sorted.slice(first(startMs), first(endMs));
 }
 
+/**
+ * A school's open time over [startMs, endMs). A school whose hours profile the config lacks has none
+ * here: its school-hours figures are "not measured" and it weighs nothing in the aggregates, instead
+ * of open 24 h a day (its nights counted as teaching hours lost); the report names it
+ * (Report.unknownHoursProfiles). Its calendar figures stand.
+ */
+export function reportOpenTime(
+  calendar: SchoolCalendar,
+  school: Pick<ReportSchool, 'hours'>,
+  startMs: number,
+  endMs: number,
+  publicHolidays?: PublicHolidayOptions,
+): Interval[] {
+  if (!hoursProfile(calendar, school.hours)) return [];
+  return schoolOpenTime(calendar, school.hours, startMs, endMs, publicHolidays);
+}
+
 /** Wi-Fi slots sorted by time (columns from readSchoolsData already are). */
 const sortedWifi = (slots: readonly WifiSlot[] | WifiColumns): readonly WifiSlot[] | WifiColumns =>
   slots instanceof WifiColumns || slots.every((s, i, all) => i === 0 || all[i - 1]!.t <= s.t)
@@ -179,7 +198,7 @@ export function schoolReport(
   const wifi = sortedWifi(d.wifiSlots ?? []);
   const annotations = annotationsFor(input.annotations ?? [], school);
   const openTime =
-    open ?? schoolOpenTime(calendar, school.hours, period.startMs, period.endMs, input.publicHolidays);
+    open ?? reportOpenTime(calendar, school, period.startMs, period.endMs, input.publicHolidays);
   // An outage still open is known to last up to now, not beyond: an as-of later than now must not
   // count hours still to come as lost (they are not measured, as for every other school).
   const outages =
@@ -233,6 +252,13 @@ export function schoolReport(
     wifi: sumWifi(monthly.map((m) => m.quality.wifi)),
     annotations,
   };
+}
+
+function unknownProfiles(calendar: SchoolCalendar, schools: readonly ReportSchool[]) {
+  const by = new Map<string, string[]>();
+  for (const s of schools)
+    if (!hoursProfile(calendar, s.hours)) (by.get(s.hours) ?? by.set(s.hours, []).get(s.hours)!).push(s.uai);
+  return [...by].map(([profile, uais]) => ({ profile, uais }));
 }
 
 /** All the figures of a report. Pure: the clock and the data come in. */
@@ -293,6 +319,7 @@ export function assembleReport(
     annotations: all,
     sources,
     unreadableDayRollups,
+    unknownHoursProfiles: unknownProfiles(calendar, schools),
     filter: input.filter ?? {},
   };
 }

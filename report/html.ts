@@ -38,6 +38,8 @@ const TEXT = {
     downMedian: 'Débit descendant médian',
     wifi: 'Wi-Fi (bornes)',
     wifiKpi: 'Disponibilité des bornes Wi-Fi en heures d’ouverture',
+    unknownProfile: (profile: string) =>
+      `Profil horaire « ${profile} » absent de la configuration : pas de chiffres en heures d’ouverture pour`,
     unreadable: (n: number) =>
       `${n} résumé(s) journalier(s) illisible(s) dans la base : ces jours ont été relus tranche par tranche (chiffres inchangés) :`,
     contract: 'Contrat',
@@ -94,6 +96,8 @@ const TEXT = {
     downMedian: 'Median download',
     wifi: 'Wi-Fi (access points)',
     wifiKpi: 'Wi-Fi access points’ availability in school hours',
+    unknownProfile: (profile: string) =>
+      `Hours profile “${profile}” missing from the configuration: no school-hours figures for`,
     unreadable: (n: number) =>
       `${n} unreadable day rollup(s) in the database: those days were read slot by slot (figures unchanged):`,
     contract: 'Contract',
@@ -309,6 +313,7 @@ ${annotationsSection(r.annotations, lang, f)}
 <h2>${t.method}</h2>
 <p>${esc(t.methodText)}</p>
 <p>${esc(t.qualityText(r.quality))}</p>
+${r.unknownHoursProfiles.map((p) => `<p class="small bad">${esc(t.unknownProfile(p.profile))} ${esc(p.uais.join(', '))}</p>`).join('')}
 ${r.unreadableDayRollups.count ? `<p class="small">${esc(t.unreadable(r.unreadableDayRollups.count))} ${r.unreadableDayRollups.first.map((u) => `${esc(u.uai)} ${esc(f.date(u.day))}`).join(', ')}</p>` : ''}
 <p class="small">${t.generated} ${esc(f.dateTime(r.generatedAtMs))} — ${esc(r.timeZone)} — ${r.sources.map((s) => `${esc(s.policy)}: ${esc(f.date(s.startMs))} → ${esc(f.date(s.endMs - 1))}`).join(' ; ')}</p>
 </section>`;

@@ -222,8 +222,8 @@ export async function buildReport(opts: ReportOptions, nowMs = Date.now()): Prom
     },
     { period, calendar, annotations, asOfMs, nowMs, targetPct, filter, quality: config.report.quality },
   );
-  const unreadable = unreadableText(report);
-  if (unreadable) process.stderr.write(`vigie report: ${unreadable}\n`);
+  for (const warning of [unreadableText(report), unknownProfilesText(report)])
+    if (warning) process.stderr.write(`vigie report: ${warning}\n`);
   if (report.schools.length === 0) {
     // A mistyped database or filter would otherwise give an empty report and exit 0.
     const which = [
@@ -275,6 +275,25 @@ export function unreadableText(report: Pick<Report, 'unreadableDayRollups' | 'ti
   return (
     `warning: ${u.count} day rollup(s) (school_day) could not be read; those days were read slot by slot: ${named}${more} / ` +
     `attention : ${u.count} résumé(s) journalier(s) (school_day) illisible(s) ; ces jours ont été relus tranche par tranche`
+  );
+}
+
+/**
+ * The warning for schools whose hours profile the config lacks (no school-hours figures for them),
+ * naming the profiles, their first schools and the key to fix; '' when none.
+ */
+export function unknownProfilesText(report: Pick<Report, 'unknownHoursProfiles'>): string {
+  const list = report.unknownHoursProfiles;
+  if (!list.length) return '';
+  const named = list
+    .map(
+      (p) =>
+        `"${p.profile}" (${p.uais.slice(0, 5).join(', ')}${p.uais.length > 5 ? ` … +${p.uais.length - 5}` : ''})`,
+    )
+    .join(', ');
+  return (
+    `warning: hours profile(s) ${named} not in collector.alerts.hours of this config: those schools have no school-hours figures (not measured) and weigh nothing in the totals; add the profile or fix the registry's hours column / ` +
+    `attention : profil(s) horaire(s) ${named} absent(s) de collector.alerts.hours : ces écoles n'ont pas de chiffres en heures d'ouverture (non mesuré) et ne pèsent pas dans les totaux ; ajoutez le profil ou corrigez la colonne hours du registre`
   );
 }
 
