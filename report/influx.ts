@@ -20,6 +20,18 @@ export class ReportQueryError extends Error {
   }
 }
 
+/**
+ * Whether an InfluxDB error answer means "not now" rather than "not so": a server stopping ("query
+ * engine shutdown"), overloaded or timing out (HTTP 5xx). The API then answers 503 with Retry-After
+ * and the collector's jobs try again, instead of reporting a refused query.
+ */
+export function transientInfluxError(status: number, message: string): boolean {
+  return (
+    status >= 500 ||
+    /query engine shut ?down|shutting down|server is closing|timeout|timed out/i.test(message)
+  );
+}
+
 /** `"name"`, InfluxQL identifier quoting. */
 export const ident = (name: string): string => `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 /** `'text'`, InfluxQL string literal quoting. */
@@ -70,9 +82,13 @@ export function reportInflux(
       try {
         json = JSON.parse(text);
       } catch {
-        throw new ReportQueryError(`InfluxDB answered ${status} with non-JSON: ${text.slice(0, 200)}`);
+        throw new ReportQueryError(
+          `InfluxDB answered ${status} with non-JSON: ${text.slice(0, 200)}`,
+          transientInfluxError(status, text.slice(0, 200)),
+        );
       }
-      if (json.error) throw new ReportQueryError(`InfluxDB: ${json.error}`);
+      if (json.error)
+        throw new ReportQueryError(`InfluxDB: ${json.error}`, transientInfluxError(status, json.error));
       const out: Series[][] = statements.map(() => []);
       for (const r of json.results ?? []) {
         if (r.error) {
@@ -83,6 +99,8 @@ export function reportInflux(
               `database "${cfg.database}" has no ${r.error.replace('retention policy not found: ', 'retention policy "')}": has a collector ever run on it (collector.influx.database)? / ` +
                 `la base « ${cfg.database} » n'a pas cette politique de rétention : un collecteur a-t-il déjà tourné dessus ?`,
             );
+          if (transientInfluxError(status, r.error))
+            throw new ReportQueryError(`InfluxDB ${base} not answering now: ${r.error}`, true);
           throw new ReportQueryError(
             `InfluxDB refused "${statements[r.statement_id]?.slice(0, 200)}": ${r.error}`,
           );
