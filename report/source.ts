@@ -18,7 +18,7 @@ import {
 } from '../collector/day-rollup-codec.ts';
 import { durationMs, rawPolicyStartMs } from '../collector/retention.ts';
 import { COLLECTOR_MEASUREMENTS } from '../collector/schema.ts';
-import type { Interval, OutageCause, OutageRecord } from '../shared/availability/index.ts';
+import type { Interval, OutageCause, OutageRecord, Period } from '../shared/availability/index.ts';
 import { daysOf, measuredFromBuckets, normalize, OUTAGE_CAUSES } from '../shared/availability/index.ts';
 import { localDayStartMs } from '../shared/availability/periods.ts';
 import { DEFAULT_HOURS_PROFILE } from '../shared/school-hours.ts';
@@ -260,9 +260,11 @@ async function readDayRollups(
   out: Map<string, ChunkData>,
   openOf: (uai: string) => Interval[] | undefined,
   stats: ReadStats,
-): Promise<SlotRange[]> {
+): Promise<{ ranges: SlotRange[]; wifiRanges: SlotRange[] }> {
   const days = daysOf(opts.startMs, opts.endMs, opts.timeZone);
   const covered = new Map<string, Set<number>>([...out.keys()].map((u) => [u, new Set<number>()]));
+  // Days whose point is of format 1 (before `wifi`): measured time and pings from it, Wi-Fi slot by slot.
+  const withoutWifi = new Map<string, Set<number>>([...out.keys()].map((u) => [u, new Set<number>()]));
   if (opts.useDayRollups !== false && days.length) {
     const byStart = new Map(days.map((d, i) => [d.startMs, i]));
     const [series] = await opts.influx.queryAll([
@@ -280,7 +282,7 @@ async function readDayRollups(
       ) as number[];
       for (const v of s.values ?? []) {
         const i = byStart.get(Number(v[ct!]));
-        if (i === undefined || v[cf!] !== DAY_ROLLUP_FORMAT) continue;
+        if (i === undefined || (v[cf!] !== DAY_ROLLUP_FORMAT && v[cf!] !== 1)) continue;
         const day = days[i]!;
         const slots = daySlots(day.startMs, day.endMs);
         // A day clipped by the period's end has fewer slots than the rollup: read slot by slot.
@@ -299,6 +301,7 @@ async function readDayRollups(
           d.pingSlots.append(SCRATCH_PINGS);
           d.wifiSlots.append(SCRATCH_WIFI);
           done.add(i);
+          if (v[cf!] === 1) withoutWifi.get(uai)!.add(i);
         } catch (err) {
           if (!(err instanceof DayRollupError)) throw err;
           stats.unreadable.count++;
@@ -308,6 +311,18 @@ async function readDayRollups(
       }
     }
   }
+  for (const done of covered.values()) {
+    stats.rollupDays += done.size;
+    stats.slotDays += days.length - done.size;
+  }
+  const wifiCovered = new Map(
+    [...covered].map(([uai, done]) => [uai, new Set([...done].filter((i) => !withoutWifi.get(uai)!.has(i)))]),
+  );
+  return { ranges: slotRanges(days, covered), wifiRanges: slotRanges(days, wifiCovered) };
+}
+
+/** The days each school has no rollup for, as ranges of consecutive days, schools with the same ranges grouped. */
+function slotRanges(days: readonly Period[], covered: Map<string, Set<number>>): SlotRange[] {
   const groups = new Map<string, SlotRange>();
   for (const [uai, done] of covered) {
     let runStart = -1;
@@ -326,8 +341,6 @@ async function readDayRollups(
         runStart = -1;
       }
     }
-    stats.rollupDays += done.size;
-    stats.slotDays += days.length - done.size;
   }
   return [...groups.values()];
 }
@@ -548,11 +561,11 @@ export async function readSchoolsData(
   if (!uais.length) return { bySchool, stats };
   await readOutages(opts, bySchool);
   await readOpenOutages(opts, bySchool);
-  const ranges = await readDayRollups(opts, bySchool, openOf, stats);
+  const { ranges, wifiRanges } = await readDayRollups(opts, bySchool, openOf, stats);
   await readMeasured(opts, ranges, bySchool);
   await readSpeedTests(opts, bySchool);
   await readPingSlots(opts, ranges, bySchool, openOf);
-  await readWifiSlots(opts, ranges, bySchool, openOf);
+  await readWifiSlots(opts, wifiRanges, bySchool, openOf);
   for (const d of bySchool.values()) {
     d.measured = normalize(d.measured);
     d.pingSlots.sort();

@@ -280,6 +280,40 @@ describe('day rollups (collector job → school_day → report)', () => {
     expect(schoolFit(byConfig).every((v) => v === null || v === 0)).toBe(true);
   }, 240_000);
 
+  it('a day rolled up before Wi-Fi (format 1) gives its measured time and pings; its Wi-Fi is read slot by slot', async () => {
+    const open = schoolOpenTime(calendarFrom(config.alerts), 'school', period.startMs, period.endMs);
+    const openDay = days.find((d) => inIntervals(open, d.startMs + 10.5 * 3_600_000))!;
+    const [p] = await influx.rows(
+      `SELECT * FROM "${config.retention.rollup.name}"."school_day" WHERE "uai" = '${SCHOOLS[0]}' AND time = ${openDay.startMs}ms`,
+      DB,
+    );
+    expect(typeof p!['wifi']).toBe('string');
+    // The point as the previous collector wrote it: no wifi field, format 1 (a new series of fields:
+    // the old point is dropped first).
+    await influx.query(
+      `DELETE FROM "school_day" WHERE "uai" = '${SCHOOLS[0]}' AND time >= ${openDay.startMs}ms AND time <= ${openDay.startMs}ms`,
+      DB,
+    );
+    const line = `school_day,uai=${SCHOOLS[0]} measured="${p!['measured']}",pings="${p!['pings']}",slots=${p!['slots']}i,format=1i ${openDay.startMs}\n`;
+    expect((await http.write(await http.encode(Buffer.from(line)), config.retention.rollup.name)).ok).toBe(
+      true,
+    );
+    const source = {
+      influx: reportInflux({ url: influx.url, database: DB }),
+      retention: config.retention,
+      timeZone: TZ,
+      startMs: period.startMs,
+      endMs: period.endMs,
+      nowMs,
+    };
+    const input = { period, calendar: calendarFrom(config.alerts), asOfMs: period.endMs, nowMs };
+    const rolled = await computeReportFromInflux(source, input, 1);
+    const slotLevel = await computeReportFromInflux({ ...source, useDayRollups: false }, input);
+    expect(rolled.stats.rollupDays).toBe(SCHOOLS.length * days.length);
+    expect(rolled.report.schools[0]!.wifi.apSlots).toBeGreaterThan(1000);
+    expect(rolled.report.schools).toEqual(slotLevel.report.schools);
+  }, 240_000);
+
   it('a school_day point that does not decode is read slot by slot, counted and named; nothing else changes', async () => {
     // School 1's rollup of an open day gets a truncated wifi field (a day outside open time is not
     // even decoded: quality reads no slot of it), school 0's of day 4 a short bitmap.
