@@ -36,6 +36,11 @@ export const ECHO_PARALLEL = 32;
  * killed: well inside the 500 ms the scheduler waits for a cut probe (ABORT_GRACE_MS, agent/scheduler.ts).
  */
 export const LAST_LOOK_MS = 300;
+/**
+ * Echoes started after the cut, at most: spawning ping blocks the event loop (12–16 ms each measured on
+ * a loaded 2-core box), so 32 of them would eat the grace by themselves.
+ */
+export const LAST_LOOK_ECHOES = 4;
 
 /**
  * The order APs are checked in: those that answered at once last round (SNMP, or ping for a ping-only
@@ -86,6 +91,8 @@ interface RoundGates {
   cut: AbortSignal;
   /** Aborts LAST_LOOK_MS after the round's signal: kills the echoes still running. */
   lastLook: AbortSignal;
+  /** Echoes started since the cut (LAST_LOOK_ECHOES at most). */
+  lateEchoes: number;
 }
 
 export interface ApView {
@@ -138,6 +145,7 @@ export class WifiProbe implements Probe<WifiConfig> {
       echo: createLimiter(ECHO_PARALLEL),
       cut: signals.cut,
       lastLook: signals.lastLook,
+      lateEchoes: 0,
     };
     try {
       const checked: (WifiSample | undefined)[] = new Array(aps.length);
@@ -193,6 +201,7 @@ export class WifiProbe implements Probe<WifiConfig> {
     }
     if (!view.snmp) {
       const alive = await gates.echo(async () => {
+        if (gates.cut.aborted && ++gates.lateEchoes > LAST_LOOK_ECHOES) return undefined;
         if (!ap.snmp) t = ctx.now();
         return echoReachable(ap.host, AP_ECHO, gates.lastLook);
       });
