@@ -198,6 +198,8 @@ export class WifiProbe implements Probe<WifiConfig> {
       });
       if (!answered) return undefined;
       view = answered;
+      // Silent until now, even if the round is cut before it can tell: checked after the others next time.
+      if (!view.snmp) this.lastFast.set(apKey(ap), false);
     }
     if (!view.snmp) {
       const alive = await gates.echo(async () => {

@@ -81,6 +81,16 @@ interface RoundResult {
  * silent APs, then the live one (snmpd, lo as its radio) and a ping-only one on loopback.
  */
 async function roundInNetns(dead: number, wifi: Record<string, unknown> = {}): Promise<RoundResult> {
+  const [only] = await roundsInNetns(1, dead, wifi);
+  return only!;
+}
+
+/** `rounds` rounds in a row of the same probe (it keeps what it learnt of each AP between them). */
+async function roundsInNetns(
+  rounds: number,
+  dead: number,
+  wifi: Record<string, unknown> = {},
+): Promise<RoundResult[]> {
   const accessPoints = [
     ...Array.from({ length: dead }, (_, i) => ({ name: `dead${i}`, host: `${deadNet}.${10 + i}` })),
     { name: 'live', host: '127.0.0.1', port: SNMPD_PORT, radioPattern: '^lo$' },
@@ -95,9 +105,13 @@ async function roundInNetns(dead: number, wifi: Record<string, unknown> = {}): P
     const warns = [];
     const log = createLogger('wifi', 'warn', { write: (line) => warns.push(JSON.parse(line)) });
     const sp = { name: 'wifi', probe: new WifiProbe(cfg), intervalMs: cfg.intervalS * 1000, timeoutMs: cfg.timeoutS * 1000, jitter: 0 };
-    const out = await runRound(sp, { log });
-    await out.settled;
-    console.log(JSON.stringify({ samples: out.samples, failure: out.failure ?? null, durationMs: out.durationMs, warns }));
+    const results = [];
+    for (let i = 0; i < ${rounds}; i++) {
+      const out = await runRound(sp, { log });
+      await out.settled;
+      results.push({ samples: out.samples, failure: out.failure ?? null, durationMs: out.durationMs, warns: warns.splice(0) });
+    }
+    console.log(JSON.stringify(results));
     process.exit(0);
   `;
   const r = await execInNetns(pair.a.ns, process.execPath, nodeEvalArgs(code), 120_000);
@@ -134,6 +148,16 @@ describe('wifi round with a dead PoE switch (default config: timeoutS 20, snmpTi
 });
 
 describe('wifi round cut at its timeout', () => {
+  it('checks next round first the AP the dead ones kept waiting', async () => {
+    // snmpTimeoutS 5: each of the 64 SNMP slots is held 10 s by a dead AP, past the 8 s cut, so the
+    // live SNMP AP, last in the config, gets no turn in round 1. Round 2 checks it before them.
+    const [first, second] = await roundsInNetns(2, 126, { snmpTimeoutS: 5, timeoutS: 8 });
+    expect(first!.samples.find((s) => s.ap === 'live')).toBeUndefined();
+    expect(first!.samples.find((s) => s.ap === 'live-ping')).toMatchObject({ up: true });
+    expect(first!.failure?.message).toMatch(/partial result kept/);
+    expectLiveUp(second!);
+  }, 120_000);
+
   it('keeps the APs it finished, gives none for those it could not tell, and says so', async () => {
     // timeoutS 3 < 2 × snmpTimeoutS: every dead AP is still waiting for SNMP when the round is cut.
     // 60 of them: a last look spawning a ping for each would block the event loop past the grace.
