@@ -1,6 +1,6 @@
 // Wi-Fi access points: is each one up, has it rebooted, are its radios on, how many clients.
 //
-// What "up" means (tested in test/integration/probe-wifi.test.ts and test/unit/probe-wifi.test.ts):
+// What "up" means (tested in test/integration/probe-snmp.test.ts, "wifi probe"):
 //   an access point is UP when it is reachable (it answers SNMP, or, failing that, ICMP echo) AND,
 //   where its radio interfaces can be seen over SNMP, at least one of them is ifOperStatus up(1).
 //   - answers SNMP, radios seen, none up      → down (the box is alive but serves no Wi-Fi)
@@ -28,7 +28,8 @@ import { createLimiter } from './util.ts';
 export const SNMP_PARALLEL = 64;
 /**
  * ping processes at once, for APs SNMP did not answer. Each silent one runs AP_ECHO's 2 s: 32 at once
- * falls back for 128 silent APs in 8 s, overlapping the SNMP waves (about 12 s in all, timeoutS 20).
+ * falls back for 128 silent APs in 8 s, overlapping the SNMP waves: 12 s in all by this arithmetic,
+ * 13 s measured (timeoutS 20 by default).
  */
 export const ECHO_PARALLEL = 32;
 /**
