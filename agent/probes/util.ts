@@ -34,3 +34,25 @@ export function errorCode(err: unknown, fallback = 'ERROR'): string {
           : fallback;
   return code.slice(0, 64);
 }
+
+/**
+ * A FIFO gate letting at most `limit` tasks run at once: `gate(fn)` runs `fn` when a slot frees and
+ * settles as it does. Tasks start in the order they were handed in.
+ */
+export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    if (running < limit) running++;
+    else await new Promise<void>((r) => waiting.push(r)); // the slot is handed over, running unchanged
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}

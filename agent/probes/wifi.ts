@@ -1,6 +1,6 @@
 // Wi-Fi access points: is each one up, has it rebooted, are its radios on, how many clients.
 //
-// What "up" means (tested in test/integration/probe-wifi.test.ts and test/unit/probe-wifi.test.ts):
+// What "up" means (tested in test/integration/probe-snmp.test.ts, "wifi probe"):
 //   an access point is UP when it is reachable (it answers SNMP, or, failing that, ICMP echo) AND,
 //   where its radio interfaces can be seen over SNMP, at least one of them is ifOperStatus up(1).
 //   - answers SNMP, radios seen, none up      → down (the box is alive but serves no Wi-Fi)
@@ -8,14 +8,93 @@
 //   - SNMP silent, answers ping               → up on reachability alone, error SNMP_TIMEOUT
 //   - answers neither                         → down, unreachable
 //   REBOOTED is set when sysUpTime went back (beyond a 32-bit TimeTicks wrap) since the last round.
-import ping from 'ping';
+//
+// A round cut at its timeout keeps what it has (test/integration/probe-wifi-round.test.ts): the APs
+// checked give their samples, an AP not checked in time gives none (it counts neither up nor down).
+import { setMaxListeners } from 'node:events';
 import type { WifiSample } from '../../shared/schemas.ts';
 import { boxWifiSamples, readBoxWifi } from './box-wifi.ts';
 import type { AccessPoint, WifiConfig } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
 import { uptimeRebooted } from './counters.ts';
+import { AP_ECHO, echoReachable } from './echo.ts';
 import { OID, rowIndex, SnmpClient, snmpErrorCode } from './snmp.ts';
-import { mapLimit } from './util.ts';
+import { createLimiter } from './util.ts';
+
+/**
+ * SNMP checks in flight (one UDP socket each). A silent AP holds its slot 2 × snmpTimeoutS (one
+ * retry): 64 lets the config's 128 silent APs through in two waves, 8 s at the default 2 s.
+ */
+export const SNMP_PARALLEL = 64;
+/**
+ * ping processes at once, for APs SNMP did not answer. Each silent one runs AP_ECHO's 2 s: 32 at once
+ * falls back for 128 silent APs in 8 s, overlapping the SNMP waves: 12 s in all by this arithmetic,
+ * 13 s measured (timeoutS 20 by default).
+ */
+export const ECHO_PARALLEL = 32;
+/**
+ * After the round's abort, an echo asked for may still prove an AP reachable for this long, then it is
+ * killed: well inside the 500 ms the scheduler waits for a cut probe (ABORT_GRACE_MS, agent/scheduler.ts).
+ */
+export const LAST_LOOK_MS = 300;
+/**
+ * Echoes started after the cut, at most: spawning ping blocks the event loop (12–16 ms each measured on
+ * a loaded 2-core box), so 32 of them would eat the grace by themselves.
+ */
+export const LAST_LOOK_ECHOES = 4;
+
+/**
+ * The order APs are checked in: those that answered at once last round (SNMP, or ping for a ping-only
+ * AP) first, then those not seen yet, then the slow or silent ones, each group in config order. The
+ * checks queue for slots: a dead PoE switch's APs must not hold the live ones back past the timeout.
+ * `fast(i)`: item i answered at once last round (true), waited for a timeout (false), unknown (undefined).
+ */
+export function checkOrder(count: number, fast: (i: number) => boolean | undefined): number[] {
+  const rank = (i: number) => {
+    const f = fast(i);
+    return f === true ? 0 : f === undefined ? 1 : 2;
+  };
+  return Array.from({ length: count }, (_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b);
+}
+
+/**
+ * The round's own signals: `cut` follows `signal` (the round's timeout or the agent stopping), `lastLook`
+ * aborts `lastLookMs` after it. Each carries one listener per check in flight (up to `listeners`), past
+ * Node's default warning threshold of 10. dispose() detaches from `signal` and aborts both.
+ */
+function roundSignals(signal: AbortSignal, lastLookMs: number, listeners: number) {
+  const cut = new AbortController();
+  const late = new AbortController();
+  setMaxListeners(listeners, cut.signal, late.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    cut.abort(signal.reason);
+    timer = setTimeout(() => late.abort(), lastLookMs);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    cut: cut.signal,
+    lastLook: late.signal,
+    dispose() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      cut.abort();
+      late.abort();
+    },
+  };
+}
+
+interface RoundGates {
+  snmp: ReturnType<typeof createLimiter>;
+  echo: ReturnType<typeof createLimiter>;
+  /** Aborted with the round: cuts the SNMP requests in flight, stops the checks not started. */
+  cut: AbortSignal;
+  /** Aborts LAST_LOOK_MS after the round's signal: kills the echoes still running. */
+  lastLook: AbortSignal;
+  /** Echoes started since the cut (LAST_LOOK_ECHOES at most). */
+  lateEchoes: number;
+}
 
 export interface ApView {
   reachable: boolean;
@@ -44,19 +123,51 @@ export function radios(
   return { up, total: radioIndexes.size };
 }
 
+const apKey = (ap: AccessPoint) => `${ap.host}:${ap.port}`;
+
 export class WifiProbe implements Probe<WifiConfig> {
   readonly kind = 'wifi' as const;
   private readonly lastUptime = new Map<string, { ticks: number; t: number }>();
+  /** By apKey: answered at once last round (see checkOrder); at most one entry per configured AP. */
+  private readonly lastFast = new Map<string, boolean>();
   private lastBoxRead: number | undefined;
 
   constructor(readonly config: WifiConfig) {}
 
+  /**
+   * One sample per AP checked, in config order, then the box's. Cut by `ctx.signal`, it returns within
+   * LAST_LOOK_MS with the APs it finished; the others give no sample and a warning names them.
+   */
   async run(ctx: ProbeContext): Promise<WifiSample[]> {
-    const [aps, box] = await Promise.all([
-      mapLimit(this.config.accessPoints, 8, (ap) => this.check(ap, ctx)),
-      this.box(ctx),
-    ]);
-    return [...aps, ...box];
+    const aps = this.config.accessPoints;
+    const signals = roundSignals(ctx.signal, LAST_LOOK_MS, SNMP_PARALLEL + ECHO_PARALLEL);
+    const gates: RoundGates = {
+      snmp: createLimiter(SNMP_PARALLEL),
+      echo: createLimiter(ECHO_PARALLEL),
+      cut: signals.cut,
+      lastLook: signals.lastLook,
+      lateEchoes: 0,
+    };
+    try {
+      const checked: (WifiSample | undefined)[] = new Array(aps.length);
+      const order = checkOrder(aps.length, (i) => this.lastFast.get(apKey(aps[i]!)));
+      const [, box] = await Promise.all([
+        Promise.all(order.map(async (i) => (checked[i] = await this.check(aps[i]!, ctx, gates)))),
+        this.box(ctx),
+      ]);
+      const samples = checked.filter((s): s is WifiSample => s !== undefined);
+      if (samples.length < aps.length) {
+        const missed = aps.filter((_, i) => !checked[i]).map((ap) => ap.name);
+        ctx.log.warn(
+          { checked: samples.length, notChecked: missed.length, aps: missed.slice(0, 20) },
+          'wifi: round cut at its timeout, access points not checked have no sample / ' +
+            'tour Wi-Fi coupé à son délai, les bornes non vérifiées n’ont pas de mesure',
+        );
+      }
+      return [...samples, ...box];
+    } finally {
+      signals.dispose();
+    }
   }
 
   private async box(ctx: ProbeContext): Promise<WifiSample[]> {
@@ -72,11 +183,37 @@ export class WifiProbe implements Probe<WifiConfig> {
     }
   }
 
-  private async check(ap: AccessPoint, ctx: ProbeContext): Promise<WifiSample> {
-    const t = ctx.now();
-    const view = ap.snmp ? await this.viaSnmp(ap, ctx.signal) : { reachable: false };
-    if (!view.snmp) view.reachable = await this.pingable(ap.host);
-    const key = `${ap.host}:${ap.port}`;
+  /** The AP's sample, or undefined when the round was cut before it could say up or down. */
+  private async check(
+    ap: AccessPoint,
+    ctx: ProbeContext,
+    gates: RoundGates,
+  ): Promise<WifiSample | undefined> {
+    let t = ctx.now();
+    let view: ApView = { reachable: false };
+    if (ap.snmp) {
+      const answered = await gates.snmp(async () => {
+        if (gates.cut.aborted) return undefined; // its turn came too late
+        t = ctx.now();
+        return this.viaSnmp(ap, gates.cut);
+      });
+      if (!answered) return undefined;
+      view = answered;
+      // Silent until now, even if the round is cut before it can tell: checked after the others next time.
+      if (!view.snmp) this.lastFast.set(apKey(ap), false);
+    }
+    if (!view.snmp) {
+      const alive = await gates.echo(async () => {
+        if (gates.cut.aborted && ++gates.lateEchoes > LAST_LOOK_ECHOES) return undefined;
+        if (!ap.snmp) t = ctx.now();
+        return echoReachable(ap.host, AP_ECHO, gates.lastLook);
+      });
+      // Killed, or SNMP cut and no echo within the last look: neither up nor down is known.
+      if (alive === undefined || (!alive && view.error === 'ABORTED')) return undefined;
+      view.reachable = alive;
+    }
+    const key = apKey(ap);
+    this.lastFast.set(key, view.snmp !== undefined || (!ap.snmp && view.reachable));
     let rebooted: boolean | undefined;
     const ticks = view.snmp?.uptimeTicks;
     if (ticks !== undefined) {
@@ -139,19 +276,5 @@ export class WifiProbe implements Probe<WifiConfig> {
     if (typeof scalar === 'number' && Number.isFinite(scalar) && scalar >= 0) return Math.trunc(scalar);
     const rows = await client.walk(oid, 4096);
     return rows.size;
-  }
-
-  private async pingable(host: string): Promise<boolean> {
-    try {
-      const res = await ping.promise.probe(host, {
-        min_reply: 1,
-        deadline: 3,
-        timeout: 1,
-        extra: ['-n', '-i', '0.5'],
-      });
-      return res.alive;
-    } catch {
-      return false;
-    }
   }
 }
