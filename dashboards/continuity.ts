@@ -362,9 +362,9 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
         h: 10,
         queries: [
           influxql(
-            `SELECT ${clampPct('100 - 100 * "down_ms" / "observed_ms"')} AS "uptime_pct",
+            `SELECT ${COMMUNE} AS "commune", ${ISP} AS "isp", ${clampPct('100 - 100 * "down_ms" / "observed_ms"')} AS "uptime_pct",
              ${clampPct(`100 * "observed_ms" / ${PERIOD_MS}`)} AS "coverage_pct", "outages",
-             "down_ms" / 1000 AS "downtime_s", "longest_ms" / 1000 AS "longest_s", ${COMMUNE} AS "commune", ${ISP} AS "isp"
+             "down_ms" / 1000 AS "downtime_s", "longest_ms" / 1000 AS "longest_s"
              FROM (${schoolPeriods('fleet')}) WHERE "observed_ms" > 0 GROUP BY "uai"`,
             'A',
           ).table(),

@@ -106,7 +106,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         h: 8,
         queries: [
           influxql(
-            `SELECT "code", "commune", "isp" FROM (${lastSchoolState()}) WHERE "code" < ${PRESENCE_STATE_CODES.online} GROUP BY "uai"`,
+            `SELECT "commune", "isp", "code" FROM (${lastSchoolState()}) WHERE "code" < ${PRESENCE_STATE_CODES.online} GROUP BY "uai"`,
           ).table(),
         ],
       })
@@ -342,7 +342,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
           influxql(
             // Not GROUP BY "commune": InfluxDB pushes an outer GROUP BY down into the subqueries, and
             // the state stream of a school that changed commune would split again (period.ts).
-            `SELECT "duration_s", "school_hours_s", "end_ms", ${COMMUNE} AS "commune" FROM ${outageList(fleetFilter('outage'), 'fleet')}
+            `SELECT ${COMMUNE} AS "commune", "duration_s", "school_hours_s", "end_ms" FROM ${outageList(fleetFilter('outage'), 'fleet')}
              GROUP BY "uai", "cause"`,
           ).table(),
         ],
