@@ -22,14 +22,16 @@ import {
 } from './kit.ts';
 import { schoolRateTable, setup, statPanel, timeSeriesPanel } from './panels.ts';
 import {
+  COMMUNE,
   clampPct,
   FROM_MS,
   finishedOutages,
-  offlineRows,
+  ISP,
+  offlineRowsByPointIsp,
   openOutages,
   outageAnnotations,
   PERIOD_MS,
-  periodRows,
+  schoolPeriods,
   TO_MS,
 } from './period.ts';
 
@@ -38,7 +40,6 @@ export const CONTINUITY_UID = 'vigie-continuity';
 // The second row: offline time, outage counts and calendar uptime come from the schools' states
 // (dashboards/period.ts), which see outages still going on and clip every outage to the range; causes
 // exist only on finished outages, read from the long policy (collector/retention.ts).
-const presence = () => fleetFilter('presence');
 const finished = () => `(${finishedOutages(mLong('outage'), fleetFilter('outage'))})`;
 
 const AV = 'availability_month';
@@ -254,7 +255,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
     from: 'now-1y',
     variables: fleetVariables(ctx),
   })
-    .annotation(outageAnnotations(ctx, fleetFilter('outage'), presence(), mLong('outage')))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage'), 'fleet', mLong('outage')))
     .withRow(
       new RowBuilder(
         tr(ctx, {
@@ -319,7 +320,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
           fr: 'Nombre de coupures qui touchent la période, terminées ou en cours.',
           en: 'Number of outages touching the period, finished or still going on.',
         },
-        `SELECT sum("outages") FROM ${offlineRows(presence())}`,
+        `SELECT sum("outages") FROM (${schoolPeriods('fleet')})`,
         'short',
         8,
       ),
@@ -332,7 +333,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
           fr: 'Temps hors ligne dans la période, toutes écoles : une coupure commencée avant ou encore en cours compte pour sa part dans la période.',
           en: 'Offline time within the period, all schools: an outage that began before or is still going on counts for its part inside.',
         },
-        `SELECT sum("down_ms") / 1000 FROM ${offlineRows(presence())}`,
+        `SELECT sum("down_ms") / 1000 FROM (${schoolPeriods('fleet')})`,
         's',
         8,
       ),
@@ -345,7 +346,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
           fr: 'Durée dans la période de la plus longue coupure (en cours comprises).',
           en: 'Time within the period of the longest outage (ongoing ones included).',
         },
-        `SELECT max("down_ms") / 1000 FROM ${offlineRows(presence())}`,
+        `SELECT max("longest_ms") / 1000 FROM (${schoolPeriods('fleet')})`,
         's',
         8,
       ),
@@ -361,12 +362,10 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
         h: 10,
         queries: [
           influxql(
-            `SELECT ${clampPct('100 - 100 * "down_ms" / "observed_ms"')} AS "uptime_pct",
+            `SELECT ${COMMUNE} AS "commune", ${ISP} AS "isp", ${clampPct('100 - 100 * "down_ms" / "observed_ms"')} AS "uptime_pct",
              ${clampPct(`100 * "observed_ms" / ${PERIOD_MS}`)} AS "coverage_pct", "outages",
              "down_ms" / 1000 AS "downtime_s", "longest_ms" / 1000 AS "longest_s"
-             FROM (SELECT sum("down_ms") AS "down_ms", sum("observed_ms") AS "observed_ms", sum("outages") AS "outages",
-               max("down_ms") AS "longest_ms" FROM ${periodRows(presence())} GROUP BY "uai", "commune", "isp")
-             WHERE "observed_ms" > 0 GROUP BY "uai", "commune", "isp"`,
+             FROM (${schoolPeriods('fleet')}) WHERE "observed_ms" > 0 GROUP BY "uai"`,
             'A',
           ).table(),
           influxql(
@@ -408,7 +407,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
         h: 8,
         queries: [
           influxql(`SELECT count("duration_s") FROM ${finished()} GROUP BY "cause"`, 'A').alias('$tag_cause'),
-          influxql(`SELECT count("start_ms") FROM (${openOutages(presence())})`, 'B').alias(
+          influxql(`SELECT count("start_ms") FROM (${openOutages('fleet')})`, 'B').alias(
             tr(ctx, { fr: 'en cours', en: 'ongoing' }),
           ),
         ],
@@ -427,7 +426,7 @@ export function continuityDashboard(ctx: BuildContext): Dashboard {
         w: 12,
         h: 8,
         queries: [
-          influxql(`SELECT sum("down_ms") / 1000 FROM ${offlineRows(presence())} GROUP BY "isp"`).alias(
+          influxql(`SELECT sum("down_ms") / 1000 FROM ${offlineRowsByPointIsp()} GROUP BY "isp"`).alias(
             '$tag_isp',
           ),
         ],

@@ -36,17 +36,18 @@ import {
   statPanel,
   timeSeriesPanel,
 } from './panels.ts';
-import { latestState, offlineRows, outageAnnotations, outageList } from './period.ts';
+import { COMMUNE, ISP, latestState, outageAnnotations, outageList, schoolPeriods } from './period.ts';
 import { latestSchoolPoints } from './school-info.ts';
 
 export const FLEET_UID = 'vigie-fleet';
 
 /**
  * The latest state of each school as "code", whenever it changed (no time filter: a school offline for a
- * week counts); schools outside the registry too (their presence is tagged commune and isp "unknown").
+ * week counts), with its current "commune" and "isp", one row per UAI; schools outside the registry too
+ * (their presence is tagged commune and isp "unknown").
  */
-const lastSchoolState = (groupBy: string) =>
-  `SELECT "c" AS "code" FROM (${latestState(fleetFilter('presence'), groupBy)}) GROUP BY ${groupBy}`;
+const lastSchoolState = () =>
+  `SELECT "c" AS "code", ${COMMUNE} AS "commune", ${ISP} AS "isp" FROM (${latestState('fleet')}) GROUP BY "uai"`;
 
 function stateCount(
   ctx: BuildContext,
@@ -64,7 +65,7 @@ function stateCount(
     h: 4,
     queries: [
       influxql(
-        `SELECT count("code") AS "schools" FROM (${lastSchoolState('"uai"')}) WHERE "code" = ${PRESENCE_STATE_CODES[state]}`,
+        `SELECT count("code") AS "schools" FROM (${lastSchoolState()}) WHERE "code" = ${PRESENCE_STATE_CODES[state]}`,
       ),
     ],
   })
@@ -89,7 +90,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
     refresh: '1m',
     variables: fleetVariables(ctx),
   })
-    .annotation(outageAnnotations(ctx, fleetFilter('outage'), fleetFilter('presence')))
+    .annotation(outageAnnotations(ctx, fleetFilter('outage'), 'fleet'))
     .withRow(new RowBuilder(tr(ctx, { fr: 'Maintenant', en: 'Now' })))
     .withPanel(stateCount(ctx, 'online', { fr: 'En ligne', en: 'Online' }))
     .withPanel(stateCount(ctx, 'degraded', { fr: 'Dégradées', en: 'Degraded' }))
@@ -105,7 +106,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         h: 8,
         queries: [
           influxql(
-            `SELECT "code" FROM (${lastSchoolState('"uai", "commune", "isp"')}) WHERE "code" < ${PRESENCE_STATE_CODES.online} GROUP BY "uai", "commune", "isp"`,
+            `SELECT "commune", "isp", "code" FROM (${lastSchoolState()}) WHERE "code" < ${PRESENCE_STATE_CODES.online} GROUP BY "uai"`,
           ).table(),
         ],
       })
@@ -136,7 +137,7 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         h: 12,
         queries: [
           influxql(latestSchoolPoints({ lat: 'lat', lon: 'lon', name: 'name' }, 'fleet'), 'A').table(),
-          influxql(lastSchoolState('"uai"'), 'B').table(),
+          influxql(`SELECT "code" FROM (${lastSchoolState()}) GROUP BY "uai"`, 'B').table(),
         ],
       })
         .withTransformation(joinBy('uai'))
@@ -311,11 +312,11 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         h: 8,
         queries: [
           influxql(
-            `SELECT sum("outages") AS "${tr(ctx, { fr: 'coupures', en: 'outages' })}" FROM ${offlineRows(fleetFilter('presence'))}`,
+            `SELECT sum("outages") AS "${tr(ctx, { fr: 'coupures', en: 'outages' })}" FROM (${schoolPeriods('fleet')})`,
             'A',
           ),
           influxql(
-            `SELECT sum("down_ms") / 1000 AS "${tr(ctx, { fr: 'durée', en: 'duration' })}" FROM ${offlineRows(fleetFilter('presence'))}`,
+            `SELECT sum("down_ms") / 1000 AS "${tr(ctx, { fr: 'durée', en: 'duration' })}" FROM (${schoolPeriods('fleet')})`,
             'B',
           ),
         ],
@@ -339,8 +340,10 @@ export function fleetDashboard(ctx: BuildContext): Dashboard {
         h: 9,
         queries: [
           influxql(
-            `SELECT "duration_s", "school_hours_s", "end_ms" FROM ${outageList(fleetFilter('outage'), fleetFilter('presence'))}
-             GROUP BY "uai", "commune", "cause"`,
+            // Not GROUP BY "commune": InfluxDB pushes an outer GROUP BY down into the subqueries, and
+            // the state stream of a school that changed commune would split again (period.ts).
+            `SELECT ${COMMUNE} AS "commune", "duration_s", "school_hours_s", "end_ms" FROM ${outageList(fleetFilter('outage'), 'fleet')}
+             GROUP BY "uai", "cause"`,
           ).table(),
         ],
       })

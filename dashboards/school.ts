@@ -88,14 +88,14 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
     refresh: '1m',
     variables: schoolVariables(ctx),
   })
-    .annotation(outageAnnotations(ctx, schoolFilter('outage'), schoolFilter('presence')))
+    .annotation(outageAnnotations(ctx, schoolFilter('outage'), 'school'))
     .withPanel(
       statPanel(ctx, {
         title: { fr: 'État', en: 'State' },
         description: { fr: "Dernier état connu de l'école.", en: 'Latest known state of the school.' },
         w: 6,
         h: 4,
-        queries: [influxql(`SELECT "c" FROM (${latestState(schoolFilter('presence'), '"uai"')})`)],
+        queries: [influxql(`SELECT "c" FROM (${latestState('school')})`)],
       })
         .mappings(stateMappings(ctx))
         .colorMode(common.BigValueColorMode.Background)
@@ -137,7 +137,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         h: 4,
         queries: [
           influxql(
-            `SELECT "c" AS "${tr(ctx, { fr: 'école', en: 'school' })}" FROM (${stateSteps(schoolFilter('presence'))})`,
+            `SELECT "c" AS "${tr(ctx, { fr: 'école', en: 'school' })}" FROM (${stateSteps('school')})`,
           ).alias('$col'),
         ],
       })
@@ -495,7 +495,7 @@ export function schoolDashboard(ctx: BuildContext): Dashboard {
         h: 8,
         queries: [
           influxql(
-            `SELECT "duration_s", "school_hours_s", "end_ms" FROM ${outageList(schoolFilter('outage'), schoolFilter('presence'))}
+            `SELECT "duration_s", "school_hours_s", "end_ms" FROM ${outageList(schoolFilter('outage'), 'school')}
              GROUP BY "cause"`,
           ).table(),
         ],
