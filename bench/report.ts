@@ -5,6 +5,7 @@
 // --school-year 2025-2026` (the CLI as a child process) is timed and its peak RSS read from /proc.
 // Goal (issue 15): ≤ 30 s and ≤ 500 MB on a 2-core machine.
 //
+// --no-wifi leaves the day rollups' Wi-Fi out (run with and without: what it costs).
 // --slots also writes the long policy's 5-minute `batch` and `ping` points (what the report read
 // before day rollups), and --vigie PATH runs another bin/vigie.js on the same data (e.g. main's, for
 // a side-by-side with the slot-level code).
@@ -38,6 +39,8 @@ function arg(name: string, fallback: string): string {
 const SCHOOLS = Number(arg('schools', '1000'));
 const PDF = process.argv.includes('--pdf');
 const SLOTS = process.argv.includes('--slots');
+/** --no-wifi: day rollups without their `wifi` field (what Wi-Fi access points cost the report). */
+const WIFI = !process.argv.includes('--no-wifi');
 const ROOT_DIR = resolve(import.meta.dirname, '..');
 const VIGIE = resolve(arg('vigie', join(ROOT_DIR, 'bin/vigie.js')));
 const OUTAGES = 30;
@@ -146,7 +149,7 @@ try {
           );
       }
       lines.push(
-        `school_day,uai=${uai} measured="${encodeMeasured(measured, slots.count)}",pings="${encodePings(pings, slots.count)}",wifi="${encodeWifi(wifi, slots.count)}",slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
+        `school_day,uai=${uai} measured="${encodeMeasured(measured, slots.count)}",pings="${encodePings(pings, slots.count)}",${WIFI ? `wifi="${encodeWifi(wifi, slots.count)}",` : ''}slots=${slots.count}i,format=${DAY_ROLLUP_FORMAT}i ${day.startMs}`,
       );
     }
     points += lines.length;
@@ -208,6 +211,7 @@ try {
     JSON.stringify({
       vigie: VIGIE,
       slots: SLOTS,
+      wifi: WIFI,
       schools: SCHOOLS,
       pointsWritten: points,
       writeSeconds: writeS,
