@@ -30,13 +30,24 @@ export class SlotColumns {
     this.b[this.length] = b ?? Number.NaN;
     this.length++;
   }
-  /** Appends every slot of `other` (values as they are, NaN unknowns kept). */
+  /** Appends every slot of `other` (values as they are, NaN unknowns kept), as three block copies. */
   append(other: SlotColumns): void {
-    for (let i = 0; i < other.length; i++) {
-      const a = other.a[i]!;
-      const b = other.b[i]!;
-      this.push(other.t[i]!, Number.isNaN(a) ? null : a, Number.isNaN(b) ? null : b);
+    const n = other.length;
+    if (!n) return;
+    if (this.length + n > this.t.length) {
+      const grow = (x: Float64Array) => {
+        const y = new Float64Array(Math.max(16, 2 * x.length, this.length + n));
+        y.set(x.subarray(0, this.length));
+        return y;
+      };
+      this.t = grow(this.t);
+      this.a = grow(this.a);
+      this.b = grow(this.b);
     }
+    this.t.set(other.t.subarray(0, n), this.length);
+    this.a.set(other.a.subarray(0, n), this.length);
+    this.b.set(other.b.subarray(0, n), this.length);
+    this.length += n;
   }
   forEach(f: (t: number, a: number | null, b: number | null) => void): void {
     for (let i = 0; i < this.length; i++) {
