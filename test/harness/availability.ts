@@ -1,6 +1,8 @@
 // Shared by the availability engine tests: the acceptance calendar of issue 15 and local-time helpers.
 // Every time is written as Paris wall clock and read with shared/time.ts in Europe/Paris, so nothing
 // depends on the process zone (the tests run under TZ=UTC and TZ=Pacific/Chatham).
+
+import type { ReportSchool } from '../../report/source.ts';
 import {
   type Annotation,
   type Interval,
@@ -101,3 +103,17 @@ export const OUTAGES_0690001B = [
   outage('2026-11-13T16:00', '2026-11-16T09:00', 'unknown'),
 ];
 export const OUTAGES_0690002C = [outage('2026-10-15T10:00', '2026-11-27T12:00', 'power_or_box')];
+
+/** A registry school for the report's tests: École in Lyon, Orange, 100/20 Mbit/s, `school` hours unless given. */
+export function reportSchool(uai: string, over: Partial<ReportSchool> = {}): ReportSchool {
+  return {
+    uai,
+    name: 'École',
+    commune: 'Lyon',
+    isp: 'Orange',
+    contractedDownMbps: 100,
+    contractedUpMbps: 20,
+    hours: 'school',
+    ...over,
+  };
+}

@@ -111,6 +111,23 @@ afterAll(async () => {
   await influx?.daemon.dispose();
 });
 
+/** The week's report from the day rollups (a school a chunk) and slot by slot, as the job left InfluxDB. */
+async function bothPaths() {
+  const source = {
+    influx: reportInflux({ url: influx.url, database: DB }),
+    retention: config.retention,
+    timeZone: TZ,
+    startMs: period.startMs,
+    endMs: period.endMs,
+    nowMs,
+  };
+  const input = { period, calendar: calendarFrom(config.alerts), asOfMs: period.endMs, nowMs };
+  return {
+    rolled: await computeReportFromInflux(source, input, 1),
+    slotLevel: await computeReportFromInflux({ ...source, useDayRollups: false }, input),
+  };
+}
+
 describe('day rollups (collector job → school_day → report)', () => {
   it('the job writes one point per school and day; the report from them equals the slot-level one', async () => {
     const job = startDayRollups({
@@ -298,17 +315,7 @@ describe('day rollups (collector job → school_day → report)', () => {
     expect((await http.write(await http.encode(Buffer.from(line)), config.retention.rollup.name)).ok).toBe(
       true,
     );
-    const source = {
-      influx: reportInflux({ url: influx.url, database: DB }),
-      retention: config.retention,
-      timeZone: TZ,
-      startMs: period.startMs,
-      endMs: period.endMs,
-      nowMs,
-    };
-    const input = { period, calendar: calendarFrom(config.alerts), asOfMs: period.endMs, nowMs };
-    const rolled = await computeReportFromInflux(source, input, 1);
-    const slotLevel = await computeReportFromInflux({ ...source, useDayRollups: false }, input);
+    const { rolled, slotLevel } = await bothPaths();
     expect(rolled.stats.rollupDays).toBe(SCHOOLS.length * days.length);
     expect(rolled.report.schools[0]!.wifi.apSlots).toBeGreaterThan(1000);
     expect(rolled.report.schools).toEqual(slotLevel.report.schools);
@@ -338,17 +345,7 @@ describe('day rollups (collector job → school_day → report)', () => {
     };
     await rewrite(SCHOOLS[1]!, openDay, 'wifi', truncated.toString('base64'));
     await rewrite(SCHOOLS[0]!, days[3]!, 'measured', Buffer.alloc(3).toString('base64'));
-    const source = {
-      influx: reportInflux({ url: influx.url, database: DB }),
-      retention: config.retention,
-      timeZone: TZ,
-      startMs: period.startMs,
-      endMs: period.endMs,
-      nowMs,
-    };
-    const input = { period, calendar: calendarFrom(config.alerts), asOfMs: period.endMs, nowMs };
-    const rolled = await computeReportFromInflux(source, input, 1);
-    const slotLevel = await computeReportFromInflux({ ...source, useDayRollups: false }, input);
+    const { rolled, slotLevel } = await bothPaths();
     expect(rolled.stats.rollupDays).toBe(SCHOOLS.length * days.length - 2);
     expect(rolled.stats.slotDays).toBe(2);
     expect(rolled.report.schools).toEqual(slotLevel.report.schools);

@@ -2,18 +2,10 @@
 // up to the as-of: the hours still to come are not measured, as for every other school, never lost.
 import { describe, expect, it } from 'vitest';
 import { computeReport } from '../../report/figures.ts';
-import type { ReportSchool, SchoolData } from '../../report/source.ts';
-import { at, CAL, H } from '../harness/availability.ts';
+import type { SchoolData } from '../../report/source.ts';
+import { at, CAL, H, reportSchool } from '../harness/availability.ts';
 
-const school: ReportSchool = {
-  uai: '0690001B',
-  name: 'École',
-  commune: 'Lyon',
-  isp: 'Orange',
-  contractedDownMbps: 100,
-  contractedUpMbps: 20,
-  hours: 'school',
-};
+const school = reportSchool('0690001B');
 // Monday 2 November 2026: measured from midnight, offline since 10:00 and still offline at noon (now).
 const now = at('2026-11-02T12:00');
 const period = { label: 'week', startMs: at('2026-11-02T00:00'), endMs: at('2026-11-09T00:00') };

@@ -7,21 +7,15 @@ import { calendarFrom } from '../../collector/alerts/schedule.ts';
 import { resolveCollectorConfig } from '../../collector/config.ts';
 import { computeReport } from '../../report/figures.ts';
 import { unknownProfilesText } from '../../report/run.ts';
-import type { ReportSchool, SchoolData } from '../../report/source.ts';
+import type { SchoolData } from '../../report/source.ts';
 import { monthPeriod } from '../../shared/availability/index.ts';
+import { reportSchool } from '../harness/availability.ts';
 
 const TZ = 'Europe/Paris';
 const calendar = calendarFrom(resolveCollectorConfig({ alerts: { timezone: TZ } }).alerts);
 const period = monthPeriod(2026, 11, TZ);
-const school = (uai: string, hours: string): ReportSchool => ({
-  uai,
-  name: 'École',
-  commune: 'Lyon',
-  isp: 'Orange',
-  contractedDownMbps: null,
-  contractedUpMbps: null,
-  hours,
-});
+const school = (uai: string, hours: string) =>
+  reportSchool(uai, { hours, contractedDownMbps: null, contractedUpMbps: null });
 // Both schools down the whole month.
 const down: SchoolData = {
   outages: [{ startMs: period.startMs, endMs: period.endMs, cause: 'wan_cut' }],

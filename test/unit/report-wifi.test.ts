@@ -14,7 +14,7 @@ import { computeReport, sumWifi } from '../../report/figures.ts';
 import { WifiColumns, type WifiSlot, wifiFigures } from '../../report/quality.ts';
 import type { ReportSchool, SchoolData } from '../../report/source.ts';
 import { type Annotation, localDayStartMs, schoolOpenTime } from '../../shared/availability/index.ts';
-import { at, CAL } from '../harness/availability.ts';
+import { at, CAL, reportSchool } from '../harness/availability.ts';
 
 const TZ = 'Europe/Paris';
 const dayStart = localDayStartMs('2026-11-02', TZ);
@@ -152,15 +152,7 @@ describe('Wi-Fi access points’ availability in school hours', () => {
     expect(wifiFigures(open, []).apAvailabilityPct).toBeNull();
   });
 
-  const school = (uai: string): ReportSchool => ({
-    uai,
-    name: 'École',
-    commune: 'Lyon',
-    isp: 'Orange',
-    contractedDownMbps: 100,
-    contractedUpMbps: 20,
-    hours: 'school',
-  });
+  const school = (uai: string) => reportSchool(uai);
   const period = { label: '2026-11-02', startMs: monday, endMs: at('2026-11-03T00:00') };
   const data = (wifiSlots: WifiSlot[]): SchoolData => ({
     outages: [],
