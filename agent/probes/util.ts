@@ -56,3 +56,17 @@ export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promi
     }
   };
 }
+
+/**
+ * The order a round checks its items in (Wi-Fi APs, ping targets): those that answered at once last
+ * round first, then those not seen yet, then the slow or silent ones, each group in config order. The
+ * checks queue for slots: a dead switch's hosts must not hold the live ones back past the timeout.
+ * `fast(i)`: item i answered at once last round (true), waited for a timeout (false), unknown (undefined).
+ */
+export function checkOrder(count: number, fast: (i: number) => boolean | undefined): number[] {
+  const rank = (i: number) => {
+    const f = fast(i);
+    return f === true ? 0 : f === undefined ? 1 : 2;
+  };
+  return Array.from({ length: count }, (_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b);
+}
