@@ -13,15 +13,15 @@ import type { Probe, ProbeContext } from './contract.ts';
 import { pingOutput } from './echo.ts';
 import { readDefaultRoute } from './route.ts';
 import { lossPct, summarizeRtts } from './stats.ts';
-import { checkOrder, createLimiter } from './util.ts';
+import { checkOrder, createLimiter, parallelToFit } from './util.ts';
+
+export { ROUND_BUDGET } from './util.ts';
 
 /**
  * ping processes at once, at most, whatever the targets (each ~1 MB RSS; spawning one blocks the event
  * loop 12–16 ms on a loaded 2-core box): 64 silent targets at the default 7 s deadline in 2 waves.
  */
 export const PING_PARALLEL_MAX = 32;
-/** Share of the round's timeout its waves are planned to fill: the rest is headroom for a loaded box. */
-export const ROUND_BUDGET = 0.75;
 
 type RoundLimits = Pick<PingConfig, 'count' | 'echoIntervalMs' | 'echoTimeoutS' | 'concurrency' | 'timeoutS'>;
 
@@ -36,12 +36,16 @@ export function pingDeadlineS(cfg: Pick<PingConfig, 'count' | 'echoIntervalMs' |
 /**
  * Pings at once for a round of `targets`: the config's concurrency, raised so that every target,
  * silent to the deadline, fits in ROUND_BUDGET × timeoutS (at least one wave), capped at
- * PING_PARALLEL_MAX and at `targets`. Default config, 64 targets: 22 at once, 3 waves, 21 s ≤ 30 s.
+ * PING_PARALLEL_MAX and at `targets`. Default config, 64 targets: 32 at once, 2 waves, 14 s ≤ 30 s.
  */
 export function roundParallelism(targets: number, cfg: RoundLimits): number {
-  const waves = Math.max(1, Math.floor((cfg.timeoutS * ROUND_BUDGET) / pingDeadlineS(cfg)));
-  const needed = Math.min(PING_PARALLEL_MAX, Math.ceil(targets / waves));
-  return Math.max(1, Math.min(targets, Math.max(cfg.concurrency, needed)));
+  const itemWorstS = pingDeadlineS(cfg);
+  return parallelToFit(targets, {
+    floor: cfg.concurrency,
+    cap: PING_PARALLEL_MAX,
+    itemWorstS,
+    timeoutS: cfg.timeoutS,
+  });
 }
 
 /** Longest a round of `targets` can take, s: its waves, each as long as the deadline (all silent). */
@@ -231,6 +235,9 @@ export class PingProbe implements Probe<PingConfig> {
     ctx: ProbeContext,
     signal: AbortSignal,
   ): Promise<PingSample | undefined> {
+    // One spawn per event-loop turn (each blocks it 12–16 ms on a loaded box): the round's timer is
+    // set and other work runs between them, instead of after 32 spawns in a row.
+    await new Promise((resolve) => setImmediate(resolve));
     if (signal.aborted) return undefined; // its turn came too late
     const t = ctx.now();
     const label = target.name ?? target.host;

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { pingRoundWarnings } from '../../agent/config-file.ts';
 import { resolveProbesConfig } from '../../agent/probes/config.ts';
+import { DNS_PARALLEL_MAX } from '../../agent/probes/dns.ts';
+import { HTTP_PARALLEL_MAX } from '../../agent/probes/http.ts';
 import {
   PING_PARALLEL_MAX,
   pingArgs,
@@ -11,6 +13,7 @@ import {
   roundParallelism,
   worstRoundS,
 } from '../../agent/probes/ping.ts';
+import { parallelToFit } from '../../agent/probes/util.ts';
 
 const ping = (raw: Record<string, unknown> = {}) => resolveProbesConfig({ ping: raw }).ping;
 const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ host: `192.0.2.${i + 1}` }));
@@ -24,8 +27,9 @@ describe('ping round limits', () => {
   it('the 64 targets the config allows fit the default 30 s timeout, with headroom', () => {
     // The old fixed 4 at a time: 16 waves × 7 s = 112 s, the round abandoned at 30.5 s.
     const cfg = ping();
-    expect(roundParallelism(64, cfg)).toBe(22);
-    expect(worstRoundS(64, cfg)).toBe(21);
+    expect(roundParallelism(64, cfg)).toBe(32);
+    expect(worstRoundS(64, cfg)).toBe(14);
+    expect(roundParallelism(40, cfg)).toBe(20);
     for (let n = 1; n <= 64; n++)
       expect(worstRoundS(n, cfg)).toBeLessThanOrEqual(cfg.timeoutS * ROUND_BUDGET);
   });
@@ -43,6 +47,21 @@ describe('ping round limits', () => {
     expect(pingArgs('192.0.2.1', ping())).toEqual([
       ...['-n', '-W', '2', '-w', '7', '-c', '10', '-i', '0.5', '--', '192.0.2.1'],
     ]);
+  });
+});
+
+describe('parallelToFit (dns and http rounds, same arithmetic)', () => {
+  it('fits 20 queries to a silent resolver in one 5 s wave of the default 15 s dns round', () => {
+    const dns = { floor: 4, cap: DNS_PARALLEL_MAX, itemWorstS: 5, timeoutS: 15 };
+    expect(parallelToFit(20, dns)).toBe(20);
+    expect(parallelToFit(64, dns)).toBe(DNS_PARALLEL_MAX);
+    expect(parallelToFit(2, dns)).toBe(2);
+  });
+
+  it('fits silent web services in one 15 s wave of the default 30 s http round, 16 at most', () => {
+    const http = { floor: 4, cap: HTTP_PARALLEL_MAX, itemWorstS: 15, timeoutS: 30 };
+    expect(parallelToFit(13, http)).toBe(13);
+    expect(parallelToFit(64, http)).toBe(16);
   });
 });
 
