@@ -51,11 +51,14 @@ export const PING_OUTPUT_MAX = 256 * 1024;
 /**
  * Runs the system ping with `args` under LC_ALL=C (its lines are parsed in English) and resolves with
  * what it wrote, stdout and stderr in arrival order (as the `ping` package did), whatever its exit
- * status; undefined when `signal` aborted first: the child is killed at once, its output dropped.
- * Rejects when ping cannot be started (not installed, ENOENT).
+ * status. When `signal` aborts first the child is killed at once and `cut` is true: `output` is what
+ * came before (no summary line). Rejects when ping cannot be started (not installed, ENOENT).
  */
-export function pingOutput(args: readonly string[], signal: AbortSignal): Promise<string | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
+export function pingOutput(
+  args: readonly string[],
+  signal: AbortSignal,
+): Promise<{ output: string; cut: boolean }> {
+  if (signal.aborted) return Promise.resolve({ output: '', cut: true });
   return new Promise((resolve, reject) => {
     const child = spawn('ping', args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,9 +73,10 @@ export function pingOutput(args: readonly string[], signal: AbortSignal): Promis
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
+    const text = () => Buffer.concat(chunks).toString('utf8');
     const onAbort = () => {
       child.kill('SIGKILL');
-      resolve(undefined);
+      resolve({ output: text(), cut: true });
     };
     signal.addEventListener('abort', onAbort, { once: true });
     child.once('error', (err) => {
@@ -81,7 +85,7 @@ export function pingOutput(args: readonly string[], signal: AbortSignal): Promis
     });
     child.once('close', () => {
       signal.removeEventListener('abort', onAbort);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve({ output: text(), cut: false });
     });
   });
 }

@@ -260,8 +260,12 @@ export class PingProbe implements Probe<PingConfig> {
     }
     try {
       // The -w deadline still ends ping on its own; the signal kills it when the round is cut.
-      const output = await pingOutput(pingArgs(host, this.config), signal);
-      if (output === undefined) return undefined;
+      const { output, cut } = await pingOutput(pingArgs(host, this.config), signal);
+      if (cut) {
+        // No sample, but what came back so far still orders the next round: answering goes first.
+        this.lastAnswered.set(targetKey(target), parseReplies(output).length > 0);
+        return undefined;
+      }
       const sample = pingSample(label, target.role, t, output, this.config.echoTimeoutS * 1000);
       this.lastAnswered.set(targetKey(target), sample.received > 0);
       return sample;

@@ -58,6 +58,16 @@ interface RoundResult {
  * gateway (loopback) first, `dead` silent anchors, then a live LAN target (the namespace's own address).
  */
 async function roundInNetns(dead: number, ping: Record<string, unknown> = {}): Promise<RoundResult> {
+  const [only] = await roundsInNetns(1, dead, ping);
+  return only!;
+}
+
+/** `rounds` rounds in a row of the same probe (it keeps which targets answered between them). */
+async function roundsInNetns(
+  rounds: number,
+  dead: number,
+  ping: Record<string, unknown> = {},
+): Promise<RoundResult[]> {
   const targets = [
     { host: '127.0.0.1', name: 'gw', role: 'gateway' },
     ...Array.from({ length: dead }, (_, i) => ({
@@ -76,11 +86,15 @@ async function roundInNetns(dead: number, ping: Record<string, unknown> = {}): P
     const warns = [];
     const log = createLogger('ping', 'warn', { write: (line) => warns.push(JSON.parse(line)) });
     const sp = { name: 'ping', probe: new PingProbe(cfg), intervalMs: cfg.intervalS * 1000, timeoutMs: cfg.timeoutS * 1000, jitter: 0 };
-    const out = await runRound(sp, { log });
-    const t0 = performance.now();
-    const settled = await Promise.race([out.settled.then(() => true), new Promise((r) => setTimeout(r, 2000, false))]);
-    const settleMs = settled ? Math.round(performance.now() - t0) : null;
-    console.log(JSON.stringify({ samples: out.samples, failure: out.failure ?? null, durationMs: out.durationMs, settleMs, warns }));
+    const results = [];
+    for (let i = 0; i < ${rounds}; i++) {
+      const out = await runRound(sp, { log });
+      const t0 = performance.now();
+      const settled = await Promise.race([out.settled.then(() => true), new Promise((r) => setTimeout(r, 2000, false))]);
+      const settleMs = settled ? Math.round(performance.now() - t0) : null;
+      results.push({ samples: out.samples, failure: out.failure ?? null, durationMs: out.durationMs, settleMs, warns: warns.splice(0) });
+    }
+    console.log(JSON.stringify(results));
     process.exit(0);
   `;
   const r = await execInNetns(pair.a.ns, process.execPath, nodeEvalArgs(code), 120_000);
@@ -160,4 +174,26 @@ describe('ping round cut at its timeout', () => {
       timeoutS: 4,
     });
   }, 60_000);
+
+  it('pings next round first the target the silent ones kept waiting', async () => {
+    // 64 targets, 32 pings at once (the cap): 20 echoes 200 ms apart, a silent target runs to ping's
+    // 5 s deadline, a live one takes 3.8 s; cut at 7 s. The LAN target, last in the config, gets a slot
+    // only when the first silent ones end (5 s) and is cut mid-way, with replies. Round 2 pings it
+    // with the gateway, before the silent ones, and it ends within the round.
+    const cfg = { timeoutS: 7, count: 20, echoIntervalMs: 200, echoTimeoutS: 1 };
+    const [first, second] = await roundsInNetns(2, 62, cfg);
+    const seen = (r: RoundResult | undefined) =>
+      JSON.stringify({ ...r, samples: r?.samples.map((s) => s.target) });
+    expect(
+      first!.samples.find((s) => s.target === 'lan'),
+      seen(first),
+    ).toBeUndefined();
+    expect(first!.samples.find((s) => s.target === 'gw')).toMatchObject({ received: 20 });
+    expect(first!.failure?.message).toMatch(/partial result kept/);
+    expect(
+      second!.samples.find((s) => s.target === 'lan'),
+      seen(second),
+    ).toMatchObject({ received: 20 });
+    expect(second!.samples.find((s) => s.target === 'gw')).toMatchObject({ received: 20 });
+  }, 120_000);
 });
