@@ -5,6 +5,7 @@ import { type ConfigProblem, loadConfigFile } from '../shared/config.ts';
 import type { StartFile } from '../shared/start-files.ts';
 import { type AgentConfig, AgentFile } from './config.ts';
 import { probeLabelProblems } from './config-labels.ts';
+import { worstRoundS } from './probes/ping.ts';
 import { speedtestHours } from './probes/speedtest-schedule.ts';
 
 /**
@@ -19,8 +20,20 @@ export function checkAgentFile(file: { agent?: AgentConfig }) {
       ...probeLabelProblems(file.agent?.probes),
       ...speedtestHoursProblems(file.agent),
     ],
-    warnings: mqtt.warnings,
+    warnings: [...mqtt.warnings, ...pingRoundWarnings(file.agent)],
   };
+}
+
+/** A ping round whose silent targets cannot all be pinged before its timeout (agent/probes/ping.ts). */
+export function pingRoundWarnings(agent: AgentConfig | undefined): string[] {
+  const ping = agent?.probes?.ping;
+  if (!ping?.enabled) return [];
+  const worstS = worstRoundS(ping.targets.length, ping);
+  if (worstS <= ping.timeoutS) return [];
+  return [
+    `agent.probes.ping: with its ${ping.targets.length} targets silent, a round would last ${worstS} s, past timeoutS ${ping.timeoutS}: the targets cut give no sample (fewer targets, a smaller count or echoTimeoutS, or a longer timeoutS) / ` +
+      `avec ses ${ping.targets.length} cibles muettes, un tour durerait ${worstS} s, au-delà de timeoutS ${ping.timeoutS} : les cibles coupées n’ont pas de mesure`,
+  ];
 }
 
 /** The speed test's zone and hours, read as the agent will (an unknown zone named at its key). */

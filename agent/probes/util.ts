@@ -56,3 +56,37 @@ export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promi
     }
   };
 }
+
+/**
+ * The order a round checks its items in (Wi-Fi APs, ping targets): those that answered at once last
+ * round first, then those not seen yet, then the slow or silent ones, each group in config order. The
+ * checks queue for slots: a dead switch's hosts must not hold the live ones back past the timeout.
+ * `fast(i)`: item i answered at once last round (true), waited for a timeout (false), unknown (undefined).
+ */
+export function checkOrder(count: number, fast: (i: number) => boolean | undefined): number[] {
+  const rank = (i: number) => {
+    const f = fast(i);
+    return f === true ? 0 : f === undefined ? 1 : 2;
+  };
+  return Array.from({ length: count }, (_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b);
+}
+
+/**
+ * Share of a round's timeout its waves are planned to fill: the rest is headroom for a loaded box and
+ * late timers (default ping: 2 waves of 7 s in 30 s; default dns: 1 wave of 5 s in 15 s).
+ */
+export const ROUND_BUDGET = 0.6;
+
+/**
+ * Checks at once for a round of `items`, each taking up to `itemWorstS` (a silent host: its whole
+ * timeout): `floor` (the configured or usual concurrency), raised so that every item fits in
+ * ROUND_BUDGET × `timeoutS` (at least one wave), capped at `cap` and at `items`; 1 at least.
+ */
+export function parallelToFit(
+  items: number,
+  limits: { floor: number; cap: number; itemWorstS: number; timeoutS: number },
+): number {
+  const waves = Math.max(1, Math.floor((limits.timeoutS * ROUND_BUDGET) / limits.itemWorstS));
+  const needed = Math.min(limits.cap, Math.ceil(items / waves));
+  return Math.max(1, Math.min(items, Math.max(limits.floor, needed)));
+}

@@ -19,7 +19,9 @@ import type { Probe, ProbeContext } from './contract.ts';
 import { uptimeRebooted } from './counters.ts';
 import { AP_ECHO, echoReachable } from './echo.ts';
 import { OID, rowIndex, SnmpClient, snmpErrorCode } from './snmp.ts';
-import { createLimiter } from './util.ts';
+import { checkOrder, createLimiter } from './util.ts';
+
+export { checkOrder };
 
 /**
  * SNMP checks in flight (one UDP socket each). A silent AP holds its slot 2 × snmpTimeoutS (one
@@ -42,20 +44,6 @@ export const LAST_LOOK_MS = 300;
  * a loaded 2-core box), so 32 of them would eat the grace by themselves.
  */
 export const LAST_LOOK_ECHOES = 4;
-
-/**
- * The order APs are checked in: those that answered at once last round (SNMP, or ping for a ping-only
- * AP) first, then those not seen yet, then the slow or silent ones, each group in config order. The
- * checks queue for slots: a dead PoE switch's APs must not hold the live ones back past the timeout.
- * `fast(i)`: item i answered at once last round (true), waited for a timeout (false), unknown (undefined).
- */
-export function checkOrder(count: number, fast: (i: number) => boolean | undefined): number[] {
-  const rank = (i: number) => {
-    const f = fast(i);
-    return f === true ? 0 : f === undefined ? 1 : 2;
-  };
-  return Array.from({ length: count }, (_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b);
-}
 
 /**
  * The round's own signals: `cut` follows `signal` (the round's timeout or the agent stopping), `lastLook`
