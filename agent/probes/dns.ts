@@ -1,11 +1,10 @@
 // Resolution time and result code against a named resolver (node:dns Resolver, i.e. c-ares: real DNS
 // queries, never /etc/hosts, so the figure is the resolver's and not the box's cache).
 import { Resolver } from 'node:dns/promises';
-import { setMaxListeners } from 'node:events';
 import type { DnsSample } from '../../shared/schemas.ts';
 import type { DnsConfig, DnsQuery } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
-import { errorCode, mapLimit, parallelToFit } from './util.ts';
+import { checkWithinRound, errorCode } from './util.ts';
 
 /** Queries in flight at most (one c-ares channel and UDP socket each). */
 export const DNS_PARALLEL_MAX = 32;
@@ -47,27 +46,24 @@ export class DnsProbe implements Probe<DnsConfig> {
    * the queries in flight end CANCELLED, those not started give no sample and a warning names them.
    */
   async run(ctx: ProbeContext): Promise<DnsSample[]> {
-    const queries = this.config.queries;
-    const parallel = parallelToFit(queries.length, {
-      floor: 4,
-      cap: DNS_PARALLEL_MAX,
-      itemWorstS: this.config.queryTimeoutS,
-      timeoutS: this.config.timeoutS,
-    });
-    setMaxListeners(Math.max(10, parallel + 1), ctx.signal); // one abort listener per query in flight
-    const done = await mapLimit(queries, parallel, (q) =>
-      ctx.signal.aborted ? Promise.resolve(undefined) : this.query(q, ctx),
+    return checkWithinRound(
+      this.config.queries,
+      ctx,
+      {
+        floor: 4,
+        cap: DNS_PARALLEL_MAX,
+        itemWorstS: this.config.queryTimeoutS,
+        timeoutS: this.config.timeoutS,
+      },
+      (q) => this.query(q, ctx),
+      {
+        probe: 'dns',
+        key: 'queries',
+        name: (q) => `${q.name} @${q.resolver}`,
+        en: 'queries not sent have no sample',
+        fr: 'tour DNS coupé à son délai, les requêtes non envoyées n’ont pas de mesure',
+      },
     );
-    const samples = done.filter((s): s is DnsSample => s !== undefined);
-    if (samples.length < queries.length) {
-      const missed = queries.filter((_, i) => !done[i]).map((q) => `${q.name} @${q.resolver}`);
-      ctx.log.warn(
-        { checked: samples.length, notChecked: missed.length, queries: missed.slice(0, 20) },
-        'dns: round cut at its timeout, queries not sent have no sample / ' +
-          'tour DNS coupé à son délai, les requêtes non envoyées n’ont pas de mesure',
-      );
-    }
-    return samples;
   }
 
   private async query(q: DnsQuery, ctx: ProbeContext): Promise<DnsSample> {

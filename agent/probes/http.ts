@@ -1,7 +1,6 @@
 // Reachability of the web services teachers use: status, time to first byte, total time, and the
 // TLS certificate's days left. node:http(s) rather than undici: it exposes the TLS socket, so an
 // expired or untrusted certificate is still read and reported (ok=false) instead of only failing.
-import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -10,7 +9,7 @@ import type { HttpSample } from '../../shared/schemas.ts';
 import { parseHttpDate } from '../../shared/time.ts';
 import type { HttpConfig, HttpTarget } from './config.ts';
 import type { Probe, ProbeContext } from './contract.ts';
-import { errorCode, mapLimit, parallelToFit } from './util.ts';
+import { checkWithinRound, errorCode } from './util.ts';
 
 /** Requests in flight at most: each may read up to maxBodyBytes over the school's own link. */
 export const HTTP_PARALLEL_MAX = 16;
@@ -38,27 +37,24 @@ export class HttpProbe implements Probe<HttpConfig> {
    * the requests in flight end ABORTED, those not started give no sample and a warning names them.
    */
   async run(ctx: ProbeContext): Promise<HttpSample[]> {
-    const targets = this.config.targets;
-    const parallel = parallelToFit(targets.length, {
-      floor: 4,
-      cap: HTTP_PARALLEL_MAX,
-      itemWorstS: this.config.requestTimeoutS,
-      timeoutS: this.config.timeoutS,
-    });
-    setMaxListeners(Math.max(10, parallel + 1), ctx.signal); // one abort listener per request in flight
-    const done = await mapLimit(targets, parallel, (target) =>
-      ctx.signal.aborted ? Promise.resolve(undefined) : this.fetch(target, ctx),
+    return checkWithinRound(
+      this.config.targets,
+      ctx,
+      {
+        floor: 4,
+        cap: HTTP_PARALLEL_MAX,
+        itemWorstS: this.config.requestTimeoutS,
+        timeoutS: this.config.timeoutS,
+      },
+      (target) => this.fetch(target, ctx),
+      {
+        probe: 'http',
+        key: 'targets',
+        name: (x) => x.name ?? x.url,
+        en: 'targets not requested have no sample',
+        fr: 'tour HTTP coupé à son délai, les cibles non interrogées n’ont pas de mesure',
+      },
     );
-    const samples = done.filter((s): s is HttpSample => s !== undefined);
-    if (samples.length < targets.length) {
-      const missed = targets.filter((_, i) => !done[i]).map((x) => x.name ?? x.url);
-      ctx.log.warn(
-        { checked: samples.length, notChecked: missed.length, targets: missed.slice(0, 20) },
-        'http: round cut at its timeout, targets not requested have no sample / ' +
-          'tour HTTP coupé à son délai, les cibles non interrogées n’ont pas de mesure',
-      );
-    }
-    return samples;
   }
 
   private ca(file: string): Buffer {

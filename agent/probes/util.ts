@@ -1,4 +1,6 @@
 // Small helpers the probes share.
+import { setMaxListeners } from 'node:events';
+import type { ProbeContext } from './contract.ts';
 
 /** Maps with at most `limit` calls in flight, keeping the input order in the result. */
 export async function mapLimit<T, R>(
@@ -89,4 +91,32 @@ export function parallelToFit(
   const waves = Math.max(1, Math.floor((limits.timeoutS * ROUND_BUDGET) / limits.itemWorstS));
   const needed = Math.min(limits.cap, Math.ceil(items / waves));
   return Math.max(1, Math.min(items, Math.max(limits.floor, needed)));
+}
+
+/**
+ * One check per item in config order, `parallelToFit` of them at once (one abort listener each on
+ * `ctx.signal`). Cut by the round's signal, items not started give no sample: the samples it has are
+ * returned and a warning names the items left out (`what` says which, in English and French).
+ */
+export async function checkWithinRound<T, S>(
+  items: readonly T[],
+  ctx: ProbeContext,
+  limits: { floor: number; cap: number; itemWorstS: number; timeoutS: number },
+  check: (item: T) => Promise<S>,
+  what: { probe: string; key: string; name: (item: T) => string; en: string; fr: string },
+): Promise<S[]> {
+  const parallel = parallelToFit(items.length, limits);
+  setMaxListeners(Math.max(10, parallel + 1), ctx.signal);
+  const done = await mapLimit(items, parallel, (item) =>
+    ctx.signal.aborted ? Promise.resolve(undefined) : check(item),
+  );
+  const samples = done.filter((s): s is Awaited<S> => s !== undefined) as S[];
+  if (samples.length < items.length) {
+    const missed = items.filter((_, i) => done[i] === undefined).map(what.name);
+    ctx.log.warn(
+      { checked: samples.length, notChecked: missed.length, [what.key]: missed.slice(0, 20) },
+      `${what.probe}: round cut at its timeout, ${what.en} / ${what.fr}`,
+    );
+  }
+  return samples;
 }
