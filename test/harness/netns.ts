@@ -3,8 +3,10 @@
 // carries a per-run prefix so parallel runs never collide; destroy() removes all of it.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { requireBinary } from './daemon.ts';
+import { requireBinary, tempDir } from './daemon.ts';
 
 const execFileP = promisify(execFile);
 
@@ -242,4 +244,28 @@ export async function createSchoolBehindRouter(tag = runTag()): Promise<SchoolBe
     },
     destroy,
   };
+}
+
+/**
+ * Silent hosts seen from `pair.a`: a /24 (the first of `nets` not holding the pair's own address)
+ * routed to the veth, `count` of its addresses (.10 on) given a MAC nobody has. Frames leave; no
+ * answer and no ICMP error ever comes back, as from hosts behind a switch that lost power.
+ * @returns the /24's first three octets, e.g. '198.19.251'
+ * @throws Error when `ip -batch` fails in the namespace
+ */
+export async function addSilentHosts(
+  pair: NetnsPair,
+  nets: [string, string],
+  count: number,
+): Promise<string> {
+  const net = pair.a.addr.startsWith(`${nets[0]}.`) ? nets[1] : nets[0];
+  const batch = join(tempDir('silent-hosts'), 'silent-hosts.ip');
+  const neighbours = Array.from(
+    { length: count },
+    (_, i) => `neigh add ${net}.${10 + i} lladdr 02:00:00:00:de:ad dev ${pair.a.dev} nud permanent`,
+  );
+  writeFileSync(batch, [`route add ${net}.0/24 dev ${pair.a.dev}`, ...neighbours, ''].join('\n'));
+  const r = await execInNetns(pair.a.ns, requireBinary('ip'), ['-batch', batch]);
+  if (r.code !== 0) throw new Error(`ip -batch ${batch} in ${pair.a.ns}: ${r.stderr}`);
+  return net;
 }

@@ -3,11 +3,14 @@
 // ICMP error. Each silent check waits its whole timeout; the round must still end with every sample
 // (and the live target's) instead of being abandoned at its timeout with none.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBinary, tempDir } from '../harness/daemon.ts';
-import { createNetnsPair, execInNetns, type NetnsPair, nodeEvalArgs } from '../harness/netns.ts';
+import {
+  addSilentHosts,
+  createNetnsPair,
+  execInNetns,
+  type NetnsPair,
+  nodeEvalArgs,
+} from '../harness/netns.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -17,15 +20,7 @@ let deadNet: string;
 
 beforeAll(async () => {
   pair = await createNetnsPair();
-  deadNet = pair.a.addr.startsWith('198.19.248.') ? '198.19.247' : '198.19.248';
-  const batch = join(tempDir('dns-http-round'), 'dead-hosts.ip');
-  const neighbours = Array.from(
-    { length: 16 },
-    (_, i) => `neigh add ${deadNet}.${10 + i} lladdr 02:00:00:00:de:ad dev ${pair.a.dev} nud permanent`,
-  );
-  writeFileSync(batch, [`route add ${deadNet}.0/24 dev ${pair.a.dev}`, ...neighbours, ''].join('\n'));
-  const r = await execInNetns(pair.a.ns, requireBinary('ip'), ['-batch', batch]);
-  if (r.code !== 0) throw new Error(`ip -batch ${batch} in ${pair.a.ns}: ${r.stderr}`);
+  deadNet = await addSilentHosts(pair, ['198.19.248', '198.19.247'], 16);
 }, 30_000);
 
 afterAll(async () => {

@@ -4,11 +4,14 @@
 // gateway answering while the anchors do not is what tells a WAN cut); a silent target is 100 % loss,
 // or absent when the round was cut before its echoes could be counted.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBinary, tempDir } from '../harness/daemon.ts';
-import { createNetnsPair, execInNetns, type NetnsPair, nodeEvalArgs } from '../harness/netns.ts';
+import {
+  addSilentHosts,
+  createNetnsPair,
+  execInNetns,
+  type NetnsPair,
+  nodeEvalArgs,
+} from '../harness/netns.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -19,15 +22,7 @@ let deadNet: string;
 beforeAll(async () => {
   pair = await createNetnsPair();
   // Out of the pair's own /30, so that no silent address is a live neighbour.
-  deadNet = pair.a.addr.startsWith('198.19.250.') ? '198.19.249' : '198.19.250';
-  const batch = join(tempDir('ping-round'), 'dead-targets.ip');
-  const neighbours = Array.from(
-    { length: 64 },
-    (_, i) => `neigh add ${deadNet}.${10 + i} lladdr 02:00:00:00:de:ad dev ${pair.a.dev} nud permanent`,
-  );
-  writeFileSync(batch, [`route add ${deadNet}.0/24 dev ${pair.a.dev}`, ...neighbours, ''].join('\n'));
-  const r = await execInNetns(pair.a.ns, requireBinary('ip'), ['-batch', batch]);
-  if (r.code !== 0) throw new Error(`ip -batch ${batch} in ${pair.a.ns}: ${r.stderr}`);
+  deadNet = await addSilentHosts(pair, ['198.19.250', '198.19.249'], 64);
 }, 30_000);
 
 afterAll(async () => {

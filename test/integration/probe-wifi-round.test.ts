@@ -7,7 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Daemon, requireBinary, tempDir } from '../harness/daemon.ts';
-import { createNetnsPair, execInNetns, type NetnsPair, nodeEvalArgs } from '../harness/netns.ts';
+import {
+  addSilentHosts,
+  createNetnsPair,
+  execInNetns,
+  type NetnsPair,
+  nodeEvalArgs,
+} from '../harness/netns.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SNMPD_PORT = 16161;
@@ -20,18 +26,8 @@ let deadNet: string;
 beforeAll(async () => {
   pair = await createNetnsPair();
   // Out of the pair's own /30, so that no dead address is a live neighbour.
-  deadNet = pair.a.addr.startsWith('198.19.251.') ? '198.19.252' : '198.19.251';
-  // The /24 is routed to the veth and each address given a MAC nobody has: frames leave, no answer
-  // and no ICMP error ever comes back, as from APs behind a switch that lost power.
+  deadNet = await addSilentHosts(pair, ['198.19.251', '198.19.252'], 128);
   const dir = tempDir('snmpd-netns');
-  const batch = join(dir, 'dead-aps.ip');
-  const neighbours = Array.from(
-    { length: 128 },
-    (_, i) => `neigh add ${deadNet}.${10 + i} lladdr 02:00:00:00:de:ad dev ${pair.a.dev} nud permanent`,
-  );
-  writeFileSync(batch, [`route add ${deadNet}.0/24 dev ${pair.a.dev}`, ...neighbours, ''].join('\n'));
-  const r = await execInNetns(pair.a.ns, requireBinary('ip'), ['-batch', batch]);
-  if (r.code !== 0) throw new Error(`ip -batch ${batch} in ${pair.a.ns}: ${r.stderr}`);
   const conf = join(dir, 'snmpd.conf');
   writeFileSync(conf, 'rocommunity public 127.0.0.1\nsysLocation Vigie test\n');
   const target = `127.0.0.1:${SNMPD_PORT}`;
