@@ -52,6 +52,12 @@ describe('agent config labels', () => {
     expect(boxName).toContain('agent.probes.wifi.accessPoints[0].name');
     expect(boxName).toContain('not starting with "box:"');
     expect(boxName).toContain('write "salle 1"');
+    // Whatever its case: the report's filter is case-sensitive, the refusal is not.
+    const upper = refusal(
+      agent('    wifi:\n      accessPoints:\n        - {name: "BOX:préau", host: 10.0.0.9}\n'),
+    );
+    expect(upper).toContain('agent.probes.wifi.accessPoints[0].name');
+    expect(upper).toContain('write "préau"');
     const twice = refusal(
       agent(
         '    wifi:\n      accessPoints:\n        - {name: "AP préau", host: 10.0.0.9}\n        - {name: "AP hall", host: 10.0.0.10}\n        - {name: "AP préau", host: 10.0.0.11}\n',

@@ -38,4 +38,31 @@ describe('an as-of later than now', () => {
     // Tuesday, Thursday and Friday 08:00–17:00, and Monday from noon: open, not measured.
     expect(asOfFriday.notMeasuredMs).toBe(5 * H + 3 * 9 * H);
   });
+
+  it('an outage open since before the period, as-of a month later: up to now only, the rest not measured', () => {
+    const since: SchoolData = {
+      outages: [{ startMs: at('2026-10-30T10:00'), endMs: null, cause: 'wan_cut' }],
+      measured: [],
+      speedTests: [],
+      pingSlots: [],
+    };
+    const month = { label: '2026-11', startMs: at('2026-11-01T00:00'), endMs: at('2026-12-01T00:00') };
+    const nowTuesday = at('2026-11-03T12:00');
+    const total = (asOfMs: number) =>
+      computeReport({
+        period: month,
+        calendar: CAL,
+        asOfMs,
+        nowMs: nowTuesday,
+        data: {
+          schools: [school],
+          bySchool: new Map([[school.uai, since]]),
+          parts: [{ policy: 'raw', startMs: month.startMs, endMs: month.endMs }],
+        },
+      }).schools[0]!.total;
+    // Monday 2 (9 h) and Tuesday 3 until noon (4 h): 13 h lost, whatever the as-of after now.
+    expect(total(nowTuesday).lostMs).toBe(13 * H);
+    expect(total(month.endMs).lostMs).toBe(13 * H);
+    expect(total(month.endMs).calendarDownMs).toBe(total(nowTuesday).calendarDownMs);
+  });
 });

@@ -61,4 +61,30 @@ describe('a school whose hours profile the config lacks', () => {
     expect(text).toContain("pas de chiffres en heures d'ouverture");
     expect(unknownProfilesText({ unknownHoursProfiles: [] })).toBe('');
   });
+
+  it('any name the config lacks, a prototype key included (toString), each named with its schools', () => {
+    const three = [
+      school('0690001B', 'school'),
+      school('0690003D', 'toString'),
+      school('0690004E', 'ecole-mercredi'),
+      school('0690005F', 'toString'),
+    ];
+    const r = computeReport({
+      period,
+      calendar,
+      asOfMs: period.endMs,
+      nowMs: period.endMs,
+      data: {
+        schools: three,
+        bySchool: new Map(three.map((s) => [s.uai, down])),
+        parts: [{ policy: 'raw', startMs: period.startMs, endMs: period.endMs }],
+      },
+    });
+    expect(r.unknownHoursProfiles).toEqual([
+      { profile: 'toString', uais: ['0690003D', '0690005F'] },
+      { profile: 'ecole-mercredi', uais: ['0690004E'] },
+    ]);
+    expect(r.schools.slice(1).every((s) => s.total.openMs === 0)).toBe(true);
+    expect(r.fleet.total.openMs).toBe(r.schools[0]!.total.openMs);
+  });
 });
