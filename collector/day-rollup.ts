@@ -6,8 +6,7 @@
 
 import { at, ident, literal, rowsOf } from '../report/influx.ts';
 import type { Period } from '../shared/availability/index.ts';
-import { daysOf, localDayStartMs } from '../shared/availability/index.ts';
-import { localTime } from '../shared/local-time.ts';
+import { daysOf, localDayStartOf } from '../shared/availability/index.ts';
 import type { Logger } from '../shared/log.ts';
 import { isUai } from '../shared/uai.ts';
 import type { RetentionConfig } from './config.ts';
@@ -215,10 +214,8 @@ export async function rollUpDays(
   return { days: days.length, schools: schools.length, points, failedWrites, ms: Date.now() - started };
 }
 
-/** The start of the local day holding `t` (midnight, 23 h and 25 h days included). */
-export function localDayStart(t: number, timeZone: string): number {
-  return localDayStartMs(localTime(t, timeZone).date, timeZone);
-}
+/** The start of the local day holding `t` (shared/availability localDayStartOf). */
+export const localDayStart = localDayStartOf;
 
 /**
  * The whole local days before today's: the last `redo`, plus those in `from` on with no point of the

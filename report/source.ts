@@ -20,7 +20,7 @@ import { durationMs, rawPolicyStartMs } from '../collector/retention.ts';
 import { COLLECTOR_MEASUREMENTS } from '../collector/schema.ts';
 import type { Interval, OutageCause, OutageRecord, Period } from '../shared/availability/index.ts';
 import { daysOf, measuredFromBuckets, normalize, OUTAGE_CAUSES } from '../shared/availability/index.ts';
-import { localDayStartMs } from '../shared/availability/periods.ts';
+import { localDayStartOf } from '../shared/availability/periods.ts';
 import { DEFAULT_HOURS_PROFILE } from '../shared/school-hours.ts';
 import { isUai } from '../shared/uai.ts';
 
@@ -407,17 +407,9 @@ async function readMeasured(
   }
 }
 
-function nextLocalMidnight(dayStartMs: number, timeZone: string): number {
-  // Noon of the next day is always inside it; its local date's midnight is what we want.
-  const fmt = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  });
-  const nextDate = fmt.format(new Date(dayStartMs + 36 * 3_600_000));
-  return localDayStartMs(nextDate, timeZone);
-}
+/** The midnight after a local day's start: the day holding its start + 36 h (23 h and 25 h days too). */
+const nextLocalMidnight = (dayStartMs: number, timeZone: string): number =>
+  localDayStartOf(dayStartMs + 36 * 3_600_000, timeZone);
 
 /** Successful speed tests in the period (the long policy keeps their 5-minute means). */
 async function readSpeedTests(opts: SourceOptions, out: Map<string, SchoolData>): Promise<void> {

@@ -96,6 +96,11 @@ export function monthsOf(period: Interval | Period, timeZone: string): Period[] 
   return out;
 }
 
+/** The start of the local day holding the instant `t` (its midnight; 23 h and 25 h days included). */
+export function localDayStartOf(t: number, timeZone: string): number {
+  return localDayStartMs(localTime(t, timeZone).date, timeZone);
+}
+
 /** The local days overlapping [startMs, endMs), each clipped to it: the unit of stored rollups. */
 export function daysOf(startMs: number, endMs: number, timeZone: string): Period[] {
   const out: Period[] = [];
