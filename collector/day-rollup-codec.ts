@@ -255,6 +255,13 @@ export function decodePings(
 const UP_PER_AP = 1000;
 
 /**
+ * One access point's part of a slot that it was up: the share of its `polls` in the slot that found
+ * it up, to the encoding's 0.001 (so the rollup and a slot-by-slot read add up to the same figures).
+ */
+export const apUpShare = (up: number, polls: number): number =>
+  Math.round((UP_PER_AP * Math.min(up, polls)) / polls) / UP_PER_AP;
+
+/**
  * Wi-Fi slots as base64: a presence bitmap, then (aps, thousandths of AP-slots up) pairs as runs
  * (varint length, varint aps, varint up): a school's APs are mostly all up, so a day is a few bytes
  * past its bitmap. Slots with no AP, or outside [0, count), are left out; upAps is clamped to [0, aps].

@@ -11,6 +11,7 @@ import type { Logger } from '../shared/log.ts';
 import { isUai } from '../shared/uai.ts';
 import type { RetentionConfig } from './config.ts';
 import {
+  apUpShare,
   DAY_ROLLUP_FORMAT,
   daySlots,
   encodeMeasured,
@@ -101,8 +102,7 @@ function wifiSlots(
     const day = out.get(e.key) ?? out.set(e.key, new Map()).get(e.key)!;
     const slot = day.get(e.slot) ?? day.set(e.slot, { slot: e.slot, aps: 0, upAps: 0 }).get(e.slot)!;
     slot.aps++;
-    // Each AP's share to 0.001 (the encoding's unit), as report/source.ts does for days read slot by slot.
-    slot.upAps += Math.round((1000 * Math.min(e.up, e.polls)) / e.polls) / 1000;
+    slot.upAps += apUpShare(e.up, e.polls);
   }
   return new Map([...out].map(([k, v]) => [k, [...v.values()]]));
 }

@@ -8,6 +8,7 @@
 // chunk at a time (readSchoolsData), so memory follows the chunk, not the fleet.
 import type { RetentionConfig } from '../collector/config.ts';
 import {
+  apUpShare,
   DAY_ROLLUP_FORMAT,
   DayRollupError,
   daySlots,
@@ -519,8 +520,7 @@ async function readWifiSlots(
     const id = `${e.uai}/${e.t}`;
     const s = slots.get(id) ?? slots.set(id, { uai: e.uai, t: e.t, aps: 0, upAps: 0 }).get(id)!;
     s.aps++;
-    // To the rollup's 0.001 AP-slot, so both paths give the same figures.
-    s.upAps += Math.round((1000 * Math.min(e.up, e.polls)) / e.polls) / 1000;
+    s.upAps += apUpShare(e.up, e.polls);
   }
   for (const s of slots.values()) out.get(s.uai)!.wifiSlots.push(s.t, s.aps, s.upAps);
 }
